@@ -1,0 +1,117 @@
+// Package factory defines how the pool obtains and drives containers: the
+// ContainerFactory and Container interfaces, the outcome of /init and /run,
+// and a registry of factory providers chosen by configuration.
+package factory
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/stemcell-io/stemcell/config"
+)
+
+// ContainerFactory creates containers. Implementations must be safe for
+// concurrent use: the factory actor calls them from many goroutines.
+type ContainerFactory interface {
+	// CreateContainer starts a container and returns it once its runtime
+	// answers. A container that fails half-way is removed before returning.
+	CreateContainer(ctx context.Context, spec ContainerSpec) (Container, error)
+	// Init prepares the factory at startup: removes this invoker's leftover
+	// containers and makes sure the runtime images exist.
+	Init(ctx context.Context) error
+	// Cleanup removes every container of this invoker at shutdown.
+	Cleanup(ctx context.Context) error
+}
+
+// ContainerSpec says what container to create.
+type ContainerSpec struct {
+	TransactionID string
+	Name          string           // engine name, already carrying the invoker's prefix
+	Image         config.ImageName // before registry resolution
+	UserProvided  bool             // a blackbox (user) image rather than a runtime image
+	Kind          string           // runtime kind, e.g. "nodejs:20" or "blackbox"
+	Memory        config.ByteSize
+	CPUShares     int
+	CPULimit      float64 // 0: no limit
+	// Action is nil for a prewarmed stem cell.
+	Action *ActionRef
+}
+
+// ActionRef identifies the action a container is created for (labels, names).
+type ActionRef struct {
+	Namespace string // invocation namespace
+	Name      string // fully qualified name without namespace, e.g. "pkg/hello"
+	Version   string
+}
+
+// Container is one running container.
+type Container interface {
+	ID() string
+	// Addr is host:port of the runtime's HTTP endpoint.
+	Addr() string
+	// Initialize sends /init. The error is non-nil only for ErrHealth (the
+	// caller must reschedule) or a cancelled ctx; an init that failed for the
+	// action's own reasons is an Outcome with a non-success status.
+	Initialize(ctx context.Context, req InitRequest) (Outcome, error)
+	// Run sends /run, with the same error contract as Initialize.
+	Run(ctx context.Context, req RunRequest) (Outcome, error)
+	Suspend(ctx context.Context) error
+	Resume(ctx context.Context) error
+	// Logs returns the log lines written since the previous call.
+	Logs(ctx context.Context, req LogRequest) ([]string, error)
+	Destroy(ctx context.Context) error
+}
+
+// Status is an activation's status, numbered as OpenWhisk numbers them.
+type Status int
+
+// The four activation statuses.
+const (
+	StatusSuccess          Status = 0
+	StatusApplicationError Status = 1
+	StatusDeveloperError   Status = 2
+	StatusInternalError    Status = 3
+)
+
+// Outcome is the result of one /init or /run.
+type Outcome struct {
+	Start, End time.Time
+	Status     Status
+	// Result is the JSON result object; for errors {"error": "..."}.
+	Result   json.RawMessage
+	TimedOut bool
+}
+
+// InitRequest is the body of /init.
+type InitRequest struct {
+	Name           string
+	Main           string
+	Code           string // source text, or base64 when Binary
+	Binary         bool
+	Env            map[string]string // init args and __OW_* keys
+	Timeout        time.Duration
+	MaxConcurrency int
+}
+
+// RunRequest is the body of /run.
+type RunRequest struct {
+	Params        json.RawMessage // object or array
+	Namespace     string
+	ActionName    string
+	ActionVersion string
+	ActivationID  string
+	TransactionID string
+	Deadline      time.Time
+	APIKey        string // optional
+	Timeout       time.Duration
+	// MaxPayload and Truncation bound the response body.
+	MaxPayload config.ByteSize
+	Truncation config.ByteSize
+}
+
+// LogRequest says how to collect an activation's logs.
+type LogRequest struct {
+	Limit           config.ByteSize
+	WaitForSentinel bool
+}
