@@ -71,8 +71,10 @@ type Job struct {
 	StartKind  StartKind
 }
 
-// Remove asks a container actor to destroy its container once idle.
-type Remove struct{}
+// Remove asks a container actor to destroy its container once its running
+// jobs are done. With Abort, running jobs are cancelled and answered with an
+// internal error instead (shutdown past its deadline).
+type Remove struct{ Abort bool }
 
 // JobDone tells the pool a container finished one job (capacity is back).
 type JobDone struct {
@@ -84,6 +86,13 @@ type JobDone struct {
 type ContainerReady struct {
 	Container *actor.PID
 	ID        string
+}
+
+// ContainerRemoving tells the pool a container decided on its own to go away
+// (idle timeout, failure): place nothing more on it. Its memory stays counted
+// until ContainerRemoved.
+type ContainerRemoving struct {
+	Container *actor.PID
 }
 
 // ContainerRemoved tells the pool the engine has removed the container, so
