@@ -208,4 +208,3 @@ func TestGeneratorsRejectBadParameters(t *testing.T) {
 		t.Error("swing 1 accepted")
 	}
 }
-
