@@ -1,0 +1,218 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+
+	"github.com/stemcell-io/stemcell/factory"
+)
+
+// Messages of the startup errors, as OpenWhisk words them.
+const (
+	msgProvision = "Failed to provision resources to run the action."
+	msgPullFmt   = "Failed to pull container image '%s'."
+	msgExecFmt   = "executable file not found in image %s"
+)
+
+// CreateContainer pulls the image when the pull policy says so, creates and
+// starts the container (at most docker.parallel-runs at once, admitted in
+// arrival order), finds its address on the configured network and waits
+// until the runtime accepts connections. Whatever fails after the engine
+// created the container removes it again.
+func (f *Factory) CreateContainer(ctx context.Context, spec factory.ContainerSpec) (factory.Container, error) {
+	log := f.log.With().Str("container", spec.Name).Str("transaction_id", spec.TransactionID).Logger()
+	reg := factory.ResolveRegistryConfig(spec.UserProvided, f.cfg.ContainerFactory.RuntimesRegistry, f.cfg.ContainerFactory.UserImagesRegistry)
+	ref := factory.ImageRef(reg, spec.Image)
+
+	pullFailed := false
+	if spec.UserProvided && !f.native[ref] {
+		if err := f.pull(ctx, ref, reg); err != nil {
+			if tag := spec.Image.Tag; tag == "" || tag == "latest" {
+				return nil, &factory.StartupError{UserError: true, Msg: fmt.Sprintf(msgPullFmt, ref), Err: err}
+			}
+			// A pinned tag may exist locally: try it anyway.
+			log.Warn().Err(err).Str("image", ref).Msg("pull failed; trying the local image")
+			pullFailed = true
+		}
+	}
+
+	cs := f.containerSpec(spec, ref)
+	id, err := f.createAndStart(ctx, cs)
+	if err != nil {
+		if id != "" {
+			f.removeQuietly(id)
+		}
+		return nil, f.classifyStartError(err, spec, ref, pullFailed)
+	}
+
+	c, err := f.awaitReady(ctx, id, spec.Name)
+	if err != nil {
+		f.removeQuietly(id)
+		return nil, err
+	}
+	log.Debug().Str("id", id).Str("addr", c.addr).Msg("container ready")
+	return c, nil
+}
+
+// containerSpec merges the configuration's base spec with this container's.
+func (f *Factory) containerSpec(spec factory.ContainerSpec, ref string) createSpec {
+	cs := f.base
+	cs.Name = spec.Name
+	cs.Image = ref
+	cs.Memory = int64(spec.Memory)
+	cs.CPUShares = int64(spec.CPUShares)
+	if spec.CPULimit > 0 {
+		cs.NanoCPUs = int64(spec.CPULimit * 1e9)
+	}
+	cs.Env = slices.Clone(f.base.Env)
+	cs.Labels = maps.Clone(f.base.Labels)
+	cs.Labels[LabelInvoker] = f.invoker
+	cs.Labels[LabelManaged] = "true"
+	cs.Labels[LabelKind] = spec.Kind
+	if spec.Action == nil {
+		cs.Labels[LabelRole] = "prewarm"
+	} else {
+		cs.Labels[LabelRole] = "action"
+		cs.Labels[LabelNamespace] = spec.Action.Namespace
+		cs.Labels[LabelAction] = spec.Action.Name
+	}
+	return cs
+}
+
+// createAndStart holds a start slot for create+start, the expensive part.
+// It returns the container id as soon as the engine has one, also on error,
+// so that the caller can remove it.
+func (f *Factory) createAndStart(ctx context.Context, cs createSpec) (string, error) {
+	if err := f.starts.Acquire(ctx); err != nil {
+		return "", fmt.Errorf("waiting for a start slot (docker.parallel-runs %d): %w", f.cfg.Docker.ParallelRuns, err)
+	}
+	defer f.starts.Release()
+	runCtx, cancel := withTimeout(ctx, f.timeouts.Run)
+	defer cancel()
+	id, err := f.eng.Create(runCtx, cs)
+	if err != nil {
+		return "", &engineError{op: "create", err: err}
+	}
+	if err := f.eng.Start(runCtx, id); err != nil {
+		return id, &engineError{op: "start", err: err}
+	}
+	return id, nil
+}
+
+// engineError says which engine call failed.
+type engineError struct {
+	op  string
+	err error
+}
+
+func (e *engineError) Error() string { return "docker " + e.op + ": " + e.err.Error() }
+func (e *engineError) Unwrap() error { return e.err }
+
+// classifyStartError maps a create/start failure to whose fault it is. The
+// user's: their image is missing after a failed pull, or it has no runnable
+// entrypoint. Everything else is ours (an internal error).
+func (f *Factory) classifyStartError(err error, spec factory.ContainerSpec, ref string, pullFailed bool) error {
+	var ee *engineError
+	if spec.UserProvided && errors.As(err, &ee) {
+		msg := err.Error()
+		switch {
+		case ee.op == "create" && (pullFailed || cerrdefs.IsNotFound(err)):
+			return &factory.StartupError{UserError: true, Msg: fmt.Sprintf(msgPullFmt, ref), Err: err}
+		case ee.op == "start" && (strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file or directory")):
+			return &factory.StartupError{UserError: true, Msg: fmt.Sprintf(msgExecFmt, ref), Err: err}
+		}
+	}
+	return &factory.StartupError{Msg: msgProvision, Err: err}
+}
+
+// awaitReady finds the container's address and waits until its runtime
+// accepts a TCP connection, bounded by docker.timeouts.run. A container that
+// exits meanwhile fails fast instead of waiting out the bound.
+func (f *Factory) awaitReady(ctx context.Context, id, name string) (*Container, error) {
+	ctx, cancel := withTimeout(ctx, f.timeouts.Run)
+	defer cancel()
+	info, err := f.inspect(ctx, id)
+	if err != nil {
+		return nil, &factory.StartupError{Msg: msgProvision, Err: &engineError{op: "inspect", err: err}}
+	}
+	ip, err := addressOn(info, f.base.Network)
+	if err != nil {
+		return nil, &factory.StartupError{Msg: msgProvision, Err: err}
+	}
+	addr := net.JoinHostPort(ip, runtimePort)
+	if err := f.waitListening(ctx, id, addr); err != nil {
+		return nil, &factory.StartupError{Msg: msgProvision, Err: err}
+	}
+	return newContainer(f, id, name, addr), nil
+}
+
+// addressOn is the container's IP on network. The "default" mode is the
+// bridge on Linux; the host network shares the host's loopback.
+func addressOn(info containerInfo, network string) (string, error) {
+	switch network {
+	case "host":
+		return "127.0.0.1", nil
+	case "", "default":
+		network = "bridge"
+	}
+	ip := info.IPs[network]
+	if ip == "" {
+		return "", fmt.Errorf("container-factory.container-args.network %q: container %s has no IP address on it", network, info.ID)
+	}
+	return ip, nil
+}
+
+// waitListening dials addr until it connects. The runtime listens about a
+// millisecond after start returns, so the first retries are short.
+func (f *Factory) waitListening(ctx context.Context, id, addr string) error {
+	var d net.Dialer
+	delay := time.Millisecond
+	lastCheck := time.Now()
+	for {
+		dialCtx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+		conn, err := d.DialContext(dialCtx, "tcp", addr)
+		cancel()
+		if err == nil {
+			_ = conn.Close()
+			return nil
+		}
+		if time.Since(lastCheck) > 200*time.Millisecond {
+			lastCheck = time.Now()
+			if info, ierr := f.inspect(ctx, id); ierr == nil && !info.Running {
+				return fmt.Errorf("container %s exited with code %d before its runtime listened on %s: %s", id, info.ExitCode, addr, info.Error)
+			}
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("runtime at %s did not accept connections within docker.timeouts.run (%v): %w", addr, f.timeouts.Run, err)
+		case <-t.C:
+		}
+		delay = min(delay*2, 50*time.Millisecond)
+	}
+}
+
+func (f *Factory) inspect(ctx context.Context, id string) (containerInfo, error) {
+	ctx, cancel := withTimeout(ctx, f.timeouts.Inspect)
+	defer cancel()
+	return f.eng.Inspect(ctx, id)
+}
+
+// removeQuietly force-removes a container whatever the caller's context
+// says, so that a cancelled creation leaves nothing behind.
+func (f *Factory) removeQuietly(id string) {
+	ctx, cancel := withTimeout(context.Background(), f.timeouts.Rm)
+	defer cancel()
+	if err := f.eng.Remove(ctx, id); err != nil {
+		f.log.Error().Err(err).Str("id", id).Msg("removing a container that failed to start")
+	}
+}

@@ -1,0 +1,105 @@
+// Package docker is the ContainerFactory on the Docker Engine API. It talks
+// to the engine only through the project-owned engine interface, so a move
+// from github.com/docker/docker/client to its successor changes one adapter
+// (engine_sdk.go) and nothing else.
+package docker
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// engine is the subset of the Docker Engine API the factory uses, in the
+// factory's own types.
+type engine interface {
+	Ping(ctx context.Context) error
+	Create(ctx context.Context, spec createSpec) (id string, err error)
+	Start(ctx context.Context, id string) error
+	Inspect(ctx context.Context, id string) (containerInfo, error)
+	Pause(ctx context.Context, id string) error
+	Unpause(ctx context.Context, id string) error
+	// Remove force-removes a container; an absent container is not an error.
+	Remove(ctx context.Context, id string) error
+	// List returns all containers (running or not) carrying every label in
+	// labels and whose name starts with namePrefix.
+	List(ctx context.Context, labels map[string]string, namePrefix string) ([]containerSummary, error)
+	// Logs returns the engine's multiplexed log stream with timestamps.
+	Logs(ctx context.Context, id string, since time.Time, follow bool) (io.ReadCloser, error)
+	// ImageInspect returns found=false (and no error) when the image is absent.
+	ImageInspect(ctx context.Context, ref string) (info imageInfo, found bool, err error)
+	ImageBuild(ctx context.Context, tarContext io.Reader, tag string, labels map[string]string) error
+	// ImagePull pulls ref; auth is the encoded X-Registry-Auth value or "".
+	ImagePull(ctx context.Context, ref, auth string) error
+}
+
+// createSpec is everything a container is created with.
+type createSpec struct {
+	Name        string
+	Image       string
+	Env         []string
+	Labels      map[string]string
+	Memory      int64 // bytes; memory-swap is set to the same value
+	CPUShares   int64
+	NanoCPUs    int64
+	Network     string
+	DNS         []string
+	DNSSearch   []string
+	DNSOptions  []string
+	CapAdd      []string
+	CapDrop     []string
+	PidsLimit   int64
+	Ulimits     []ulimit
+	SecurityOpt []string
+	ExtraHosts  []string
+	Sysctls     map[string]string
+	ShmSize     int64
+	Tmpfs       map[string]string
+	ReadOnly    bool
+	User        string
+	LogDriver   string
+	LogOpts     map[string]string
+}
+
+type ulimit struct {
+	Name       string
+	Soft, Hard int64
+}
+
+// containerInfo is what the factory reads back from inspect.
+type containerInfo struct {
+	ID         string
+	Name       string // without the engine's leading "/"
+	Running    bool
+	Paused     bool
+	OOMKilled  bool
+	ExitCode   int
+	Error      string
+	IPs        map[string]string // network name -> IP address
+	Labels     map[string]string
+	Env        []string
+	Memory     int64
+	MemorySwap int64
+	CPUShares  int64
+	NanoCPUs   int64
+	Network    string
+	DNS        []string
+	DNSSearch  []string
+	DNSOptions []string
+	CapDrop    []string
+	PidsLimit  int64
+	Ulimits    []ulimit
+	LogDriver  string
+}
+
+type containerSummary struct {
+	ID     string
+	Name   string // without the leading "/"
+	State  string // "running", "paused", "exited", ...
+	Labels map[string]string
+}
+
+type imageInfo struct {
+	ID     string
+	Labels map[string]string
+}

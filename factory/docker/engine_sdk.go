@@ -1,0 +1,244 @@
+package docker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/jsonmessage"
+)
+
+// sdkEngine implements engine over github.com/docker/docker/client.
+type sdkEngine struct {
+	cli *client.Client
+}
+
+// newSDKEngine connects to host (empty: DOCKER_HOST or the default socket).
+// The API version is always negotiated: the v28 client defaults to API 1.51,
+// which older engines (20.10 speaks 1.41) refuse.
+func newSDKEngine(host string) (*sdkEngine, error) {
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	cli, err := client.NewClientWithOpts(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("docker.host %q: cannot make an engine client: %w", host, err)
+	}
+	return &sdkEngine{cli: cli}, nil
+}
+
+func (e *sdkEngine) Close() error { return e.cli.Close() }
+
+func (e *sdkEngine) Ping(ctx context.Context) error {
+	_, err := e.cli.Ping(ctx)
+	return err
+}
+
+func (e *sdkEngine) Create(ctx context.Context, s createSpec) (string, error) {
+	cfg := &container.Config{Image: s.Image, Env: s.Env, Labels: s.Labels, User: s.User}
+	pids := s.PidsLimit
+	hc := &container.HostConfig{
+		NetworkMode:    container.NetworkMode(s.Network),
+		DNS:            s.DNS,
+		DNSSearch:      s.DNSSearch,
+		DNSOptions:     s.DNSOptions,
+		CapAdd:         s.CapAdd,
+		CapDrop:        s.CapDrop,
+		SecurityOpt:    s.SecurityOpt,
+		ExtraHosts:     s.ExtraHosts,
+		Sysctls:        s.Sysctls,
+		ShmSize:        s.ShmSize,
+		Tmpfs:          s.Tmpfs,
+		ReadonlyRootfs: s.ReadOnly,
+		LogConfig:      container.LogConfig{Type: s.LogDriver, Config: s.LogOpts},
+		Resources: container.Resources{
+			Memory:     s.Memory,
+			MemorySwap: s.Memory,
+			CPUShares:  s.CPUShares,
+			NanoCPUs:   s.NanoCPUs,
+		},
+	}
+	if pids > 0 {
+		hc.Resources.PidsLimit = &pids
+	}
+	for _, u := range s.Ulimits {
+		hc.Resources.Ulimits = append(hc.Resources.Ulimits, &container.Ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+	}
+	var nc *network.NetworkingConfig
+	if s.Network != "" {
+		// API < 1.44 accepts one network at create time; that is all we use.
+		nc = &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{s.Network: {}}}
+	}
+	resp, err := e.cli.ContainerCreate(ctx, cfg, hc, nc, nil, s.Name)
+	if err != nil {
+		return "", err
+	}
+	return resp.ID, nil
+}
+
+func (e *sdkEngine) Start(ctx context.Context, id string) error {
+	return e.cli.ContainerStart(ctx, id, container.StartOptions{})
+}
+
+func (e *sdkEngine) Inspect(ctx context.Context, id string) (containerInfo, error) {
+	r, err := e.cli.ContainerInspect(ctx, id)
+	if err != nil {
+		return containerInfo{}, err
+	}
+	info := containerInfo{ID: r.ID, IPs: map[string]string{}}
+	if r.ContainerJSONBase != nil {
+		info.Name = strings.TrimPrefix(r.Name, "/")
+		if st := r.State; st != nil {
+			info.Running, info.Paused, info.OOMKilled = st.Running, st.Paused, st.OOMKilled
+			info.ExitCode, info.Error = st.ExitCode, st.Error
+		}
+		if hc := r.HostConfig; hc != nil {
+			info.Memory, info.MemorySwap = hc.Memory, hc.MemorySwap
+			info.CPUShares, info.NanoCPUs = hc.CPUShares, hc.NanoCPUs
+			info.Network = string(hc.NetworkMode)
+			info.DNS, info.DNSSearch, info.DNSOptions = hc.DNS, hc.DNSSearch, hc.DNSOptions
+			info.CapDrop = hc.CapDrop
+			if hc.PidsLimit != nil {
+				info.PidsLimit = *hc.PidsLimit
+			}
+			for _, u := range hc.Ulimits {
+				info.Ulimits = append(info.Ulimits, ulimit{Name: u.Name, Soft: u.Soft, Hard: u.Hard})
+			}
+			info.LogDriver = hc.LogConfig.Type
+		}
+	}
+	if r.Config != nil {
+		info.Labels, info.Env = r.Config.Labels, r.Config.Env
+	}
+	if r.NetworkSettings != nil {
+		for name, ep := range r.NetworkSettings.Networks {
+			if ep != nil {
+				info.IPs[name] = ep.IPAddress
+			}
+		}
+	}
+	return info, nil
+}
+
+func (e *sdkEngine) Pause(ctx context.Context, id string) error {
+	return e.cli.ContainerPause(ctx, id)
+}
+
+func (e *sdkEngine) Unpause(ctx context.Context, id string) error {
+	return e.cli.ContainerUnpause(ctx, id)
+}
+
+func (e *sdkEngine) Remove(ctx context.Context, id string) error {
+	err := e.cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && cerrdefs.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func (e *sdkEngine) List(ctx context.Context, labels map[string]string, namePrefix string) ([]containerSummary, error) {
+	args := filters.NewArgs()
+	for k, v := range labels {
+		args.Add("label", k+"="+v)
+	}
+	if namePrefix != "" {
+		// The engine matches name as an unanchored regex against "/name";
+		// anchoring narrows the reply, the prefix check below decides.
+		args.Add("name", "^/?"+regexp.QuoteMeta(namePrefix))
+	}
+	l, err := e.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]containerSummary, 0, len(l))
+	for _, c := range l {
+		name := ""
+		for _, n := range c.Names {
+			if strings.HasPrefix(strings.TrimPrefix(n, "/"), namePrefix) {
+				name = strings.TrimPrefix(n, "/")
+				break
+			}
+		}
+		if namePrefix != "" && name == "" {
+			continue
+		}
+		out = append(out, containerSummary{ID: c.ID, Name: name, State: string(c.State), Labels: c.Labels})
+	}
+	return out, nil
+}
+
+func (e *sdkEngine) Logs(ctx context.Context, id string, since time.Time, follow bool) (io.ReadCloser, error) {
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: follow}
+	if !since.IsZero() {
+		// Sent as seconds.nanoseconds: the engine filters at nanosecond
+		// precision (inclusively), the caller drops what it already saw.
+		opts.Since = since.UTC().Format(time.RFC3339Nano)
+	}
+	return e.cli.ContainerLogs(ctx, id, opts)
+}
+
+func (e *sdkEngine) ImageInspect(ctx context.Context, ref string) (imageInfo, bool, error) {
+	r, err := e.cli.ImageInspect(ctx, ref)
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return imageInfo{}, false, nil
+		}
+		return imageInfo{}, false, err
+	}
+	info := imageInfo{ID: r.ID}
+	if r.Config != nil {
+		info.Labels = r.Config.Labels
+	}
+	return info, true, nil
+}
+
+func (e *sdkEngine) ImageBuild(ctx context.Context, tarContext io.Reader, tag string, labels map[string]string) error {
+	resp, err := e.cli.ImageBuild(ctx, tarContext, build.ImageBuildOptions{
+		Tags: []string{tag}, Labels: labels, Remove: true, ForceRemove: true,
+	})
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return drainJSONStream(resp.Body)
+}
+
+func (e *sdkEngine) ImagePull(ctx context.Context, ref, auth string) error {
+	rc, err := e.cli.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: auth})
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return drainJSONStream(rc)
+}
+
+// drainJSONStream reads a build or pull progress stream to its end: the
+// engine reports failures as an error message inside a 200 stream.
+func drainJSONStream(r io.Reader) error {
+	dec := json.NewDecoder(r)
+	for {
+		var m jsonmessage.JSONMessage
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return fmt.Errorf("reading the engine's progress stream: %w", err)
+		}
+		if m.Error != nil {
+			return errors.New(m.Error.Message)
+		}
+	}
+}

@@ -1,0 +1,233 @@
+package docker
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/stemcell-io/stemcell/factory"
+)
+
+// Sentinel is the line a runtime writes on stdout and on stderr after each
+// activation.
+const Sentinel = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
+
+// Lines appended to collected logs, as OpenWhisk words them.
+const (
+	logsTruncatedFmt = "Logs were truncated because the total bytes size exceeds the limit of %d bytes."
+	logsIncomplete   = "There was an issue while collecting your logs. Data might be missing."
+)
+
+// logIdleTimeout is the longest wait for the next line while waiting for
+// the sentinels.
+const logIdleTimeout = 2 * time.Second
+
+// logPosition is where the previous Logs call stopped. The engine's "since"
+// filter is inclusive, so lines stamped exactly at the last time seen are
+// counted to skip exactly those.
+type logPosition struct {
+	last   time.Time
+	atLast int
+}
+
+// logFrame is one line of the engine's multiplexed log stream.
+type logFrame struct {
+	stream string // "stdout" or "stderr"
+	time   time.Time
+	text   string
+}
+
+// Logs returns the lines written since the previous call, formatted as
+// OpenWhisk formats them. With WaitForSentinel it follows the log until
+// both end-of-activation sentinels arrive.
+func (c *Container) Logs(ctx context.Context, req factory.LogRequest) ([]string, error) {
+	c.logsMu.Lock()
+	defer c.logsMu.Unlock()
+
+	limitMB := int64(req.Limit) >> 20
+	overall := time.Duration(max(limitMB, 5)) * 2 * time.Second
+	ctx, cancel := context.WithTimeout(ctx, overall)
+	defer cancel()
+
+	rc, err := c.f.eng.Logs(ctx, c.id, c.logPos.last, req.WaitForSentinel)
+	if err != nil {
+		return nil, fmt.Errorf("reading logs of container %s: %w", c.name, err)
+	}
+	frames := make(chan logFrame)
+	readErr := make(chan error, 1)
+	go func() {
+		readErr <- readFrames(rc, frames, ctx.Done())
+	}()
+	defer func() {
+		cancel()
+		_ = rc.Close()
+	}()
+
+	col := logCollector{limit: int64(req.Limit), pos: c.logPos}
+	idle := time.NewTimer(logIdleTimeout)
+	defer idle.Stop()
+	complete := false
+	for !complete {
+		select {
+		case fr := <-frames:
+			if col.add(fr) && req.WaitForSentinel {
+				complete = true
+			}
+			if req.WaitForSentinel {
+				idle.Reset(logIdleTimeout)
+			}
+		case err := <-readErr:
+			// The stream ended: normal without waiting, a gap when the
+			// sentinels never came.
+			if (err != nil && !errors.Is(err, io.EOF)) || req.WaitForSentinel {
+				col.incomplete = true
+			}
+			complete = true
+			readErr = nil
+		case <-idle.C:
+			if req.WaitForSentinel {
+				col.incomplete = true
+				complete = true
+			}
+		case <-ctx.Done():
+			col.incomplete = true
+			complete = true
+		}
+	}
+	cancel()
+	_ = rc.Close()
+	if readErr != nil {
+		<-readErr // the reader has returned: no goroutine outlives the call
+	}
+	c.logPos = col.pos
+	return col.result(time.Now()), nil
+}
+
+// logCollector applies the sentinel, byte-limit and position rules to the
+// frames of one Logs call.
+type logCollector struct {
+	limit      int64
+	pos        logPosition
+	skipped    int // lines at pos.last skipped so far
+	bytes      int64
+	truncated  bool
+	incomplete bool
+	sentinels  map[string]bool
+	lines      []string
+}
+
+// add takes one frame and reports whether both sentinels have now arrived.
+func (l *logCollector) add(fr logFrame) bool {
+	switch {
+	case fr.time.Before(l.pos.last):
+		return false
+	case fr.time.Equal(l.pos.last):
+		if l.skipped < l.pos.atLast {
+			l.skipped++
+			return false
+		}
+		l.pos.atLast++
+	default:
+		l.pos = logPosition{last: fr.time, atLast: 1}
+	}
+	if strings.Contains(fr.text, Sentinel) {
+		if l.sentinels == nil {
+			l.sentinels = map[string]bool{}
+		}
+		l.sentinels[fr.stream] = true
+		return l.sentinels["stdout"] && l.sentinels["stderr"]
+	}
+	if l.truncated {
+		return false
+	}
+	if l.bytes+int64(len(fr.text)) > l.limit {
+		l.truncated = true
+		return false
+	}
+	l.bytes += int64(len(fr.text))
+	l.lines = append(l.lines, formatLogLine(fr.time, fr.stream, fr.text))
+	return false
+}
+
+func (l *logCollector) result(now time.Time) []string {
+	out := l.lines
+	if l.truncated {
+		out = append(out, formatLogLine(now, "stderr", fmt.Sprintf(logsTruncatedFmt, l.limit)))
+	}
+	if l.incomplete {
+		out = append(out, formatLogLine(now, "stderr", logsIncomplete))
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+func formatLogLine(t time.Time, stream, text string) string {
+	return fmt.Sprintf("%-30s %s: %s", t.UTC().Format(time.RFC3339Nano), stream, text)
+}
+
+// readFrames parses the engine's multiplexed stream (an 8-byte header: the
+// stream in byte 0, the big-endian payload size in bytes 4-7; the payload
+// is "<RFC3339Nano time> <text>\n") and sends each line until the stream
+// ends or done closes. Parsing the headers here, rather than splitting into
+// two writers, keeps stdout and stderr in the order they were written.
+func readFrames(r io.Reader, out chan<- logFrame, done <-chan struct{}) error {
+	br := bufio.NewReaderSize(r, 32<<10)
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("log stream: truncated frame header: %w", err)
+			}
+			return err
+		}
+		var stream string
+		switch hdr[0] {
+		case 1:
+			stream = "stdout"
+		case 2:
+			stream = "stderr"
+		default:
+			return fmt.Errorf("log stream: frame header names stream %d: must be 1 (stdout) or 2 (stderr)", hdr[0])
+		}
+		payload := make([]byte, binary.BigEndian.Uint32(hdr[4:]))
+		if _, err := io.ReadFull(br, payload); err != nil {
+			return fmt.Errorf("log stream: truncated frame payload: %w", err)
+		}
+		fr, err := parseLogPayload(stream, payload)
+		if err != nil {
+			return err
+		}
+		select {
+		case out <- fr:
+		case <-done:
+			return context.Canceled
+		}
+	}
+}
+
+func parseLogPayload(stream string, p []byte) (logFrame, error) {
+	s := strings.TrimSuffix(string(p), "\n")
+	s = strings.TrimSuffix(s, "\r")
+	ts, text, ok := strings.Cut(s, " ")
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if !ok && err == nil {
+		text = "" // an empty line
+	} else if err != nil {
+		return logFrame{}, fmt.Errorf("log stream: line %q does not start with an RFC 3339 time: %w", truncateForError(s), err)
+	}
+	return logFrame{stream: stream, time: t, text: text}, nil
+}
+
+func truncateForError(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}
