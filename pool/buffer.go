@@ -1,0 +1,58 @@
+package pool
+
+import (
+	"container/list"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/config"
+)
+
+// pending is an accepted activation not yet placed on a container.
+type pending struct {
+	act     actors.Activation
+	replyTo *actor.PID
+	retried bool // placement already failed once (counted as rescheduled)
+}
+
+func (p *pending) memory() config.ByteSize { return p.act.Action.Limits.Memory }
+
+// buffer is the FIFO of activations waiting for capacity. Only its head is
+// ever tried, so a large job at the head holds back smaller ones behind it
+// (DESIGN invariant 3).
+type buffer struct {
+	l   list.List
+	mem config.ByteSize
+}
+
+func (b *buffer) len() int { return b.l.Len() }
+
+func (b *buffer) pushBack(p *pending) {
+	b.l.PushBack(p)
+	b.mem += p.memory()
+}
+
+// pushFront puts a job bounced by a container ahead of everything waiting:
+// it was placed before any of them, so it keeps its place (reference §11.7).
+func (b *buffer) pushFront(p *pending) {
+	b.l.PushFront(p)
+	b.mem += p.memory()
+}
+
+func (b *buffer) head() *pending {
+	if e := b.l.Front(); e != nil {
+		return e.Value.(*pending)
+	}
+	return nil
+}
+
+func (b *buffer) popHead() *pending {
+	e := b.l.Front()
+	if e == nil {
+		return nil
+	}
+	p := b.l.Remove(e).(*pending)
+	b.mem -= p.memory()
+	return p
+}
