@@ -1,0 +1,250 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrNotFound is returned when an action or activation does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned when creating an action that exists.
+var ErrExists = errors.New("already exists")
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("store is closed")
+
+// FileName is the database file inside the data directory.
+const FileName = "stemcell.db"
+
+// Bucket names. Activation indexes hold no record, only what a list or a
+// prune needs to decide without decoding it.
+var (
+	bucketActions     = []byte("actions")     // ns \x00 path -> Action JSON
+	bucketActivations = []byte("activations") // id -> Activation JSON
+	bucketByNamespace = []byte("by-ns")       // ns \x00 start(8) id -> action path
+	bucketByTime      = []byte("by-time")     // start(8) id -> ns
+	bucketPending     = []byte("pending")     // id -> Activation JSON (accepted, not finished)
+)
+
+// Options configure a store.
+type Options struct {
+	// RetentionAge drops records that started longer ago; 0 keeps them.
+	RetentionAge time.Duration
+	// RetentionCount keeps at most this many records (the newest); 0 keeps all.
+	RetentionCount int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	Log zerolog.Logger
+}
+
+// Store is the daemon's database. Activation writes go through one writer
+// goroutine that commits whatever is queued in a single transaction, so
+// concurrent activations share one fsync and the HTTP path never waits for
+// the disk unless it must (a pending record before a 202).
+type Store struct {
+	db   *bolt.DB
+	opts Options
+	log  zerolog.Logger
+
+	mu      sync.RWMutex // guards closed against sends on ops
+	closed  bool
+	ops     chan *op
+	queued  atomic.Int64 // writes enqueued and not yet committed
+	stopped chan struct{}
+}
+
+// op is one unit of work for the writer. apply runs inside the batch's
+// transaction; done receives its error once the transaction committed.
+type op struct {
+	apply func(tx *bolt.Tx) error
+	done  chan error
+}
+
+// Open opens (creating if needed) the database in dir, turns activations
+// left pending by a previous process into internal-error records, and
+// applies retention.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: data directory %q: %w", dir, err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %q: %w (is another invoker using this data directory?)", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketActions, bucketActivations, bucketByNamespace, bucketByTime, bucketPending} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: create buckets in %q: %w", path, err)
+	}
+	s := &Store{
+		db:      db,
+		opts:    opts,
+		log:     opts.Log.With().Str("component", "store").Logger(),
+		ops:     make(chan *op, 1024),
+		stopped: make(chan struct{}),
+	}
+	n, err := s.recoverPending()
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if n > 0 {
+		s.log.Warn().Int("count", n).Msg("activations cut off by the previous process recorded as internal errors")
+	}
+	go s.writer()
+	if _, err := s.Prune(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path returns the database file.
+func (s *Store) Path() string { return s.db.Path() }
+
+// Close commits every queued write and closes the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.ops)
+	s.mu.Unlock()
+	<-s.stopped
+	return s.db.Close()
+}
+
+// enqueue hands op to the writer. It blocks while the queue is full, which
+// slows writers down to the disk's pace instead of growing without bound.
+func (s *Store) enqueue(o *op) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	s.queued.Add(1)
+	s.ops <- o
+	return nil
+}
+
+// write enqueues apply and waits until it is committed.
+func (s *Store) write(apply func(tx *bolt.Tx) error) error {
+	o := &op{apply: apply, done: make(chan error, 1)}
+	if err := s.enqueue(o); err != nil {
+		return err
+	}
+	return <-o.done
+}
+
+// maxBatch bounds one transaction, so one huge burst does not hold the
+// write lock for long.
+const maxBatch = 256
+
+func (s *Store) writer() {
+	defer close(s.stopped)
+	for {
+		first, ok := <-s.ops
+		if !ok {
+			return
+		}
+		batch := []*op{first}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-s.ops:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, o)
+			default:
+				break drain
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit applies a batch in one transaction. An op that fails reports its
+// own error without failing the others; a failed commit fails them all.
+func (s *Store) commit(batch []*op) {
+	errs := make([]error, len(batch))
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for i, o := range batch {
+			if o.apply != nil {
+				errs[i] = o.apply(tx)
+			}
+		}
+		return nil
+	})
+	for i, o := range batch {
+		e := errs[i]
+		if err != nil {
+			e = fmt.Errorf("store: commit: %w", err)
+		}
+		if e != nil && o.done == nil {
+			s.log.Error().Err(e).Msg("asynchronous store write failed")
+		}
+		if o.done != nil {
+			o.done <- e
+		}
+	}
+	s.queued.Add(-int64(len(batch)))
+}
+
+// flush waits until every write enqueued before the call is committed, so
+// a read sees what an earlier request wrote.
+func (s *Store) flush() error {
+	if s.queued.Load() == 0 {
+		return nil
+	}
+	err := s.write(nil)
+	if errors.Is(err, ErrClosed) {
+		return nil // Close committed everything
+	}
+	return err
+}
+
+// timeKey is start(8, big endian ms) followed by the id: newest last.
+func timeKey(start int64, id string) []byte {
+	k := make([]byte, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(start))
+	copy(k[8:], id)
+	return k
+}
+
+func nsTimeKey(ns string, start int64, id string) []byte {
+	k := make([]byte, 0, len(ns)+1+8+len(id))
+	k = append(k, ns...)
+	k = append(k, 0)
+	return append(k, timeKey(start, id)...)
+}
+
+func actionKey(ns, path string) []byte {
+	k := make([]byte, 0, len(ns)+1+len(path))
+	k = append(k, ns...)
+	k = append(k, 0)
+	return append(k, path...)
+}
