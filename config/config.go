@@ -149,9 +149,12 @@ type PayloadLimits struct {
 	Truncation ByteSize `koanf:"truncation"`
 }
 
-// RuntimesManifestConfig points at a runtimes manifest file; empty means the
-// embedded default. Manifest is filled by Load.
+// RuntimesManifestConfig points at a runtimes manifest: Inline (JSON text,
+// as OpenWhisk injects it in RUNTIMES_MANIFEST) or File; both empty means
+// the embedded default. The layer of highest precedence that sets one of
+// them wins. Manifest is filled by Load (and by Default).
 type RuntimesManifestConfig struct {
 	File     string   `koanf:"file"`
+	Inline   string   `koanf:"inline"`
 	Manifest Manifest `koanf:"-"`
 }

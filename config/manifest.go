@@ -4,8 +4,10 @@ import "time"
 
 // Manifest is a runtimes manifest in OpenWhisk's runtimes.json shape.
 type Manifest struct {
-	Runtimes   map[string][]RuntimeKind `json:"runtimes"`   // family -> kinds
-	Blackboxes []ImageName              `json:"blackboxes"` // images that count as native
+	// Description is free text; OpenWhisk's stock file carries one.
+	Description []string                 `json:"description,omitempty"`
+	Runtimes    map[string][]RuntimeKind `json:"runtimes"`   // family -> kinds
+	Blackboxes  []ImageName              `json:"blackboxes"` // images that count as native
 }
 
 // RuntimeKind is one kind of a runtime family, e.g. "nodejs:20".
