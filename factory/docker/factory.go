@@ -3,7 +3,9 @@ package docker
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -64,9 +66,9 @@ type Factory struct {
 	closer     func() error
 	opts       Options
 	invoker    string
-	namePrefix string            // "<prefix>_", what every container name starts with
-	base       createSpec        // the part of every container's spec that comes from configuration
-	native     map[string]bool   // manifest blackboxes: treated as local, never pulled
+	namePrefix string          // "<prefix>_", what every container name starts with
+	base       createSpec      // the part of every container's spec that comes from configuration
+	native     map[string]bool // manifest blackboxes: treated as local, never pulled
 	timeouts   config.DockerClientTimeouts
 	starts     *fairSemaphore
 	pulls      inflight
@@ -177,12 +179,9 @@ func baseSpec(cfg *config.Config) (createSpec, error) {
 	if s.Network == "" {
 		s.Network = "bridge"
 	}
-	for i, kv := range args.ExtraEnvVars {
-		k, v, _ := strings.Cut(kv, "=")
-		if k == "" {
-			return createSpec{}, fmt.Errorf("container-factory.container-args.extra-env-vars[%d]: %q is invalid: must be KEY or KEY=value", i, kv)
-		}
-		s.Env = append(s.Env, k+"="+v)
+	env := args.EnvMap()
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		s.Env = append(s.Env, k+"="+env[k])
 	}
 	if err := applyExtraArgs(&s, args.ExtraArgs); err != nil {
 		return createSpec{}, err

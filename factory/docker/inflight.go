@@ -12,6 +12,9 @@ import (
 type inflight struct {
 	mu    sync.Mutex
 	calls map[string]*inflightCall
+	// joined, when set (tests), receives once per caller that joined a
+	// running call instead of starting one.
+	joined chan<- struct{}
 }
 
 type inflightCall struct {
@@ -27,6 +30,7 @@ func (g *inflight) Do(ctx context.Context, key string, fn func() error) error {
 		g.calls = map[string]*inflightCall{}
 	}
 	c, ok := g.calls[key]
+	joined := g.joined
 	if !ok {
 		c = &inflightCall{done: make(chan struct{})}
 		g.calls[key] = c
@@ -39,6 +43,9 @@ func (g *inflight) Do(ctx context.Context, key string, fn func() error) error {
 		}()
 	}
 	g.mu.Unlock()
+	if ok && joined != nil {
+		joined <- struct{}{}
+	}
 	select {
 	case <-c.done:
 		return c.err

@@ -14,6 +14,8 @@ type fairSemaphore struct {
 	mu      sync.Mutex
 	held    int
 	waiters list.List // of chan struct{}
+	// queued, when set (tests), receives once per waiter that joined the queue.
+	queued chan<- struct{}
 }
 
 func newFairSemaphore(limit int) *fairSemaphore { return &fairSemaphore{limit: limit} }
@@ -31,7 +33,11 @@ func (s *fairSemaphore) Acquire(ctx context.Context) error {
 	}
 	ready := make(chan struct{})
 	elem := s.waiters.PushBack(ready)
+	queued := s.queued
 	s.mu.Unlock()
+	if queued != nil {
+		queued <- struct{}{}
+	}
 
 	select {
 	case <-ready:

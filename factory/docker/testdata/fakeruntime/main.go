@@ -1,0 +1,54 @@
+// Command fakeruntime is a minimal action runtime for the factory's tests:
+// "fakeruntime ok" answers /init and /run (echoing the params and writing
+// the sentinels), "fakeruntime 503" answers every request with 503, as a
+// runtime that is shutting down does.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+)
+
+const sentinel = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
+
+func main() {
+	mode := "ok"
+	if len(os.Args) > 1 {
+		mode = os.Args[1]
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/init", func(w http.ResponseWriter, r *http.Request) {
+		if mode == "503" {
+			http.Error(w, `{"error":"runtime is shutting down"}`, http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	})
+	mux.HandleFunc("/run", func(w http.ResponseWriter, r *http.Request) {
+		if mode == "503" {
+			http.Error(w, `{"error":"runtime is shutting down"}`, http.StatusServiceUnavailable)
+			return
+		}
+		var body struct {
+			Value json.RawMessage `json:"value"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, `{"error":"bad request"}`, http.StatusBadRequest)
+			return
+		}
+		fmt.Println("fake run")
+		fmt.Println(sentinel)
+		fmt.Fprintln(os.Stderr, sentinel)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body.Value)
+	})
+	if err := http.ListenAndServe(":8080", mux); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
