@@ -1,0 +1,30 @@
+package prewarm
+
+import "time"
+
+// stateRequest asks the scheduler for a *State; tests use it to look inside
+// and, since the mailbox is FIFO, as a barrier.
+type stateRequest struct{}
+
+// State is a copy of the scheduler's bookkeeping.
+type State struct {
+	Ready     map[Key]int
+	InFlight  int
+	Queued    int
+	Failures  int
+	LastRound time.Time
+	NextCheck time.Time // zero: no check armed
+}
+
+func (s *scheduler) state() *State {
+	st := &State{Ready: map[Key]int{}, InFlight: len(s.inFlight), Queued: len(s.queue), Failures: s.failures, LastRound: s.lastRound}
+	for _, r := range s.idle {
+		if r.removing == "" {
+			st.Ready[r.key]++
+		}
+	}
+	if s.timers != nil {
+		st.NextCheck, _ = s.timers.pending(timerCheck)
+	}
+	return st
+}
