@@ -14,7 +14,7 @@ func TestExpired(t *testing.T) {
 	idle := []Idle{
 		{Ref: 1, Key: k, Expires: at(30)},
 		{Ref: 2, Key: k, Expires: at(10)},
-		{Ref: 3, Key: k},                   // never expires
+		{Ref: 3, Key: k}, // never expires
 		{Ref: 4, Key: k, Expires: at(20)},
 		{Ref: 5, Key: k, Expires: at(10)},  // same deadline as 2: ref breaks the tie
 		{Ref: 6, Key: k, Expires: at(100)}, // not yet
