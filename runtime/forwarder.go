@@ -88,4 +88,3 @@ func (f *forwarder) close() {
 	<-f.done
 	_ = f.r.Close()
 }
-

@@ -69,7 +69,7 @@ func (s *Server) initialize(w http.ResponseWriter, r *http.Request) (executor, e
 	if code.native != nil {
 		return startNative(code, env, s.opts.TempDir, s.stdout, s.stderr)
 	}
-	return newJSAction(code, env, s.stdout, s.stderr)
+	return newJSAction(code, env, s.jsGlobals, s.stdout, s.stderr)
 }
 
 // parseInit validates an /init body and decides the action's kind: binary

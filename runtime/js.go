@@ -20,6 +20,7 @@ type jsAction struct {
 	program  *goja.Program
 	mainName string
 	env      map[string]string
+	globals  map[string]any
 	stdout   *lineWriter
 	stderr   *lineWriter
 
@@ -42,12 +43,12 @@ var identifier = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
 
 // newJSAction compiles the code and loads it into a first interpreter, so
 // that syntax errors, load-time exceptions and a missing main fail /init.
-func newJSAction(code *actionCode, env map[string]string, stdout, stderr *lineWriter) (*jsAction, error) {
+func newJSAction(code *actionCode, env map[string]string, globals map[string]any, stdout, stderr *lineWriter) (*jsAction, error) {
 	prg, err := goja.Compile(code.name, code.source, false)
 	if err != nil {
 		return nil, actionError("/init: the action code of %q does not compile: %v", code.name, err)
 	}
-	a := &jsAction{program: prg, mainName: code.main, env: env, stdout: stdout, stderr: stderr}
+	a := &jsAction{program: prg, mainName: code.main, env: env, globals: globals, stdout: stdout, stderr: stderr}
 	vm, err := a.newVM()
 	if err != nil {
 		return nil, err
@@ -96,7 +97,7 @@ func (a *jsAction) put(vm *jsVM) {
 func (a *jsAction) newVM() (*jsVM, error) {
 	rt := goja.New()
 	vm := &jsVM{rt: rt, loop: newEventLoop(rt)}
-	if err := vm.installGlobals(a.env, a.stdout, a.stderr); err != nil {
+	if err := vm.installGlobals(a.env, a.globals, a.stdout, a.stderr); err != nil {
 		return nil, withStatus(http.StatusInternalServerError, fmt.Errorf("/init: preparing the JavaScript runtime: %w", err))
 	}
 	if _, err := rt.RunProgram(a.program); err != nil {
@@ -115,7 +116,7 @@ func (a *jsAction) newVM() (*jsVM, error) {
 
 // installGlobals defines console, process.env, setTimeout/clearTimeout,
 // module/exports and a require that explains it is unavailable.
-func (vm *jsVM) installGlobals(env map[string]string, stdout, stderr *lineWriter) error {
+func (vm *jsVM) installGlobals(env map[string]string, globals map[string]any, stdout, stderr *lineWriter) error {
 	rt := vm.rt
 	console := rt.NewObject()
 	out, errOut := vm.printer(stdout), vm.printer(stderr)
@@ -145,6 +146,9 @@ func (vm *jsVM) installGlobals(env map[string]string, stdout, stderr *lineWriter
 		}),
 		vm.loop.install(),
 	)
+	for name, v := range globals {
+		errs = append(errs, rt.Set(name, v))
+	}
 	json := rt.Get("JSON").ToObject(rt)
 	var ok bool
 	if vm.parse, ok = goja.AssertFunction(json.Get("parse")); !ok {

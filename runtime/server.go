@@ -75,6 +75,10 @@ type Server struct {
 	exec  executor
 
 	runMu sync.Mutex // serialises /run unless opts.Concurrent
+
+	// jsGlobals are extra globals for JavaScript interpreters; tests use
+	// them to observe interpreters from Go.
+	jsGlobals map[string]any
 }
 
 // NewServer returns a runtime with no action loaded.
