@@ -53,8 +53,8 @@ func (m Manifest) Validate() error {
 			}
 		}
 		if len(defaults) != 1 {
-			errs.invalid(famKey, fmt.Sprintf("%d default kinds %v", len(defaults), defaults),
-				"a family must have exactly one kind with \"default\": true")
+			errs.add(&KeyError{Key: famKey, Rule: fmt.Sprintf(
+				`must have exactly one kind with "default": true, has %d %v`, len(defaults), defaults)})
 		}
 	}
 	for i, img := range m.Blackboxes {
