@@ -1,0 +1,250 @@
+package docker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/image"
+	"github.com/rs/zerolog"
+	"go.uber.org/goleak"
+
+	"github.com/stemcell-io/stemcell/config"
+	"github.com/stemcell-io/stemcell/factory"
+)
+
+// testEnv is what TestMain prepares once for the integration tests: the
+// invoker binary, the images built from it and from the test programs, and
+// the native test action.
+var testEnv struct {
+	skip         string // why the engine tests skip; "" when they run
+	eng          *sdkEngine
+	dir          string
+	binary       string // static invoker binary
+	runtimeImage string // built from binary, unique to this run
+	fakeImage    string // fakeruntime ok
+	image503     string // fakeruntime 503
+	native       []byte // the native action executable
+}
+
+func TestMain(m *testing.M) {
+	code := runTests(m)
+	if code == 0 {
+		// The engine client's idle connections are closed by then; anything
+		// left is ours.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+func runTests(m *testing.M) int {
+	if err := setUp(); err != nil {
+		if os.Getenv("CI") == "true" {
+			fmt.Fprintln(os.Stderr, "factory/docker: the integration tests need a Docker Engine (CI=true):", err)
+			return 1
+		}
+		testEnv.skip = err.Error()
+		fmt.Fprintln(os.Stderr, "\n*** factory/docker: SKIPPING the Docker Engine integration tests:", err, "***")
+	}
+	defer tearDown()
+	return m.Run()
+}
+
+func randomSuffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func setUp() error {
+	eng, err := newSDKEngine("")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := eng.Ping(ctx); err != nil {
+		_ = eng.Close()
+		return fmt.Errorf("the engine does not answer: %w", err)
+	}
+	testEnv.eng = eng
+	dir, err := os.MkdirTemp("", "stemcell-docker-test-")
+	if err != nil {
+		return err
+	}
+	testEnv.dir = dir
+	build := func(out, pkg string) (string, error) {
+		path := filepath.Join(dir, out)
+		cmd := exec.Command("go", "build", "-o", path, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+		}
+		return path, nil
+	}
+	const mod = "github.com/stemcell-io/stemcell/"
+	if testEnv.binary, err = build("invoker", mod+"cmd/invoker"); err != nil {
+		return err
+	}
+	fake, err := build("fake", mod+"factory/docker/testdata/fakeruntime")
+	if err != nil {
+		return err
+	}
+	nativePath, err := build("native", mod+"factory/docker/testdata/nativeaction")
+	if err != nil {
+		return err
+	}
+	if testEnv.native, err = os.ReadFile(nativePath); err != nil {
+		return err
+	}
+
+	suffix := randomSuffix()
+	testEnv.runtimeImage = "stemcell/action-runtime:t-" + suffix
+	testEnv.fakeImage = "stemcell/factory-test-fake:ok-" + suffix
+	testEnv.image503 = "stemcell/factory-test-fake:503-" + suffix
+	bctx, bcancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer bcancel()
+	f := &Factory{eng: eng, log: zerolog.Nop()}
+	if err := f.BuildRuntimeImage(bctx, testEnv.binary, testEnv.runtimeImage); err != nil {
+		return err
+	}
+	fakeBin, err := os.ReadFile(fake)
+	if err != nil {
+		return err
+	}
+	for tag, mode := range map[string]string{testEnv.fakeImage: "ok", testEnv.image503: "503"} {
+		tarball, err := buildContext(map[string]tarFile{
+			"Dockerfile": {data: []byte(fmt.Sprintf("FROM scratch\nCOPY fake /fake\nENTRYPOINT [\"/fake\",%q]\n", mode)), mode: 0o644},
+			"fake":       {data: fakeBin, mode: 0o755},
+		})
+		if err != nil {
+			return err
+		}
+		if err := eng.ImageBuild(bctx, tarball, tag, map[string]string{LabelManaged: "true"}); err != nil {
+			return fmt.Errorf("building %s: %w", tag, err)
+		}
+	}
+	return nil
+}
+
+func tearDown() {
+	if testEnv.eng == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, img := range []string{testEnv.runtimeImage, testEnv.fakeImage, testEnv.image503} {
+		if img != "" {
+			if _, err := testEnv.eng.cli.ImageRemove(ctx, img, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !strings.Contains(err.Error(), "No such image") {
+				fmt.Fprintln(os.Stderr, "removing test image:", err)
+			}
+		}
+	}
+	_ = testEnv.eng.Close()
+	if testEnv.dir != "" {
+		_ = os.RemoveAll(testEnv.dir)
+	}
+}
+
+// needEngine skips a test that needs the engine when TestMain found none.
+func needEngine(t *testing.T) {
+	t.Helper()
+	if testEnv.skip != "" {
+		t.Skip("no Docker Engine: " + testEnv.skip)
+	}
+}
+
+// testConfig is the default configuration with a unique invoker name and
+// the manifest pointing at this run's runtime image.
+func testConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg := config.Default()
+	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	if len(name) > 30 {
+		name = name[:30]
+	}
+	cfg.Invoker.Name = "t-" + name + "-" + randomSuffix()
+	cfg.Invoker.APIHost = "https://api.stemcell.test"
+	img := splitImage(testEnv.runtimeImage)
+	cfg.RuntimesManifest.Manifest = config.Manifest{
+		Runtimes:   map[string][]config.RuntimeKind{"nodejs": {{Kind: "nodejs:20", Default: true, Image: img}}},
+		Blackboxes: []config.ImageName{img},
+	}
+	return cfg
+}
+
+func splitImage(ref string) config.ImageName {
+	repo, tag, _ := strings.Cut(ref, ":")
+	prefix, name, _ := strings.Cut(repo, "/")
+	return config.ImageName{Prefix: prefix, Name: name, Tag: tag}
+}
+
+// newTestFactory makes a factory on cfg and removes its containers when
+// the test ends, whatever happened.
+func newTestFactory(t *testing.T, cfg *config.Config) *Factory {
+	t.Helper()
+	f, err := NewWithOptions(cfg, zerolog.Nop(), Options{BinaryPath: testEnv.binary, RuntimeImages: []string{testEnv.runtimeImage}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := f.Cleanup(ctx); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+		_ = f.Close()
+	})
+	return f
+}
+
+// containerSeq numbers containers within one test process.
+var containerSeq atomic.Uint64
+
+func specFor(f *Factory, img string, userProvided bool, action *factory.ActionRef) factory.ContainerSpec {
+	kind := "nodejs:20"
+	if userProvided {
+		kind = "blackbox"
+	}
+	role, who := "prewarm", "nodejs20"
+	if action != nil {
+		role, who = action.Namespace, action.Name
+	}
+	return factory.ContainerSpec{
+		TransactionID: "tid-" + randomSuffix(),
+		Name:          factory.ContainerName(strings.TrimSuffix(f.namePrefix, "_"), containerSeq.Add(1), role, who),
+		Image:         splitImage(img),
+		UserProvided:  userProvided,
+		Kind:          kind,
+		Memory:        128 * config.MB,
+		CPUShares:     f.cfg.ContainerPool.CPUShare(128 * config.MB),
+	}
+}
+
+func create(t *testing.T, f *Factory, spec factory.ContainerSpec) *Container {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := f.CreateContainer(ctx, spec)
+	if err != nil {
+		t.Fatalf("CreateContainer(%s): %v", spec.Name, err)
+	}
+	return c.(*Container)
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
