@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -57,6 +58,17 @@ func Load(opts LoadOptions) (*Config, error) {
 		if err := layer.Load(rawbytes.Provider(data), yaml.Parser()); err != nil {
 			return nil, fmt.Errorf("config file %s: not a YAML mapping of keys: %w", path, err)
 		}
+		// A manifest path in the file is relative to the file, so a
+		// configuration directory can move as a whole.
+		if mf, ok := layer.Get("runtimes-manifest.file").(string); ok && mf != "" && !filepath.IsAbs(mf) {
+			abs, err := filepath.Abs(filepath.Join(filepath.Dir(path), mf))
+			if err != nil {
+				return nil, fmt.Errorf("config file %s: runtimes-manifest.file: %w", path, err)
+			}
+			if err := layer.Set("runtimes-manifest.file", abs); err != nil {
+				return nil, fmt.Errorf("config file %s: %w", path, err)
+			}
+		}
 		errs.add(mergeLayer(ko, layer, "file "+path, false))
 	}
 
@@ -78,34 +90,55 @@ func Load(opts LoadOptions) (*Config, error) {
 	}
 
 	cfg := &Config{}
-	errs = append(errs, decodeInto(ko, cfg)...)
+	decodeErrs := decodeInto(ko, cfg)
+	errs = append(errs, decodeErrs...)
 	m, err := loadManifest(cfg.RuntimesManifest)
 	errs.add(err)
 	cfg.RuntimesManifest.Manifest = m
-	errs.add(cfg.Validate())
+	// A value that could not be read is left zero; its rule would only
+	// repeat the problem.
+	unreadable := map[string]bool{}
+	for _, e := range decodeErrs {
+		if ke, ok := e.(*KeyError); ok {
+			unreadable[ke.Key] = true
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		for _, e := range err.(Errors) {
+			if ke, ok := e.(*KeyError); ok && unreadable[ke.Key] {
+				continue
+			}
+			errs.add(e)
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return cfg, nil
 }
 
+// keyAliases maps other names of keys onto the keys.
+var keyAliases = map[string]string{
+	"container-pool.pekko-client": "container-pool.akka-client",
+}
+
 // mergeLayer normalises one source's keys, rejects the unknown ones and
 // merges it over ko.
 func mergeLayer(ko, layer *koanf.Koanf, source string, fromStrings bool) error {
 	m := layer.Raw()
-	normalize(m, fromStrings)
+	var errs Errors
+	if normalize(m, fromStrings) {
+		errs.add(&KeyError{Key: "container-pool.pekko-client", Rule: "is another name of container-pool.akka-client; set only one (in " + source + ")"})
+	}
 	clean := koanf.New(".")
 	if err := clean.Load(confmap.Provider(m, ""), nil); err != nil {
 		return fmt.Errorf("%s: %w", source, err)
 	}
-	var errs Errors
 	for _, k := range clean.Keys() {
 		if !knownKey(k) {
 			errs.add(unknownKeyError(k, source))
+			clean.Delete(k) // the rest still merges, so its own problems show too
 		}
-	}
-	if len(errs) > 0 {
-		return errs // merging a typo could only hide it
 	}
 	if err := ko.Merge(clean); err != nil {
 		errs.add(fmt.Errorf("%s: %w", source, err))
@@ -126,13 +159,15 @@ func unknownKeyError(key, source string) *KeyError {
 // clears the other, so the highest layer wins; lists given as maps of
 // indexes (OpenWhisk's extraEnvVars_0) become lists; and with fromStrings
 // (environment, flags), a list given as one string is split at commas.
-func normalize(m map[string]any, fromStrings bool) {
+// It reports whether both akka-client and pekko-client were set.
+func normalize(m map[string]any, fromStrings bool) (aliasClash bool) {
 	if pool, ok := m["container-pool"].(map[string]any); ok {
 		if v, has := pool["pekko-client"]; has {
-			if _, both := pool["akka-client"]; !both {
+			_, aliasClash = pool["akka-client"]
+			if !aliasClash {
 				pool["akka-client"] = v
-				delete(pool, "pekko-client")
 			}
+			delete(pool, "pekko-client")
 		}
 	}
 	if rm, ok := m["runtimes-manifest"].(map[string]any); ok {
@@ -161,6 +196,7 @@ func normalize(m map[string]any, fromStrings bool) {
 			}
 		}
 	}
+	return aliasClash
 }
 
 // lookup finds a dotted path in nested maps.
@@ -247,6 +283,9 @@ func ourEnvLayer(environ []string) (*koanf.Koanf, Errors) {
 			key, ok := ourEnvKey(name)
 			if !ok {
 				return "", nil
+			}
+			if k, alias := keyAliases[key]; alias {
+				key = k
 			}
 			if !knownKey(key) {
 				errs.add(unknownKeyError(key, "environment variable "+name))
