@@ -47,6 +47,7 @@ func (s *scheduler) onHealth(ctx actor.Context, msg *healthRound) {
 	}
 	s.healthBusy = false
 	s.healthCancel = nil
+	s.healthDone++
 	if s.stopped {
 		return
 	}

@@ -59,6 +59,7 @@ type scheduler struct {
 
 	healthGen    uint64
 	healthBusy   bool
+	healthDone   uint64 // rounds applied
 	healthCancel context.CancelFunc
 }
 

@@ -14,6 +14,8 @@ type State struct {
 	Failures  int
 	LastRound time.Time
 	NextCheck time.Time // zero: no check armed
+	// HealthRounds counts the health rounds whose results were applied.
+	HealthRounds uint64
 }
 
 func (s *scheduler) state() *State {
@@ -23,6 +25,7 @@ func (s *scheduler) state() *State {
 			st.Ready[r.key]++
 		}
 	}
+	st.HealthRounds = s.healthDone
 	if s.timers != nil {
 		st.NextCheck, _ = s.timers.pending(timerCheck)
 	}
