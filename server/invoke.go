@@ -1,0 +1,268 @@
+package server
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog/hlog"
+
+	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/store"
+)
+
+// activationHeader carries the id on every invoke outcome.
+const activationHeader = "x-openwhisk-activation-id"
+
+// retryAfter is the Retry-After of a 429, in seconds: activations of the
+// default limits finish well within it.
+const retryAfter = "1"
+
+// newActivationID returns 32 lowercase hex characters.
+func newActivationID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// decodeArgs parses an invoke body: a JSON object, or empty for {}.
+func decodeArgs(body []byte) (map[string]json.RawMessage, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	var args map[string]json.RawMessage
+	if err := decodeJSON(body, &args); err != nil {
+		return nil, err
+	}
+	return args, nil
+}
+
+// mergeArgs overlays the invocation's arguments on the action's default
+// parameters. With final, an argument may not replace a non-null default.
+func mergeArgs(defaults, args map[string]json.RawMessage, final bool) (json.RawMessage, error) {
+	if final {
+		for k := range args {
+			if v, ok := defaults[k]; ok && string(v) != "null" {
+				return nil, errorf(http.StatusBadRequest, "%s", msgFinalParams)
+			}
+		}
+	}
+	if len(defaults) == 0 && len(args) == 0 {
+		return json.RawMessage("{}"), nil
+	}
+	merged := make(map[string]json.RawMessage, len(defaults)+len(args))
+	for k, v := range defaults {
+		merged[k] = v
+	}
+	for k, v := range args {
+		merged[k] = v
+	}
+	return json.Marshal(merged)
+}
+
+func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns string, p actionPath) {
+	q := r.URL.Query()
+	blocking, err := parseBool(q, "blocking")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	resultOnly, err := parseBool(q, "result")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	wait := s.scfg.BlockingWait
+	if t := q.Get("timeout"); t != "" {
+		n, err := strconv.ParseInt(t, 10, 64)
+		if err != nil || n < 1 || n > wait.Milliseconds() {
+			writeError(w, r, errorf(http.StatusBadRequest, msgTimeoutParam, wait.Milliseconds()))
+			return
+		}
+		wait = time.Duration(n) * time.Millisecond
+	}
+	ok, count, allowed := s.admit.acquire(r.Context())
+	if !ok {
+		s.metrics.rejected.Inc()
+		w.Header().Set("Retry-After", retryAfter)
+		writeError(w, r, errorf(http.StatusTooManyRequests, msgTooManyFlight, count, allowed))
+		return
+	}
+	act, run, err := s.prepareActivation(r, id, ns, p)
+	if err != nil {
+		s.admit.release()
+		writeError(w, r, err)
+		return
+	}
+	pending := s.pendingRecord(act, run, id)
+	if !blocking {
+		// The id goes out only once a restart would find the activation.
+		if err := s.store.PutPending(pending); err != nil {
+			s.admit.release()
+			writeError(w, r, err)
+			return
+		}
+	}
+	done := s.start(r, act, run, id)
+	w.Header().Set(activationHeader, act.ID)
+	if !blocking {
+		writeJSON(w, http.StatusAccepted, map[string]string{"activationId": act.ID})
+		return
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case rec := <-done:
+		s.answerBlocking(w, rec, resultOnly)
+	case <-timer.C:
+		if err := s.store.PutPending(pending); err != nil {
+			hlog.FromRequest(r).Error().Err(err).Str("activation_id", act.ID).Msg("recording a pending activation failed")
+		}
+		writeJSON(w, http.StatusAccepted, map[string]string{"activationId": act.ID})
+	case <-r.Context().Done():
+		// The client left; the activation goes on and must not get lost.
+		if err := s.store.PutPending(pending); err != nil {
+			hlog.FromRequest(r).Error().Err(err).Str("activation_id", act.ID).Msg("recording a pending activation failed")
+		}
+	}
+}
+
+// prepareActivation checks the body and the action and builds the
+// activation.
+func (s *Server) prepareActivation(r *http.Request, id *Identity, ns string, p actionPath) (actors.Activation, *runnable, error) {
+	body, err := readBody(r, s.cfg.Limits.Payload.Max.Bytes())
+	if err != nil {
+		return actors.Activation{}, nil, err
+	}
+	run, err := s.runnable(ns, p)
+	if err != nil {
+		return actors.Activation{}, nil, err
+	}
+	args, err := decodeArgs(body)
+	if err != nil {
+		return actors.Activation{}, nil, err
+	}
+	params, err := mergeArgs(run.params, args, run.final)
+	if err != nil {
+		return actors.Activation{}, nil, err
+	}
+	act := actors.Activation{
+		ID: newActivationID(), TransactionID: requestID(r), InvocationNamespace: ns,
+		Action: run.action, Params: params, InitEnv: run.initEnv, Arrived: s.now(),
+	}
+	if run.provideKey {
+		act.APIKey = id.UUID + ":" + id.Key
+	}
+	return act, run, nil
+}
+
+// start runs the activation on its own goroutine, which outlives the
+// request: it records the result and then hands it to done.
+func (s *Server) start(r *http.Request, act actors.Activation, run *runnable, id *Identity) <-chan *store.Activation {
+	done := make(chan *store.Activation, 1)
+	log := hlog.FromRequest(r).With().Str("activation_id", act.ID).Str("namespace", act.InvocationNamespace).
+		Str("action", run.doc.Namespace+"/"+run.doc.Name).Logger()
+	s.workers.Add(1)
+	go func() {
+		defer s.workers.Done()
+		defer s.admit.release()
+		res, err := s.inv.Invoke(s.stop, act)
+		rec := s.finalRecord(act, run, id, res, err)
+		s.store.Complete(rec)
+		s.metrics.activations.WithLabelValues(rec.Response.Status).Inc()
+		ev := log.Info()
+		if err != nil {
+			ev = log.Error().Err(err)
+		}
+		ev.Str("status", rec.Response.Status).Int64("duration_ms", rec.Duration).
+			Str("start", string(res.StartKind)).Msg("activation finished")
+		done <- rec
+	}()
+	return done
+}
+
+// pendingRecord is what a restart finds of an activation that never
+// finished.
+func (s *Server) pendingRecord(act actors.Activation, run *runnable, id *Identity) *store.Activation {
+	return &store.Activation{
+		Namespace: act.InvocationNamespace, Name: run.doc.Name, Version: run.doc.Version,
+		Subject: id.Subject(), ActivationID: act.ID, Start: act.Arrived.UnixMilli(),
+		Logs: []string{},
+		Annotations: []store.KeyValue{
+			{Key: "path", Value: run.pathAnn},
+			{Key: "kind", Value: run.kindAnn},
+			{Key: "limits", Value: run.limitsAnn},
+		},
+	}
+}
+
+// finalRecord builds the activation record from the pool's result.
+func (s *Server) finalRecord(act actors.Activation, run *runnable, id *Identity, res actors.Result, err error) *store.Activation {
+	rec := s.pendingRecord(act, run, id)
+	if err != nil {
+		msg := "The invoker could not run the activation: " + err.Error()
+		if s.stop.Err() != nil {
+			msg = store.MsgStopped
+		}
+		body, _ := json.Marshal(map[string]string{"error": msg})
+		res = actors.Result{Status: factory.StatusInternalError, Response: body}
+	}
+	start, end := res.Start, res.End
+	if start.IsZero() {
+		start = act.Arrived
+	}
+	if end.IsZero() || end.Before(start) {
+		end = s.now()
+	}
+	rec.Start, rec.End = start.UnixMilli(), end.UnixMilli()
+	rec.Duration = rec.End - rec.Start
+	result := res.Response
+	if len(result) == 0 || !json.Valid(result) {
+		result = json.RawMessage("{}")
+	}
+	size := len(result)
+	code := int(res.Status)
+	rec.Response = store.Response{Status: store.StatusName(code), Success: code == 0, Result: result, Size: &size}
+	if len(res.Logs) > 0 {
+		rec.Logs = res.Logs
+	}
+	timedOut := json.RawMessage("false")
+	if res.TimedOut {
+		timedOut = json.RawMessage("true")
+	}
+	rec.Annotations = append(rec.Annotations,
+		store.KeyValue{Key: "waitTime", Value: msJSON(res.WaitTime)},
+		store.KeyValue{Key: "timeout", Value: timedOut},
+	)
+	if res.InitTime > 0 {
+		rec.Annotations = append(rec.Annotations, store.KeyValue{Key: "initTime", Value: msJSON(res.InitTime)})
+	}
+	return rec
+}
+
+func msJSON(d time.Duration) json.RawMessage {
+	return json.RawMessage(strconv.FormatInt(d.Milliseconds(), 10))
+}
+
+// answerBlocking answers a blocking invoke with the record or its result,
+// and OpenWhisk's status for the outcome.
+func (s *Server) answerBlocking(w http.ResponseWriter, rec *store.Activation, resultOnly bool) {
+	status := http.StatusOK
+	switch store.StatusCode(rec.Response.Status) {
+	case 1, 2:
+		status = http.StatusBadGateway
+	case 3:
+		status = http.StatusInternalServerError
+	}
+	res := bytes.TrimSpace(rec.Response.Result)
+	if resultOnly || (len(res) > 0 && res[0] == '[') {
+		writeRaw(w, status, res)
+		return
+	}
+	writeJSON(w, status, rec)
+}

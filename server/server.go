@@ -1,0 +1,149 @@
+// Package server is the standalone daemon's HTTP API: the part of Apache
+// OpenWhisk's REST API v1 that its clients use for actions and activations,
+// with authentication, admission, and the operations endpoints. Activations
+// run through an Invoker (the pool) and their records go to a store.Store.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/config"
+	"github.com/stemcell-io/stemcell/store"
+)
+
+// Invoker runs activations: the pool, or a stand-in in tests.
+type Invoker interface {
+	// Invoke runs one activation and returns its result; err means the
+	// activation was not accepted.
+	Invoke(ctx context.Context, a actors.Activation) (actors.Result, error)
+	Snapshot(ctx context.Context) (actors.MemorySnapshot, error)
+}
+
+// Options configure a Server.
+type Options struct {
+	Config  *config.Config
+	Server  config.ServerConfig
+	Store   *store.Store
+	Invoker Invoker
+	Keys    *Keys
+	Log     zerolog.Logger
+	// Registry receives the API's metrics; Gatherer serves /metrics. Both
+	// nil: a private registry.
+	Registry prometheus.Registerer
+	Gatherer prometheus.Gatherer
+	Now      func() time.Time // nil: time.Now
+	Build    string           // shown by GET /api/v1
+}
+
+// Server serves the API. Its zero value is not usable; call New.
+type Server struct {
+	cfg      *config.Config
+	scfg     config.ServerConfig
+	store    *store.Store
+	inv      Invoker
+	keys     *Keys
+	log      zerolog.Logger
+	now      func() time.Time
+	build    string
+	gatherer prometheus.Gatherer
+	metrics  *metrics
+	admit    *admission
+	actions  actionCache
+	kinds    []string // valid kinds, for the unknown-kind message
+
+	accepting atomic.Bool // false once draining starts
+	ready     atomic.Bool
+
+	// workers counts activation goroutines, which outlive their requests.
+	workers sync.WaitGroup
+	// stop is cancelled when the server gives up on running activations.
+	stop   context.Context
+	cancel context.CancelFunc
+}
+
+// New makes a server. It is not ready (see SetReady) until the caller says so.
+func New(opts Options) (*Server, error) {
+	switch {
+	case opts.Config == nil:
+		return nil, errors.New("server: Options.Config is nil")
+	case opts.Store == nil:
+		return nil, errors.New("server: Options.Store is nil")
+	case opts.Invoker == nil:
+		return nil, errors.New("server: Options.Invoker is nil")
+	case opts.Keys == nil:
+		return nil, errors.New("server: Options.Keys is nil")
+	}
+	if err := opts.Server.Validate("server"); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	reg, gat := opts.Registry, opts.Gatherer
+	if reg == nil && gat == nil {
+		r := prometheus.NewRegistry()
+		reg, gat = r, r
+	}
+	s := &Server{
+		cfg: opts.Config, scfg: opts.Server, store: opts.Store, inv: opts.Invoker, keys: opts.Keys,
+		log: opts.Log.With().Str("component", "api").Logger(), now: opts.Now, build: opts.Build,
+		gatherer: gat,
+	}
+	s.stop, s.cancel = context.WithCancel(context.Background())
+	s.kinds = manifestKinds(opts.Config.RuntimesManifest.Manifest)
+	s.admit = newAdmission(opts.Config.AdmissionLimit(), func(ctx context.Context) (int, error) {
+		snap, err := s.inv.Snapshot(ctx)
+		return snap.Busy.Count, err
+	})
+	m, err := newMetrics(reg, s.admit)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	s.accepting.Store(true)
+	return s, nil
+}
+
+// SetReady marks the daemon ready (/readyz 200) once everything started.
+func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+
+// StopAccepting makes new work answer 503 and /readyz fail; activations
+// already accepted keep running.
+func (s *Server) StopAccepting() {
+	s.accepting.Store(false)
+	s.ready.Store(false)
+}
+
+// InFlight is the number of accepted activations without a result.
+func (s *Server) InFlight() int { return s.admit.count() }
+
+// WaitIdle returns once every accepted activation has its result recorded,
+// or with ctx's error.
+func (s *Server) WaitIdle(ctx context.Context) error {
+	if err := s.admit.wait(ctx); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { s.workers.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Abandon answers every activation still waiting for the invoker with an
+// internal error. The daemon calls it after the pool's shutdown, so that no
+// accepted activation is left without a record even if the pool failed to
+// answer.
+func (s *Server) Abandon() { s.cancel() }
