@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"errors"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -181,7 +182,12 @@ func TestPullPolicy(t *testing.T) {
 // countingEngine counts pulls.
 type countingEngine struct {
 	engine
-	pulls int
+	pulls, builds int
+}
+
+func (e *countingEngine) ImageBuild(ctx context.Context, tarContext io.Reader, tag string, labels map[string]string) error {
+	e.builds++
+	return e.engine.ImageBuild(ctx, tarContext, tag, labels)
 }
 
 func (e *countingEngine) ImagePull(ctx context.Context, ref, auth string) error {

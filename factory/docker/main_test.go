@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
 	"github.com/rs/zerolog"
 	"go.uber.org/goleak"
@@ -142,18 +143,23 @@ func tearDown() {
 	if testEnv.eng == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	for _, img := range []string{testEnv.runtimeImage, testEnv.fakeImage, testEnv.image503} {
 		if img != "" {
-			if _, err := testEnv.eng.cli.ImageRemove(ctx, img, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !strings.Contains(err.Error(), "No such image") {
-				fmt.Fprintln(os.Stderr, "removing test image:", err)
-			}
+			removeImage(img)
 		}
 	}
 	_ = testEnv.eng.Close()
 	if testEnv.dir != "" {
 		_ = os.RemoveAll(testEnv.dir)
+	}
+}
+
+// removeImage removes an image this test run built.
+func removeImage(ref string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := testEnv.eng.cli.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		fmt.Fprintln(os.Stderr, "removing test image:", err)
 	}
 }
 
