@@ -1,0 +1,200 @@
+package pool
+
+import (
+	"context"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/config"
+	"github.com/stemcell-io/stemcell/factory"
+)
+
+// containerParams is everything a container actor needs. The pool builds
+// one per container and spawns newContainerProps(params) exactly once.
+type containerParams struct {
+	Pool     *actor.PID            // receives JobDone, ContainerReady, ContainerRemoving, ContainerRemoved, Reschedule
+	Factory  *actor.PID            // factory actor, used only for a cold container
+	Spec     factory.ContainerSpec // what to create for a cold container
+	StemCell factory.Container     // non-nil: an already-created prewarmed container; the actor starts in Started
+	Config   *config.Config        // container-proxy timeouts, limits, payload sizes, akka-client
+	Clock    actors.Clock
+	Log      zerolog.Logger
+
+	// testHook, when set, sees every message before the actor handles it;
+	// tests panic in it to crash the actor at a chosen point.
+	testHook func(msg any)
+}
+
+// containerState is the container actor's state, after OpenWhisk's
+// ContainerProxy (reference/openwhisk-pool.md §4.1). Resuming is a state of
+// its own here because resume is asynchronous I/O.
+type containerState uint8
+
+const (
+	stateUninitialized containerState = iota // before *actor.Started
+	stateStarting                            // cold: the factory is creating the container
+	stateStarted                             // the container exists and has not been initialised
+	stateRunning                             // init or runs in flight
+	stateReady                               // warm and idle; pauses after pause-grace
+	statePausing                             // Suspend in flight
+	statePaused                              // paused; destroyed after idle-container
+	stateResuming                            // Resume in flight for a job that arrived while paused
+	stateRemoving                            // Destroy in flight; stops when done
+)
+
+var containerStateNames = [...]string{"uninitialized", "starting", "started", "running", "ready", "pausing", "paused", "resuming", "removing"}
+
+func (s containerState) String() string { return containerStateNames[s] }
+
+// containerCell is the part of a container actor that survives a restart
+// by its supervisor (actors.ContainerSupervisor). It belongs to the props
+// (one per container) and is touched only from the actor's mailbox, whose
+// messages are processed one at a time even across a restart.
+//
+// What survives: the container handle (so the engine container is never
+// leaked), what the pool was told (ContainerRemoving, ContainerReady,
+// ContainerRemoved), whether a creation or a destroy is in flight and
+// whether the container may be paused. What does not: the jobs, the
+// timers, the state. The old instance answers or reschedules every job it
+// held when it gets *actor.Restarting; the new instance cannot trust the
+// container's state after a crash, so it tells the pool ContainerRemoving,
+// destroys the container (resuming it first if it may be paused) and
+// reports ContainerRemoved exactly once.
+type containerCell struct {
+	instances      int // how many instances the producer built
+	container      factory.Container
+	id             string
+	createPending  bool // CreateContainer sent, ContainerCreated not yet handled
+	mayBePaused    bool // Suspend started and no Resume succeeded since
+	removingSent   bool
+	readySent      bool
+	destroyStarted bool // a destroy goroutine exists; it reports ContainerRemoved
+	removedSent    bool // ContainerRemoved sent, or owed by a goroutine
+}
+
+// newContainerProps returns the props of one container actor. Spawn them
+// once: the props hold the cell that survives the actor's restarts.
+//
+// Contract with the pool: every Job the actor accepts ends in exactly one
+// of (a) a *actors.RunResult to its ReplyTo followed by *actors.JobDone to
+// the pool, or (b) *actors.Reschedule to the pool (the job did not run
+// here). ContainerRemoving comes before the answers that follow a failure,
+// and ContainerRemoved comes once, after the engine removed the container
+// (or at once when there never was one). Reschedule may arrive after
+// ContainerRemoved (a job sent while the container was going away).
+func newContainerProps(p containerParams) *actor.Props {
+	if p.Clock == nil {
+		p.Clock = actors.RealClock{}
+	}
+	cell := &containerCell{}
+	return actor.PropsFromProducer(func() actor.Actor { return newContainerActor(p, cell) })
+}
+
+// containerActor runs one container's life. All its fields are touched
+// only from its mailbox; container I/O runs on goroutines that post their
+// results back as messages carrying the instance's epoch.
+type containerActor struct {
+	p      containerParams
+	cell   *containerCell
+	epoch  int
+	log    zerolog.Logger
+	timers *actors.Timers
+
+	state      containerState
+	stateTimer actors.CancelFunc
+	timerGen   uint64 // stale timeouts carry an older generation
+
+	action  *actors.Action // the action of the first job; fixed for life
+	ident   actors.Identity
+	maxConc int
+
+	nextJob     uint64
+	buffer      []*containerJob          // accepted, not started
+	active      map[uint64]*containerJob // I/O in flight (answered or not)
+	initialized bool                     // /init succeeded
+	draining    bool                     // the pool sent Remove: finish held jobs, then destroy
+	leaving     bool                     // going away on its own (ContainerRemoving sent)
+	replace     bool                     // ContainerRemoved.Replace
+
+	// inHand is a Job being received and not yet buffered or bounced: if
+	// handling it panics, the message is not redelivered, so the
+	// Restarting handler bounces it instead of losing it.
+	inHand *actors.Job
+}
+
+// containerJob is one accepted job.
+type containerJob struct {
+	id       uint64
+	job      actors.Job
+	log      zerolog.Logger
+	cancel   context.CancelFunc
+	answered bool
+}
+
+func newContainerActor(p containerParams, cell *containerCell) *containerActor {
+	return &containerActor{
+		p:      p,
+		cell:   cell,
+		log:    p.Log.With().Str("component", "container").Logger(),
+		timers: actors.NewTimers(p.Clock),
+		active: map[uint64]*containerJob{},
+	}
+}
+
+// closed says whether new jobs bounce back to the pool.
+func (a *containerActor) closed() bool {
+	return a.draining || a.leaving || a.state == stateRemoving
+}
+
+func (a *containerActor) Receive(ctx actor.Context) {
+	if j, ok := ctx.Message().(*actors.Job); ok {
+		a.inHand = j
+	}
+	if a.p.testHook != nil {
+		a.p.testHook(ctx.Message())
+	}
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		a.onStarted(ctx)
+	case *actor.Restarting:
+		a.onRestarting(ctx)
+	case *actor.Stopping:
+		a.onStopping(ctx)
+	case *actors.Job:
+		a.onJob(ctx, m)
+	case *actors.Remove:
+		a.onRemove(ctx, m)
+	case *containerCreated:
+		a.onCreated(ctx, m)
+	case *containerInitOK:
+		if m.epoch == a.epoch {
+			a.onInitOK(ctx, m)
+		}
+	case *containerJobFinished:
+		if m.epoch == a.epoch {
+			a.onJobFinished(ctx, m)
+		}
+	case *containerSuspended:
+		if m.epoch == a.epoch {
+			a.onSuspended(ctx, m)
+		}
+	case *containerResumed:
+		if m.epoch == a.epoch {
+			a.onResumed(ctx, m)
+		}
+	case *containerPauseTimeout:
+		if m.gen == a.timerGen && a.state == stateReady {
+			a.pause(ctx)
+		}
+	case *containerIdleTimeout:
+		if m.gen == a.timerGen && a.state == statePaused {
+			a.log.Debug().Msg("idle timeout while paused: removing")
+			a.leave(ctx, false)
+			a.advance(ctx)
+		}
+	case *containerDestroyed:
+		ctx.Stop(ctx.Self())
+	}
+}

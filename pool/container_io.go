@@ -1,0 +1,195 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/config"
+	"github.com/stemcell-io/stemcell/factory"
+)
+
+// Results of container I/O, posted by the goroutine that did it. epoch
+// names the actor instance that started the I/O; a restarted actor ignores
+// results addressed to its predecessor.
+type (
+	containerCreated struct {
+		c   factory.Container
+		err error
+	}
+	containerInitOK struct {
+		epoch int
+		job   uint64
+	}
+	containerJobFinished struct {
+		epoch int
+		job   uint64
+		out   jobOutcome
+	}
+	containerSuspended struct {
+		epoch int
+		err   error
+	}
+	containerResumed struct {
+		epoch int
+		err   error
+	}
+	containerDestroyed    struct{}
+	containerAck          struct{}
+	containerPauseTimeout struct{ gen uint64 }
+	containerIdleTimeout  struct{ gen uint64 }
+)
+
+// A containerDestroyed for an actor stopped from outside is expected.
+func (*containerDestroyed) IgnoreDeadLetterLogging() {}
+
+// Safety margins for I/O whose own timeouts live elsewhere (the action's
+// timeout in the container client, docker timeouts in the factory): they
+// only keep a goroutine from hanging forever on a stuck engine.
+const (
+	ioMargin          = time.Minute
+	createAckTimeout  = time.Minute
+	defaultIOTimeout  = 10 * time.Minute
+	engineOpsFallback = time.Minute
+)
+
+// createTimeout bounds the wait for the factory actor's answer: a pull, a
+// run and an inspect, as configured, plus a margin.
+func createTimeout(cfg *config.Config) time.Duration {
+	t := cfg.Docker.Timeouts
+	d := t.Pull + t.Run + t.Inspect
+	if d <= 0 {
+		return defaultIOTimeout
+	}
+	return d + ioMargin
+}
+
+// engineTimeout bounds one engine operation: the configured value, or a
+// fallback when unset.
+func engineTimeout(d time.Duration) time.Duration {
+	if d <= 0 {
+		return engineOpsFallback
+	}
+	return d
+}
+
+// requestCreate asks the factory actor for the cold container. The answer
+// comes through a future so that a goroutine can tell whether this actor is
+// still alive to take the container: if it is not (stopped while the
+// engine was creating), the goroutine destroys the container and reports
+// ContainerRemoved itself, so neither the engine container nor the pool's
+// memory leaks.
+func (a *containerActor) requestCreate(ctx actor.Context) {
+	a.cell.createPending = true
+	a.state = stateStarting
+	spec, factoryPID, pool := a.p.Spec, a.p.Factory, a.p.Pool
+	root, self := ctx.ActorSystem().Root, ctx.Self()
+	rmTimeout := engineTimeout(a.p.Config.Docker.Timeouts.Rm)
+	log := a.log
+	f := ctx.RequestFuture(factoryPID, &actors.CreateContainer{Spec: spec}, createTimeout(a.p.Config))
+	go func() {
+		msg := &containerCreated{}
+		res, err := f.Result()
+		switch r := res.(type) {
+		case *actors.ContainerCreated:
+			msg.c, msg.err = r.Container, r.Err
+		default:
+			msg.err = fmt.Errorf("factory actor %s: no answer to CreateContainer for %q: %w", factoryPID, spec.Name, err)
+		}
+		if msg.err == nil && msg.c == nil {
+			msg.err = fmt.Errorf("factory actor %s: ContainerCreated for %q has neither a container nor an error", factoryPID, spec.Name)
+		}
+		_, err = root.RequestFuture(self, msg, createAckTimeout).Result()
+		if !errors.Is(err, actor.ErrDeadLetter) {
+			return // delivered (or the actor is alive but slow: it will handle it)
+		}
+		if msg.c != nil {
+			log.Warn().Str("container", msg.c.ID()).Msg("container created for a stopped actor: destroying it")
+			dctx, cancel := context.WithTimeout(context.Background(), rmTimeout)
+			if derr := msg.c.Destroy(dctx); derr != nil {
+				log.Error().Err(derr).Str("container", msg.c.ID()).Msg("destroy of orphaned container failed")
+			}
+			cancel()
+		}
+		root.Send(pool, &actors.ContainerRemoved{Container: self, Replace: true})
+	}()
+}
+
+// pause suspends the container off the actor goroutine.
+func (a *containerActor) pause(ctx actor.Context) {
+	a.setState(ctx, statePausing)
+	a.cell.mayBePaused = true
+	c, epoch, root, self := a.cell.container, a.epoch, ctx.ActorSystem().Root, ctx.Self()
+	timeout := engineTimeout(a.p.Config.Docker.Timeouts.Pause)
+	go func() {
+		cctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		root.Send(self, &containerSuspended{epoch: epoch, err: c.Suspend(cctx)})
+	}()
+}
+
+// resume resumes the paused container off the actor goroutine.
+func (a *containerActor) resume(ctx actor.Context) {
+	a.setState(ctx, stateResuming)
+	c, epoch, root, self := a.cell.container, a.epoch, ctx.ActorSystem().Root, ctx.Self()
+	timeout := engineTimeout(a.p.Config.Docker.Timeouts.Unpause)
+	go func() {
+		cctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		root.Send(self, &containerResumed{epoch: epoch, err: c.Resume(cctx)})
+	}()
+}
+
+// destroy removes the container, exactly once per container: the cell
+// records that a destroy started, and the goroutine that does it reports
+// ContainerRemoved to the pool (it works even if this actor is stopped by
+// then) before telling the actor to stop.
+func (a *containerActor) destroy(ctx actor.Context) {
+	if a.cell.destroyStarted {
+		return
+	}
+	a.bounceBuffer(ctx)
+	a.cancelStateTimer()
+	a.timers.Stop()
+	a.state = stateRemoving
+	self := ctx.Self()
+	if a.cell.container == nil {
+		a.sendRemoved(ctx)
+		ctx.Stop(self)
+		return
+	}
+	a.cell.destroyStarted = true
+	a.cell.removedSent = true // owed by the goroutine below
+	startDestroy(ctx.ActorSystem().Root, self, a.p.Pool, a.cell.container, a.cell.mayBePaused, a.replace,
+		engineTimeout(a.p.Config.Docker.Timeouts.Unpause), engineTimeout(a.p.Config.Docker.Timeouts.Rm), a.log)
+}
+
+func startDestroy(root *actor.RootContext, self, pool *actor.PID, c factory.Container, resumeFirst, replace bool,
+	unpauseTimeout, rmTimeout time.Duration, log zerolog.Logger) {
+	go func() {
+		if resumeFirst {
+			// A paused container cannot be removed reliably (reference §9.16).
+			rctx, cancel := context.WithTimeout(context.Background(), unpauseTimeout)
+			if err := c.Resume(rctx); err != nil {
+				log.Debug().Err(err).Msg("resume before destroy failed; destroying anyway")
+			}
+			cancel()
+		}
+		dctx, cancel := context.WithTimeout(context.Background(), rmTimeout)
+		err := c.Destroy(dctx)
+		cancel()
+		if err != nil {
+			// The memory is reported back anyway: the ledger must not stay
+			// short forever, and the factory's cleanup at shutdown removes
+			// whatever is left under this invoker's prefix.
+			log.Error().Err(err).Msg("destroy failed")
+		}
+		root.Send(pool, &actors.ContainerRemoved{Container: self, Replace: replace})
+		root.Send(self, &containerDestroyed{})
+	}()
+}
