@@ -1,0 +1,203 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// keyDoc is the meaning of one key for the README's reference; openWhisk
+// marks keys that OpenWhisk has too, whose CONFIG_whisk_* name is accepted.
+type keyDoc struct {
+	meaning   string
+	openWhisk bool
+}
+
+// keyDocs documents every key of Config; a test fails when one is missing.
+var keyDocs = map[string]keyDoc{
+	"invoker.name":     {"Name of this invoker. It prefixes and labels every container the invoker creates, so startup and shutdown cleanup remove only its own containers.", false},
+	"invoker.api-host": {"Passed to action containers as `__OW_API_HOST`.", false},
+
+	"container-pool.user-memory":                                      {"Memory that all action containers together may hold: busy, idle, prewarmed and starting ones.", true},
+	"container-pool.concurrent-peek-factor":                           {"Sizes admission: the invoker accepts at most max(maxContainers, floor(maxContainers × concurrency.max × factor)) activations beyond those running (HTTP 429 past that), where maxContainers = user-memory / limits.memory.min. Must be > 0 and <= 1.", true},
+	"container-pool.akka-client":                                      {"HTTP client to action containers: `true` a pooled keep-alive client (required for intra-container concurrency), `false` one connection per request. `pekko-client` is accepted as another name.", true},
+	"container-pool.prewarm-expiration-check-init-delay":              {"Delay before the first stem-cell expiry check. Must be >= 0.", true},
+	"container-pool.prewarm-expiration-check-interval":                {"Period of the stem-cell expiry check (and reactive sizing). Must be >= 1s.", true},
+	"container-pool.prewarm-expiration-check-interval-variance":       {"A random extra in [0, variance) added to each interval, drawn anew each tick, so invokers drift apart. Unset (null) means none. Must be >= 0.", true},
+	"container-pool.prewarm-expiration-limit":                         {"At most this many expired stem cells are removed per check; the rest wait for the next. Must be > 0 (0 would never shrink the stock).", true},
+	"container-pool.prewarm-max-retry-limit":                          {"After this many consecutive failed stem-cell creations, backfill stops until the next expiry check. Must be >= 0.", true},
+	"container-pool.prewarm-promotion":                                {"Lets an activation take a stem cell of its kind with more memory than it asked for (the smallest that fits).", true},
+	"container-pool.memory-sync-interval":                             {"Period of the pool's memory snapshot (free, busy, prewarmed, starting, buffered) to its subscribers. Must be > 0.", true},
+	"container-pool.batch-deletion-size":                              {"How many containers are removed per round when the invoker drains. Must be > 0.", true},
+	"container-pool.user-cpus":                                        {"CPUs for all actions; each container gets `--cpus` in proportion to its memory (at least 0.01). Unset: no CPU limit, only CPU shares. Must be > 0.", true},
+	"container-pool.prewarm-container-creation-config.max-concurrent": {"At most this many stem-cell creations in flight. Must be > 0.", true},
+	"container-pool.prewarm-container-creation-config.creation-delay": {"At least this long between creation rounds. Must be >= 1s.", true},
+	"container-pool.buffer-size":                                      {"Bound of the FIFO buffer of activations waiting for capacity; past it new work is rejected (OpenWhisk's buffer is unbounded). Must be >= 0.", false},
+
+	"container-proxy.timeouts.idle-container":          {"A paused container is destroyed after this long without work. Must be > 0.", true},
+	"container-proxy.timeouts.pause-grace":             {"A container without work is paused after this long. Must be >= 0.", true},
+	"container-proxy.action-health-check.enabled":      {"TCP-connect health pings to idle stem cells.", true},
+	"container-proxy.action-health-check.check-period": {"Period of the pings. Must be > 0.", true},
+	"container-proxy.action-health-check.max-fails":    {"Consecutive failed pings before the stem cell is destroyed and replaced. Must be > 0.", true},
+
+	"container-factory.provider":                      {"Container factory: `docker` (the Docker Engine) or another registered provider (tests use `fake`).", false},
+	"container-factory.container-args.network":        {"Docker network of action containers.", true},
+	"container-factory.container-args.dns-servers":    {"DNS servers of action containers. Items must not be empty.", true},
+	"container-factory.container-args.dns-search":     {"DNS search domains. Items must not be empty.", true},
+	"container-factory.container-args.dns-options":    {"DNS options. Items must not be empty.", true},
+	"container-factory.container-args.extra-env-vars": {"Environment of every action container: items `KEY=value` (split at the first `=`) or a bare `KEY` (empty value). An empty item or empty key is an error.", true},
+	"container-factory.container-args.extra-args":     {"Extra `docker run` arguments: a map of flag to list of values, each emitted as `--flag value`.", true},
+	"container-factory.runtimes-registry.url":         {"Registry prefix of runtime images.", true},
+	"container-factory.runtimes-registry.user":        {"Registry user; required when a password is set.", false},
+	"container-factory.runtimes-registry.password":    {"Registry password; printed as `******`.", false},
+	"container-factory.user-images-registry.url":      {"Registry prefix of blackbox (user) images.", true},
+	"container-factory.user-images-registry.user":     {"Registry user; required when a password is set.", false},
+	"container-factory.user-images-registry.password": {"Registry password; printed as `******`.", false},
+
+	"docker.host":             {"Docker Engine address; empty: `DOCKER_HOST` or the default socket. The client always negotiates the API version.", false},
+	"docker.parallel-runs":    {"At most this many container creations at once; 0 means unlimited. Must be >= 0.", true},
+	"docker.timeouts.run":     {"Timeout of creating and starting a container. Must be > 0 (like every timeout below).", true},
+	"docker.timeouts.rm":      {"Timeout of removing a container.", true},
+	"docker.timeouts.pull":    {"Timeout of pulling an image.", true},
+	"docker.timeouts.ps":      {"Timeout of listing containers.", true},
+	"docker.timeouts.inspect": {"Timeout of inspecting a container.", true},
+	"docker.timeouts.pause":   {"Timeout of pausing a container.", true},
+	"docker.timeouts.unpause": {"Timeout of resuming a container.", true},
+	"docker.timeouts.version": {"Timeout of asking the engine's version.", true},
+
+	"limits.memory.min":         {"Smallest action memory; also sizes maxContainers. Must be > 0 and min <= std <= max.", true},
+	"limits.memory.max":         {"Largest action memory.", true},
+	"limits.memory.std":         {"Action memory when none is given.", true},
+	"limits.time.min":           {"Shortest action time limit. Must be > 0 and min <= std <= max.", true},
+	"limits.time.max":           {"Longest action time limit.", true},
+	"limits.time.std":           {"Action time limit when none is given.", true},
+	"limits.log.min":            {"Smallest log limit. Must be >= 0 and min <= std <= max.", true},
+	"limits.log.max":            {"Largest log limit.", true},
+	"limits.log.std":            {"Log limit when none is given.", true},
+	"limits.concurrency.min":    {"Smallest intra-container concurrency. Must be >= 1 and min <= std <= max.", true},
+	"limits.concurrency.max":    {"Largest intra-container concurrency; concurrency is off unless it is > 1.", true},
+	"limits.concurrency.std":    {"Concurrency when none is given.", true},
+	"limits.payload.max":        {"Largest action result. Must be > 0.", true},
+	"limits.payload.truncation": {"Size to which an oversized result is truncated. Must be > 0.", true},
+
+	"runtimes-manifest.file":   {"Runtimes manifest JSON file; a relative path in the YAML file is relative to that file. Empty (and no inline): the embedded manifest.", false},
+	"runtimes-manifest.inline": {"Runtimes manifest JSON text, as OpenWhisk injects it in `RUNTIMES_MANIFEST` (also accepted). The highest source that sets file or inline wins; setting both in one source is an error.", false},
+}
+
+// flagFor names the dedicated flag of a key, if any.
+func flagFor(key string) string {
+	for f, k := range flagKeys {
+		if k == key {
+			return "--" + f
+		}
+	}
+	return ""
+}
+
+// ReferenceMarkdown is the README's "Configuration reference" section,
+// generated from the configuration tree, its defaults and keyDocs.
+func ReferenceMarkdown() (string, error) {
+	defaults, err := Default().toMap()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString(referenceIntro)
+	section := ""
+	for _, k := range schema() {
+		top := k.Path[:strings.IndexByte(k.Path, '.')]
+		if top != section {
+			section = top
+			fmt.Fprintf(&b, "\n### `%s`\n\n| key | default | environment | meaning |\n|---|---|---|---|\n", section)
+		}
+		doc, ok := keyDocs[k.Path]
+		if !ok {
+			return "", fmt.Errorf("config: key %s has no documentation in keyDocs", k.Path)
+		}
+		env := "`" + EnvName(k.Path) + "`"
+		if doc.openWhisk {
+			env += "<br>`" + OpenWhiskEnvName(k.Path) + "`"
+		}
+		if f := flagFor(k.Path); f != "" {
+			env += "<br>flag `" + f + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", strings.TrimPrefix(k.Path, section+"."), defaultText(defaults, k.Path), env, doc.meaning)
+	}
+	b.WriteString(referenceManifest)
+	return b.String(), nil
+}
+
+func defaultText(defaults map[string]any, path string) string {
+	parent, _, v := lookup(defaults, path)
+	if parent == nil {
+		if strings.Contains(path, "prewarm-container-creation-config.") {
+			return "unset (no throttle)"
+		}
+		return "unset"
+	}
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return `""`
+		}
+		return "`" + x + "`"
+	case []any:
+		if len(x) == 0 {
+			return "`[]`"
+		}
+	case map[string]any:
+		if len(x) == 0 {
+			return "`{}`"
+		}
+	}
+	return fmt.Sprintf("`%v`", v)
+}
+
+const referenceIntro = `## Configuration reference
+
+<!-- Generated from config/ by ` + "`go generate ./config`" + `; do not edit by hand. -->
+
+Sources, from lowest to highest precedence: the defaults below; one YAML file
+(` + "`--config FILE`" + `); OpenWhisk's deploy variables (` + "`CONFIG_whisk_*`" + `,
+` + "`RUNTIMES_MANIFEST`" + `); our variables (` + "`STEMCELL_*`" + `); ` + "`--set key=value`" + `
+flags; the dedicated flags. ` + "`invoker config print`" + ` shows the result and
+` + "`invoker config check`" + ` validates it (exit status 2 listing every problem).
+
+- **File**: YAML with the kebab-case keys below, nested by section. An unknown
+  key is an error naming it, so a typo never falls back to a default.
+  ` + "`pekko-client`" + ` is accepted for ` + "`akka-client`" + `.
+- **Environment**: ` + "`STEMCELL_`" + ` and the key in upper case, ` + "`__`" + ` between levels,
+  ` + "`_`" + ` for ` + "`-`" + `. Such a variable that names no key is an error; variables
+  with the prefix but without ` + "`__`" + ` are ignored. OpenWhisk's names
+  (` + "`CONFIG_whisk_`" + ` and the camelCase path with ` + "`_`" + ` between levels) are read
+  for the keys OpenWhisk has; other ` + "`CONFIG_whisk_*`" + ` variables are ignored.
+  Our names win over OpenWhisk's.
+- **Lists** from the environment or flags are comma-separated (` + "`8.8.8.8,1.1.1.1`" + `),
+  or indexed as OpenWhisk writes them (` + "`CONFIG_whisk_containerFactory_containerArgs_extraEnvVars_0`" + `);
+  extra-args take one variable per flag (` + "`STEMCELL_CONTAINER_FACTORY__CONTAINER_ARGS__EXTRA_ARGS__LABEL=a,b`" + `).
+- **Sizes**: a whole number with an optional unit k, m, g or t, optionally
+  followed by B or iB, any case, space optional: ` + "`256 m`" + `, ` + "`256MB`" + `, ` + "`2GiB`" + `;
+  a bare number is bytes. Units are binary (1 MB = 1024 KB), as in OpenWhisk.
+- **Durations**: Go's form (` + "`10m`" + `, ` + "`1h30m`" + `, ` + "`500ms`" + `) or OpenWhisk's
+  (` + "`10 minutes`" + `, ` + "`2 seconds`" + `, ` + "`500 ms`" + `, ` + "`1 day`" + `). A bare number other than
+  0 is an error, since it has no unit.
+`
+
+const referenceManifest = `
+### Runtimes manifest
+
+The manifest has OpenWhisk's ` + "`runtimes.json`" + ` shape:
+` + "`{\"runtimes\": {family: [kind...]}, \"blackboxes\": [image...]}`" + `, where a kind is
+` + "`{kind, default, image: {prefix, name, tag}, deprecated, attached, requireMain, sentinelledLogs, stemCells}`" + `
+and a stem cell is ` + "`{initialCount, memory, reactive?: {minCount, maxCount, ttl, threshold, increment}}`" + `
+(` + "`count`" + ` is accepted for ` + "`initialCount`" + `). Unknown fields are errors. Rules: each
+family has exactly one default kind; kinds are unique across families; image
+names are not empty; initialCount > 0 and memory > 0 (both required);
+0 <= minCount <= maxCount, maxCount > 0, ttl > 0, threshold > 0,
+0 < increment <= maxCount. A kind ` + "`family:default`" + ` names the family's default kind.
+Images listed in ` + "`blackboxes`" + ` are native: never pulled.
+
+The embedded default has one family, ` + "`nodejs`" + `, whose default kind ` + "`nodejs:20`" + `
+runs on ` + "`stemcell/action-runtime:dev`" + ` (built locally from the invoker binary)
+with two 256 MB stem cells; the same image is the one blackbox, for native
+executables.
+`
