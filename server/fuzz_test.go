@@ -1,0 +1,110 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/stemcell-io/stemcell/config"
+	"github.com/stemcell-io/stemcell/store"
+)
+
+// FuzzDecodeActionPut feeds arbitrary bodies to the action PUT decoder and
+// the merge that follows it: every input is either refused with an API
+// error or yields a document within the configured limits that encodes to
+// JSON and decodes back unchanged.
+func FuzzDecodeActionPut(f *testing.F) {
+	for _, seed := range []string{
+		helloJS,
+		`{"exec":{"kind":"nodejs:20","code":"UEsDBA==","main":"m"},"limits":{"memory":128,"timeout":100,"logs":0,"concurrency":1}}`,
+		`{"exec":{"kind":"blackbox","image":"stemcell/action-runtime:dev"},"parameters":[{"key":"a","value":{"b":[1,2]},"init":true}]}`,
+		`{"annotations":[{"key":"final","value":true},{"key":"final"}],"delAnnotations":["x"],"publish":true,"version":"1.2.3"}`,
+		`{"limits":{"memory":1.5}}`, `[]`, `null`, `{"exec":null}`, `{} x`, "",
+	} {
+		f.Add([]byte(seed))
+	}
+	s := &Server{cfg: config.Default()}
+	s.kinds = manifestKinds(s.cfg.RuntimesManifest.Manifest)
+	code := "old"
+	old := &store.Action{Namespace: "guest", Name: "a", Version: "0.0.9", Exec: store.Exec{Kind: "nodejs:20", Code: &code},
+		Limits: s.defaultLimits(), Parameters: []store.KeyValue{}, Annotations: []store.KeyValue{{Key: "x", Value: json.RawMessage("1")}}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := decodeActionPut(body)
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) || ae.status < 400 || ae.status > 499 {
+				t.Fatalf("decode error %v is not a 4xx API error", err)
+			}
+			return
+		}
+		for _, prev := range []*store.Action{nil, old} {
+			a, err := s.mergeAction(prev, p, "guest", actionPath{name: "a"}, true, 1)
+			if err != nil {
+				var ae *apiError
+				if !errors.As(err, &ae) || ae.status != 400 {
+					t.Fatalf("merge error %v is not a 400", err)
+				}
+				continue
+			}
+			if err := s.checkLimits(a.Limits); err != nil {
+				t.Fatalf("merged limits out of range: %v", err)
+			}
+			if a.Exec.Kind == "" || !hasKey(a.Annotations, "exec") {
+				t.Fatalf("merged action lacks a kind or its exec annotation: %+v", a)
+			}
+			b, err := json.Marshal(a)
+			if err != nil {
+				t.Fatalf("merged action does not encode: %v", err)
+			}
+			var back store.Action
+			if err := json.Unmarshal(b, &back); err != nil {
+				t.Fatalf("merged action does not decode: %v", err)
+			}
+			b2, _ := json.Marshal(&back)
+			if string(b) != string(b2) {
+				t.Fatalf("round trip changed the document:\n%s\n%s", b, b2)
+			}
+		}
+	})
+}
+
+// FuzzDecodeArgs feeds arbitrary invoke bodies to the argument decoder and
+// merge: the parameters sent to an action are always one JSON object that
+// holds every argument of the body.
+func FuzzDecodeArgs(f *testing.F) {
+	for _, seed := range []string{`{"name":"Ada"}` + "\n", `{}`, ``, `  `, `null`, `[1]`, `{"a":1,"a":2}`, `{"a":{"b":[null,true,1e400]}}`, `"x"`, `{"a":1} {}`} {
+		f.Add([]byte(seed))
+	}
+	defaults := map[string]json.RawMessage{"name": json.RawMessage(`"default"`), "n": json.RawMessage(`null`)}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		args, err := decodeArgs(body)
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) || ae.status != 400 {
+				t.Fatalf("decode error %v is not a 400", err)
+			}
+			return
+		}
+		for _, final := range []bool{false, true} {
+			params, err := mergeArgs(defaults, args, final)
+			if err != nil {
+				if !final {
+					t.Fatalf("merge without final failed: %v", err)
+				}
+				continue
+			}
+			var obj map[string]json.RawMessage
+			if err := json.Unmarshal(params, &obj); err != nil || obj == nil {
+				t.Fatalf("params %q are not a JSON object: %v", params, err)
+			}
+			for k := range args {
+				if _, ok := obj[k]; !ok {
+					t.Fatalf("argument %q lost in %s", k, params)
+				}
+			}
+			if _, ok := obj["name"]; !ok {
+				t.Fatalf("default parameter lost in %s", params)
+			}
+		}
+	})
+}
