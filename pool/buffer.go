@@ -13,7 +13,8 @@ import (
 type pending struct {
 	act     actors.Activation
 	replyTo *actor.PID
-	retried bool // placement already failed once (counted as rescheduled)
+	retried bool // placement already failed once (counted as waited)
+	evicted bool // containers were evicted for it: its cold start is a recreation
 }
 
 func (p *pending) memory() config.ByteSize { return p.act.Action.Limits.Memory }

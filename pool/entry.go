@@ -1,0 +1,110 @@
+package pool
+
+import (
+	"container/list"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/config"
+)
+
+// phase is how far a container has come, as the pool sees it.
+type phase uint8
+
+const (
+	phaseStemCell    phase = iota // prewarmed, not taken
+	phaseWarmingCold              // cold container being created or initialised
+	phaseWarming                  // stem cell taken, first init running
+	phaseWarmed                   // initialised, serves its identity
+)
+
+// entry is the pool's record of one container actor.
+type entry struct {
+	pid     *actor.PID
+	ident   actors.Identity // zero for an untaken stem cell
+	kind    string
+	mem     config.ByteSize
+	maxConc int
+	active  int // jobs the pool has placed and not yet seen JobDone for (§11.8)
+	phase   phase
+	// removing: the container is going away; nothing more is placed on it
+	// and its memory stays booked until ContainerRemoved.
+	removing bool
+	ref      uint64 // stem-cell reference; 0 for a cold container
+	expires  time.Time
+	lastUsed time.Time
+
+	availTier tier          // set of byIdent holding it, tierNone when none
+	availPos  int           // index in that set
+	lruElem   *list.Element // in the idle LRU while idle
+}
+
+// memState is where the entry's memory sits in the ledger.
+func (e *entry) memState() memState {
+	switch {
+	case e.removing:
+		return memRemoving
+	case e.phase == phaseStemCell:
+		return memPrewarmed
+	case e.phase != phaseWarmed:
+		return memStarting
+	case e.active > 0:
+		return memBusy
+	default:
+		return memIdle
+	}
+}
+
+// wantTier is the warm-index set the entry belongs in: a container of an
+// identity that can take another job.
+func (e *entry) wantTier() tier {
+	if e.removing || e.phase == phaseStemCell || e.active >= e.maxConc {
+		return tierNone
+	}
+	switch e.phase {
+	case phaseWarmingCold:
+		return tierWarmingCold
+	case phaseWarming:
+		return tierWarming
+	}
+	return tierWarmed
+}
+
+func (e *entry) wantIdle() bool {
+	return !e.removing && e.phase == phaseWarmed && e.active == 0
+}
+
+// identGroup holds, per tier, the containers of one identity with spare
+// concurrency. Picking one is O(1), whatever the number of containers.
+type identGroup struct {
+	avail [numTiers][]*entry
+	n     int // entries of any tier, to drop empty groups
+}
+
+func (g *identGroup) best() (tier, *entry) {
+	for t := tierWarmed; t >= tierWarmingCold; t-- {
+		if s := g.avail[t]; len(s) > 0 {
+			return t, s[len(s)-1]
+		}
+	}
+	return tierNone, nil
+}
+
+func (g *identGroup) add(t tier, e *entry) {
+	e.availTier, e.availPos = t, len(g.avail[t])
+	g.avail[t] = append(g.avail[t], e)
+	g.n++
+}
+
+func (g *identGroup) remove(e *entry) {
+	s := g.avail[e.availTier]
+	last := len(s) - 1
+	s[e.availPos] = s[last]
+	s[e.availPos].availPos = e.availPos
+	s[last] = nil
+	g.avail[e.availTier] = s[:last]
+	e.availTier, e.availPos = tierNone, -1
+	g.n--
+}

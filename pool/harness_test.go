@@ -1,0 +1,392 @@
+package pool
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/config"
+	"github.com/stemcell-io/stemcell/factory"
+)
+
+// The harness drives the pool actor with stand-in container actors whose
+// every step the test decides, so each placement rule can be observed
+// without timing. The real container actor is exercised elsewhere.
+
+const waitFor = 5 * time.Second
+
+type harness struct {
+	t     testing.TB
+	sys   *actor.ActorSystem
+	pool  *Pool
+	clock *actors.FakeClock
+	cfg   *config.Config
+
+	collector *actor.PID
+	prewarm   *actor.PID
+
+	mu         sync.Mutex
+	containers []*actor.PID // in creation order
+	results    map[string][]actors.RunResult
+	placements []placement
+	fromPool   []any // messages the pool sent the prewarm scheduler
+	violations []string
+	autoRemove bool // stand-ins report ContainerRemoved as soon as they may
+}
+
+type placement struct {
+	ID        string
+	Container string
+	Kind      actors.StartKind
+}
+
+func testConfig(userMB int64) *config.Config {
+	cfg := &config.Config{}
+	cfg.Invoker.Name = "t"
+	cfg.ContainerPool.UserMemory = config.ByteSize(userMB) * config.MB
+	cfg.ContainerPool.MemorySyncInterval = time.Second
+	cfg.ContainerPool.BufferSize = 100
+	return cfg
+}
+
+func newHarness(t testing.TB, cfg *config.Config) *harness {
+	t.Helper()
+	h := &harness{
+		t:          t,
+		cfg:        cfg,
+		clock:      actors.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+		results:    map[string][]actors.RunResult{},
+		autoRemove: true,
+	}
+	h.sys = actors.NewSystem(zerolog.Nop())
+	h.collector = h.sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		switch r := c.Message().(type) {
+		case *actors.RunResult:
+			h.mu.Lock()
+			h.results[r.Result.ActivationID] = append(h.results[r.Result.ActivationID], *r)
+			h.mu.Unlock()
+		case *ping:
+			c.Respond(r)
+		}
+	}))
+	h.prewarm = h.sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		switch c.Message().(type) {
+		case actor.SystemMessage, actor.AutoReceiveMessage:
+		default:
+			h.mu.Lock()
+			h.fromPool = append(h.fromPool, c.Message())
+			h.mu.Unlock()
+		}
+	}))
+	hk := hooks{
+		container: h.standinProps,
+		prewarm: func(self, _ *actor.PID) *actor.Props {
+			// A forwarder, so the pool's child is the test's probe.
+			return actor.PropsFromFunc(func(c actor.Context) {
+				switch c.Message().(type) {
+				case actor.SystemMessage, actor.AutoReceiveMessage:
+				default:
+					c.Send(h.prewarm, c.Message())
+				}
+			})
+		},
+		afterStep: h.check,
+		spawned: func(pid *actor.PID) {
+			h.mu.Lock()
+			h.containers = append(h.containers, pid)
+			h.mu.Unlock()
+		},
+		placed: func(a *actors.Activation, e *entry, kind actors.StartKind) {
+			h.mu.Lock()
+			h.placements = append(h.placements, placement{a.ID, e.pid.Id, kind})
+			h.mu.Unlock()
+		},
+	}
+	p, err := spawn(h.sys.Root, Options{Config: cfg, Clock: h.clock, Log: zerolog.Nop()}, hk)
+	if err != nil {
+		t.Fatalf("spawn: %v", err)
+	}
+	h.pool = p
+	t.Cleanup(h.close)
+	return h
+}
+
+func (h *harness) close() {
+	_ = h.sys.Root.PoisonFuture(h.pool.PID()).Wait()
+	_ = h.sys.Root.StopFuture(h.collector).Wait()
+	_ = h.sys.Root.StopFuture(h.prewarm).Wait()
+	h.sys.Shutdown()
+}
+
+// check runs on the pool's goroutine after every message.
+func (h *harness) check(p *poolActor) {
+	var bad []string
+	if err := p.ledger.check(); err != nil {
+		bad = append(bad, err.Error())
+	}
+	var sum config.ByteSize
+	for _, e := range p.entries {
+		sum += e.mem
+		if e.active > e.maxConc {
+			bad = append(bad, fmt.Sprintf("container %s holds %d jobs, max %d", e.pid.Id, e.active, e.maxConc))
+		}
+		if (e.lruElem != nil) != e.wantIdle() || e.availTier != e.wantTier() {
+			bad = append(bad, fmt.Sprintf("container %s misindexed", e.pid.Id))
+		}
+	}
+	for _, r := range p.reservations {
+		sum += r.mem
+	}
+	if sum != p.ledger.used {
+		bad = append(bad, fmt.Sprintf("containers and reservations hold %d B, ledger says %d B", sum, p.ledger.used))
+	}
+	if p.idle.Len() != p.ledger.count[memIdle] {
+		bad = append(bad, fmt.Sprintf("idle LRU has %d, ledger %d", p.idle.Len(), p.ledger.count[memIdle]))
+	}
+	if len(bad) > 0 {
+		h.mu.Lock()
+		h.violations = append(h.violations, bad...)
+		h.mu.Unlock()
+	}
+}
+
+// sync waits until the pool and every stand-in have handled what was sent
+// to them so far: the pool answers a snapshot after the messages before it,
+// and stand-ins answer a ping after the jobs the pool sent them.
+func (h *harness) sync() actors.MemorySnapshot {
+	h.t.Helper()
+	for range 2 {
+		h.snapshot()
+		h.mu.Lock()
+		cs := append([]*actor.PID(nil), h.containers...)
+		h.mu.Unlock()
+		for _, c := range cs {
+			if _, err := h.sys.Root.RequestFuture(c, &ping{}, waitFor).Result(); err != nil && err != actor.ErrDeadLetter {
+				h.t.Fatalf("ping %s: %v", c.Id, err)
+			}
+		}
+	}
+	if _, err := h.sys.Root.RequestFuture(h.collector, &ping{}, waitFor).Result(); err != nil {
+		h.t.Fatalf("ping collector: %v", err)
+	}
+	s := h.snapshot()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.violations) > 0 {
+		h.t.Fatalf("invariant broken: %v", h.violations)
+	}
+	return s
+}
+
+func (h *harness) snapshot() actors.MemorySnapshot {
+	h.t.Helper()
+	res, err := h.sys.Root.RequestFuture(h.pool.PID(), &actors.SnapshotRequest{}, waitFor).Result()
+	if err != nil {
+		h.t.Fatalf("snapshot: %v", err)
+	}
+	return *res.(*actors.MemorySnapshot)
+}
+
+// run sends an activation with the collector as the caller.
+func (h *harness) run(a actors.Activation) {
+	h.sys.Root.RequestWithCustomSender(h.pool.PID(), &actors.Run{Activation: a}, h.collector)
+}
+
+func act(id, ns, name string, memMB int64) actors.Activation {
+	return actors.Activation{
+		ID:                  id,
+		InvocationNamespace: ns,
+		Action: actors.Action{
+			Namespace: ns, Name: name, Version: "0.0.1", Digest: "d-" + name, Kind: "nodejs:20",
+			Limits: actors.ActionLimits{Memory: config.ByteSize(memMB) * config.MB, MaxConcurrency: 1, Timeout: time.Minute},
+		},
+	}
+}
+
+func (h *harness) container(i int) *actor.PID {
+	h.t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if i >= len(h.containers) {
+		h.t.Fatalf("container %d does not exist (%d created)", i, len(h.containers))
+	}
+	return h.containers[i]
+}
+
+func (h *harness) numContainers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.containers)
+}
+
+func (h *harness) placed() []placement {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]placement(nil), h.placements...)
+}
+
+func (h *harness) resultsFor(id string) []actors.RunResult {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]actors.RunResult(nil), h.results[id]...)
+}
+
+func (h *harness) sentToPrewarm() []any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]any(nil), h.fromPool...)
+}
+
+// do runs a command on a stand-in and waits for it.
+func (h *harness) do(c *actor.PID, cmd any) {
+	h.t.Helper()
+	if _, err := h.sys.Root.RequestFuture(c, cmd, waitFor).Result(); err != nil {
+		h.t.Fatalf("%T on %s: %v", cmd, c.Id, err)
+	}
+}
+
+// ---- the stand-in container actor ----
+
+type standin struct {
+	h      *harness
+	params containerParams
+	pid    *actor.PID
+
+	// Touched only on the stand-in's goroutine, or under h.mu when read
+	// by the test.
+	jobs      []actors.Job
+	removing  bool
+	abort     bool
+	removed   bool
+	destroyed int
+	received  []string
+}
+
+type (
+	ping     struct{}
+	complete struct {
+		ID     string // "" = the oldest job
+		Status factory.Status
+	}
+	ready      struct{}
+	initFailed struct{}           // answer every job with the init error and go away
+	bounce     struct{}           // health error: reschedule every job and go away
+	goAway     struct{}           // idle timeout: ContainerRemoving then removal
+	destroyed  struct{}           // the engine is done: ContainerRemoved
+	crash      struct{}           // stop without reporting
+	state      struct{}           // answers *standinState
+	standinState struct{ jobs, destroyed int; removing bool; received []string }
+)
+
+func (h *harness) standinProps(p containerParams) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor { return &standin{h: h, params: p} })
+}
+
+func (s *standin) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *actor.Started:
+		s.pid = c.Self()
+	case *ping:
+		c.Respond(&ping{})
+	case *state:
+		s.h.mu.Lock()
+		st := &standinState{jobs: len(s.jobs), destroyed: s.destroyed, removing: s.removing, received: append([]string(nil), s.received...)}
+		s.h.mu.Unlock()
+		c.Respond(st)
+	case *actors.Job:
+		s.h.mu.Lock()
+		s.received = append(s.received, m.Activation.ID)
+		s.h.mu.Unlock()
+		if s.removing {
+			c.Send(s.params.Pool, &actors.Reschedule{Container: s.pid, Job: *m})
+			return
+		}
+		s.jobs = append(s.jobs, *m)
+	case *complete:
+		i := 0
+		if m.ID != "" {
+			for i = range s.jobs {
+				if s.jobs[i].Activation.ID == m.ID {
+					break
+				}
+			}
+		}
+		if i < len(s.jobs) {
+			j := s.jobs[i]
+			s.jobs = append(s.jobs[:i], s.jobs[i+1:]...)
+			c.Send(j.ReplyTo, &actors.RunResult{Result: actors.Result{ActivationID: j.Activation.ID, Status: m.Status,
+				Response: json.RawMessage(`{}`), StartKind: j.StartKind, ContainerID: s.pid.Id}})
+			c.Send(s.params.Pool, &actors.JobDone{Container: s.pid, LastUsed: s.params.Clock.Now()})
+		}
+		s.maybeRemoved(c)
+		c.Respond(&ping{})
+	case *ready:
+		c.Send(s.params.Pool, &actors.ContainerReady{Container: s.pid, ID: s.pid.Id})
+		c.Respond(&ping{})
+	case *initFailed:
+		for _, j := range s.jobs {
+			c.Send(j.ReplyTo, &actors.RunResult{Result: actors.Result{ActivationID: j.Activation.ID, Status: factory.StatusDeveloperError}})
+		}
+		s.jobs = nil
+		s.goAway(c)
+		c.Respond(&ping{})
+	case *bounce:
+		s.removing = true
+		c.Send(s.params.Pool, &actors.ContainerRemoving{Container: s.pid})
+		for _, j := range s.jobs {
+			c.Send(s.params.Pool, &actors.Reschedule{Container: s.pid, Job: j})
+		}
+		s.jobs = nil
+		s.maybeRemoved(c)
+		c.Respond(&ping{})
+	case *goAway:
+		s.goAway(c)
+		c.Respond(&ping{})
+	case *actors.Remove:
+		s.removing = true
+		if m.Abort {
+			for _, j := range s.jobs {
+				c.Send(j.ReplyTo, &actors.RunResult{Result: actors.Result{ActivationID: j.Activation.ID, Status: factory.StatusInternalError}})
+			}
+			s.jobs = nil
+		}
+		s.maybeRemoved(c)
+	case *destroyed:
+		s.report(c)
+		c.Respond(&ping{})
+	case *crash:
+		c.Respond(&ping{})
+		c.Stop(c.Self())
+	}
+}
+
+func (s *standin) goAway(c actor.Context) {
+	if !s.removing {
+		s.removing = true
+		c.Send(s.params.Pool, &actors.ContainerRemoving{Container: s.pid})
+	}
+	s.maybeRemoved(c)
+}
+
+func (s *standin) maybeRemoved(c actor.Context) {
+	if s.removing && len(s.jobs) == 0 && s.h.autoRemove {
+		s.report(c)
+	}
+}
+
+func (s *standin) report(c actor.Context) {
+	if s.removed {
+		return
+	}
+	s.removed = true
+	s.h.mu.Lock()
+	s.destroyed++
+	s.h.mu.Unlock()
+	c.Send(s.params.Pool, &actors.ContainerRemoved{Container: s.pid, Replace: true})
+}

@@ -1,0 +1,112 @@
+package pool
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/factory"
+)
+
+// metrics are the pool's Prometheus series (reference §8 in Prometheus
+// style). Per-activation updates are pre-resolved counters and one
+// histogram, so the hot path pays no label lookups; gauges are set on the
+// memory-sync tick only.
+type metrics struct {
+	startedBy   map[actors.StartKind]prometheus.Counter
+	warmTier    [numTiers]prometheus.Counter
+	wait        prometheus.Histogram
+	buffered    prometheus.Counter
+	rescheduled prometheus.Counter
+	evictions   prometheus.Counter
+	rejectedBy  *prometheus.CounterVec
+	resultsBy   [4]prometheus.Counter
+	memory      *prometheus.GaugeVec
+	containers  *prometheus.GaugeVec
+	bufferLen   prometheus.Gauge
+	bufferMem   prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
+	labels := prometheus.Labels{"pool": pool}
+	opts := func(name, help string) prometheus.Opts {
+		return prometheus.Opts{Namespace: "stemcell", Subsystem: "pool", Name: name, Help: help, ConstLabels: labels}
+	}
+	started := prometheus.NewCounterVec(prometheus.CounterOpts(opts("activations_started_total",
+		"Activations placed on a container, by how the container started.")), []string{"start"})
+	warm := prometheus.NewCounterVec(prometheus.CounterOpts(opts("warm_placements_total",
+		"Activations placed on a container of their identity, by its state (warmed, warming, warmingCold).")), []string{"state"})
+	wait := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "stemcell", Subsystem: "pool", Name: "wait_seconds",
+		Help: "Time from arrival to placement on a container.", ConstLabels: labels,
+		Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)})
+	m := &metrics{
+		startedBy: map[actors.StartKind]prometheus.Counter{},
+		wait:      wait,
+		buffered: prometheus.NewCounter(prometheus.CounterOpts(opts("activations_buffered_total",
+			"Activations that had to wait in the buffer (OpenWhisk's rescheduledActivation)."))),
+		rescheduled: prometheus.NewCounter(prometheus.CounterOpts(opts("activations_rescheduled_total",
+			"Activations bounced back by a container and placed again."))),
+		evictions: prometheus.NewCounter(prometheus.CounterOpts(opts("evictions_total",
+			"Idle warm containers removed to make room."))),
+		rejectedBy: prometheus.NewCounterVec(prometheus.CounterOpts(opts("activations_rejected_total",
+			"Activations answered with an error by the pool itself, by reason.")), []string{"reason"}),
+		memory: prometheus.NewGaugeVec(prometheus.GaugeOpts(opts("memory_bytes",
+			"User memory by container state; free is what is neither held nor promised.")), []string{"state"}),
+		containers: prometheus.NewGaugeVec(prometheus.GaugeOpts(opts("containers",
+			"Containers by state.")), []string{"state"}),
+		bufferLen: prometheus.NewGauge(prometheus.GaugeOpts(opts("buffer_activations",
+			"Activations waiting in the buffer."))),
+		bufferMem: prometheus.NewGauge(prometheus.GaugeOpts(opts("buffer_memory_bytes",
+			"Memory the buffered activations need."))),
+	}
+	results := prometheus.NewCounterVec(prometheus.CounterOpts(opts("results_total",
+		"Results returned through Invoke, by status (0 success, 1 application error, 2 developer error, 3 internal error).")), []string{"status"})
+	for _, k := range []actors.StartKind{actors.StartCold, actors.StartPrewarmed, actors.StartWarm, actors.StartRecreated} {
+		m.startedBy[k] = started.WithLabelValues(string(k))
+	}
+	for t := tier(0); t < numTiers; t++ {
+		m.warmTier[t] = warm.WithLabelValues(t.String())
+	}
+	for s := range m.resultsBy {
+		m.resultsBy[s] = results.WithLabelValues(strconv.Itoa(s))
+	}
+	for _, c := range []prometheus.Collector{started, warm, wait, m.buffered, m.rescheduled, m.evictions, m.rejectedBy,
+		results, m.memory, m.containers, m.bufferLen, m.bufferMem} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *metrics) started(kind actors.StartKind, wait time.Duration) {
+	if c := m.startedBy[kind]; c != nil {
+		c.Inc()
+	}
+	m.wait.Observe(wait.Seconds())
+}
+
+func (m *metrics) rejected(reason string) { m.rejectedBy.WithLabelValues(reason).Inc() }
+
+func (m *metrics) result(s factory.Status) {
+	if s >= 0 && int(s) < len(m.resultsBy) {
+		m.resultsBy[s].Inc()
+	}
+}
+
+func (m *metrics) observe(s *actors.MemorySnapshot) {
+	set := func(state string, u actors.Usage) {
+		m.memory.WithLabelValues(state).Set(float64(u.Memory))
+		m.containers.WithLabelValues(state).Set(float64(u.Count))
+	}
+	set("busy", s.Busy)
+	set("idle", s.Idle)
+	set("prewarmed", s.Prewarmed)
+	set("starting", s.Starting)
+	set("removing", s.Removing)
+	m.memory.WithLabelValues("free").Set(float64(s.Free))
+	m.bufferLen.Set(float64(s.Buffered.Count))
+	m.bufferMem.Set(float64(s.Buffered.Memory))
+}

@@ -1,0 +1,120 @@
+package pool
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/factory"
+)
+
+// cleanupTimeout bounds the factory's Cleanup at the end of a shutdown.
+const cleanupTimeout = time.Minute
+
+// onShutdown stops accepting work, answers the buffer, stops the prewarm
+// scheduler and asks every container to go once its running jobs are done;
+// past the deadline they are aborted. ShutdownDone goes out when the last
+// container is removed and the factory has cleaned up.
+func (p *poolActor) onShutdown(ctx actor.Context, m *actors.Shutdown) {
+	if p.shutdown != nil {
+		if s := p.shutdown; s.done {
+			ctx.Respond(&actors.ShutdownDone{Err: s.err})
+		} else if ctx.Sender() != nil {
+			s.waiters = append(s.waiters, ctx.Sender())
+		}
+		return
+	}
+	p.shutdown = &shutdownState{}
+	if ctx.Sender() != nil {
+		p.shutdown.waiters = append(p.shutdown.waiters, ctx.Sender())
+	}
+	p.log.Info().Int("containers", len(p.entries)).Int("buffered", p.buf.len()).Time("deadline", m.Deadline).Msg("pool shutting down")
+	for p.buf.len() > 0 {
+		job := p.buf.popHead()
+		p.reject(ctx, job, "shutdown", fmt.Errorf("activation %s was waiting for capacity and was not run: %w", job.act.ID, ErrShuttingDown))
+	}
+	if p.prewarmPID != nil {
+		ctx.Stop(p.prewarmPID)
+		p.prewarmPID = nil
+	}
+	// Creations the scheduler had in flight end with it; their memory is
+	// no longer promised to anyone.
+	for ref, r := range p.reservations {
+		p.ledger.release(memStarting, r.mem)
+		delete(p.reservations, ref)
+	}
+	for _, e := range p.entries {
+		if !e.removing {
+			p.removeContainer(ctx, e, false)
+		}
+	}
+	if !m.Deadline.IsZero() {
+		p.shutdown.cancel = p.timers.SendOnce(ctx, m.Deadline.Sub(p.clock.Now()), &shutdownDeadline{})
+	}
+	p.checkShutdown(ctx)
+}
+
+// onShutdownDeadline aborts whatever still runs.
+func (p *poolActor) onShutdownDeadline(ctx actor.Context) {
+	if p.shutdown == nil || p.shutdown.done {
+		return
+	}
+	p.log.Warn().Int("containers", len(p.entries)).Msg("shutdown deadline passed: aborting running activations")
+	for _, e := range p.entries {
+		p.change(e, func() { e.removing = true })
+		ctx.Send(e.pid, &actors.Remove{Abort: true})
+	}
+}
+
+func (p *poolActor) checkShutdown(ctx actor.Context) {
+	s := p.shutdown
+	if s == nil || s.cleanupStart || len(p.entries) > 0 {
+		return
+	}
+	s.cleanupStart = true
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if p.hooks.cleanup == nil {
+		p.onCleanupDone(ctx, &cleanupDone{})
+		return
+	}
+	root, self, cleanup := ctx.ActorSystem().Root, ctx.Self(), p.hooks.cleanup
+	go func() { root.Send(self, &cleanupDone{err: cleanup()}) }()
+}
+
+func (p *poolActor) onCleanupDone(ctx actor.Context, m *cleanupDone) {
+	s := p.shutdown
+	if s == nil || s.done {
+		return
+	}
+	s.done = true
+	if m.err != nil {
+		s.err = fmt.Errorf("pool shutdown: factory cleanup: %w", m.err)
+	}
+	p.timers.Stop()
+	p.log.Info().Err(s.err).Msg("pool shut down")
+	for _, w := range s.waiters {
+		ctx.Send(w, &actors.ShutdownDone{Err: s.err})
+	}
+	s.waiters = nil
+}
+
+// destroyOrphan destroys a container that the pool cannot book, off the
+// actor goroutine.
+func (p *poolActor) destroyOrphan(c factory.Container) {
+	if c == nil {
+		return
+	}
+	log := p.log
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		if err := c.Destroy(ctx); err != nil {
+			log.Error().Err(err).Str("container", c.ID()).Msg("destroying an unbooked stem cell failed")
+		}
+	}()
+}
