@@ -274,14 +274,18 @@ type (
 		ID     string // "" = the oldest job
 		Status factory.Status
 	}
-	ready      struct{}
-	initFailed struct{}           // answer every job with the init error and go away
-	bounce     struct{}           // health error: reschedule every job and go away
-	goAway     struct{}           // idle timeout: ContainerRemoving then removal
-	destroyed  struct{}           // the engine is done: ContainerRemoved
-	crash      struct{}           // stop without reporting
-	state      struct{}           // answers *standinState
-	standinState struct{ jobs, destroyed int; removing bool; received []string }
+	ready        struct{}
+	initFailed   struct{} // answer every job with the init error and go away
+	bounce       struct{} // health error: reschedule every job and go away
+	goAway       struct{} // idle timeout: ContainerRemoving then removal
+	destroyed    struct{} // the engine is done: ContainerRemoved
+	crash        struct{} // stop without reporting
+	state        struct{} // answers *standinState
+	standinState struct {
+		jobs, destroyed int
+		removing        bool
+		received        []string
+	}
 )
 
 func (h *harness) standinProps(p containerParams) *actor.Props {
