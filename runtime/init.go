@@ -181,12 +181,7 @@ func readZipFile(f *zip.File) ([]byte, error) {
 func stringifyEnv(in map[string]json.RawMessage) map[string]string {
 	out := make(map[string]string, len(in))
 	for k, raw := range in {
-		var s string
-		if err := json.Unmarshal(raw, &s); err == nil {
-			out[k] = s
-			continue
-		}
-		out[k] = string(raw)
+		out[k] = jsonText(raw)
 	}
 	return out
 }

@@ -11,6 +11,15 @@ import (
 
 func zipOf(t testing.TB, files map[string]string) []byte {
 	t.Helper()
+	b := make(map[string][]byte, len(files))
+	for k, v := range files {
+		b[k] = []byte(v)
+	}
+	return zipOfBytes(t, b)
+}
+
+func zipOfBytes(t testing.TB, files map[string][]byte) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for name, content := range files {
@@ -18,7 +27,7 @@ func zipOf(t testing.TB, files map[string]string) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Write([]byte(content)); err != nil {
+		if _, err := w.Write(content); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -32,7 +41,7 @@ func TestInit(t *testing.T) {
 	b64 := base64.StdEncoding.EncodeToString
 	jsZip := zipOf(t, map[string]string{"index.js": "function main(){ return {from: 'index'} }"})
 	pkgZip := zipOf(t, map[string]string{
-		"package.json": `{"main": "./lib/action.js"}`,
+		"package.json":  `{"main": "./lib/action.js"}`,
 		"lib/action.js": "exports.main = () => ({from: 'package'})",
 	})
 	tests := []struct {

@@ -76,13 +76,23 @@ func parseRun(body []byte) (*activation, error) {
 		if k == "value" || bytes.Equal(raw, []byte("null")) {
 			continue
 		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			s = string(raw)
-		}
-		act.env["__OW_"+strings.ToUpper(k)] = s
+		act.env["__OW_"+strings.ToUpper(k)] = jsonText(raw)
 	}
 	return act, nil
+}
+
+// jsonText returns a JSON string's value, or any other JSON value's text.
+func jsonText(raw json.RawMessage) string {
+	// Context values are plain strings (ids, names, epoch ms): skip the
+	// decoder when there is no escape to undo.
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : n-1])
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return string(raw)
+	}
+	return s
 }
 
 // isObjectOrArray reports whether a JSON text is an object or an array, the
