@@ -45,8 +45,13 @@ type (
 	containerIdleTimeout  struct{ gen uint64 }
 )
 
-// A containerDestroyed for an actor stopped from outside is expected.
-func (*containerDestroyed) IgnoreDeadLetterLogging() {}
+// I/O results for an actor that stopped (from outside, or after a crash
+// and its cleanup) are expected dead letters.
+func (*containerDestroyed) IgnoreDeadLetterLogging()   {}
+func (*containerInitOK) IgnoreDeadLetterLogging()      {}
+func (*containerJobFinished) IgnoreDeadLetterLogging() {}
+func (*containerSuspended) IgnoreDeadLetterLogging()   {}
+func (*containerResumed) IgnoreDeadLetterLogging()     {}
 
 // Safety margins for I/O whose own timeouts live elsewhere (the action's
 // timeout in the container client, docker timeouts in the factory): they
