@@ -84,9 +84,12 @@ func collectDecodeErrors(ko *koanf.Koanf, err error, errs *Errors) {
 		}
 		return
 	}
-	var de *mapstructure.DecodeError
-	if errors.As(err, &de) && de.Name() != "" {
+	if de, ok := err.(*mapstructure.DecodeError); ok && de.Name() != "" {
 		errs.add(decodeKeyError(ko, de))
+		return
+	}
+	if inner := errors.Unwrap(err); inner != nil {
+		collectDecodeErrors(ko, inner, errs) // mapstructure's "decoding failed" wrapper
 		return
 	}
 	errs.add(err)

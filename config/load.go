@@ -105,7 +105,7 @@ func Load(opts LoadOptions) (*Config, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		for _, e := range err.(Errors) {
-			if ke, ok := e.(*KeyError); ok && unreadable[ke.Key] {
+			if ke, ok := e.(*KeyError); ok && underUnreadable(ke.Key, unreadable) {
 				continue
 			}
 			errs.add(e)
@@ -115,6 +115,21 @@ func Load(opts LoadOptions) (*Config, error) {
 		return nil, errs
 	}
 	return cfg, nil
+}
+
+// underUnreadable reports whether key is, or lies below, a key whose value
+// could not be read ("container-pool: 5" leaves the whole section zero).
+func underUnreadable(key string, unreadable map[string]bool) bool {
+	for k := key; ; {
+		if unreadable[k] {
+			return true
+		}
+		i := strings.LastIndexAny(k, ".[")
+		if i < 0 {
+			return false
+		}
+		k = k[:i]
+	}
 }
 
 // keyAliases maps other names of keys onto the keys.
@@ -170,6 +185,7 @@ func normalize(m map[string]any, fromStrings bool) (aliasClash bool) {
 			delete(pool, "pekko-client")
 		}
 	}
+	dropEmptySections(m, "")
 	if rm, ok := m["runtimes-manifest"].(map[string]any); ok {
 		_, file := rm["file"]
 		_, inline := rm["inline"]
@@ -197,6 +213,28 @@ func normalize(m map[string]any, fromStrings bool) (aliasClash bool) {
 		}
 	}
 	return aliasClash
+}
+
+// dropEmptySections removes sections written with nothing under them
+// ("container-pool:" with every line commented out): merged as null, they
+// would wipe the defaults of the whole section.
+func dropEmptySections(m map[string]any, prefix string) {
+	for k, v := range m {
+		path := k
+		if prefix != "" {
+			path = prefix + "." + k
+		}
+		entry, known := schemaIndex()[path]
+		if !known || entry.Path != "" {
+			continue // a leaf keeps its null: "user-cpus: null" unsets it
+		}
+		switch x := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			dropEmptySections(x, path)
+		}
+	}
 }
 
 // lookup finds a dotted path in nested maps.

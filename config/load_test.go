@@ -89,20 +89,26 @@ func TestLoadFullFile(t *testing.T) {
 
 // TestPrintLoadRoundTrip feeds the printed configuration back as a file.
 func TestPrintLoadRoundTrip(t *testing.T) {
+	for _, file := range []string{"", "testdata/full.yaml"} {
+		c, err := Load(LoadOptions{File: file, Env: []string{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := c.YAML(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := Load(LoadOptions{File: writeFile(t, "printed.yaml", string(out)), Env: []string{}})
+		if err != nil {
+			t.Fatalf("loading the printed configuration of %q: %v\n%s", file, err, out)
+		}
+		if !reflect.DeepEqual(c, back) {
+			t.Errorf("round trip of %q changed the configuration:\n%s", file, out)
+		}
+	}
 	c, err := Load(LoadOptions{File: "testdata/full.yaml", Env: []string{}})
 	if err != nil {
 		t.Fatal(err)
-	}
-	out, err := c.YAML(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := Load(LoadOptions{File: writeFile(t, "printed.yaml", string(out)), Env: []string{}})
-	if err != nil {
-		t.Fatalf("loading the printed configuration: %v\n%s", err, out)
-	}
-	if !reflect.DeepEqual(c, back) {
-		t.Errorf("round trip changed the configuration:\n%s", out)
 	}
 	masked, err := c.YAML(true)
 	if err != nil {
@@ -269,6 +275,8 @@ func TestLoadRejects(t *testing.T) {
 			[]string{`container-pool.buffer-size: "ten" is invalid: cannot parse`}},
 		{"parse and rule errors together", "container-pool:\n  user-memory: lots\n  concurrent-peek-factor: 2\n", nil, nil,
 			[]string{`container-pool.user-memory: invalid size`, `container-pool.concurrent-peek-factor: 2 is invalid: must be > 0 and <= 1`}},
+		{"every unreadable value, and no rule repeating one", "container-pool: 5\ndocker:\n  timeouts:\n    run: 10\nlimits:\n  memory:\n    min: lots\n", nil, nil,
+			[]string{`container-pool: 5 is invalid: expected a map`, `docker.timeouts.run: invalid duration: 10: a unit is required`, `limits.memory.min: invalid size: "lots"`}},
 		{"unknown STEMCELL variable", "", []string{"STEMCELL_CONTAINER_POOL__USER_MEMROY=1g"}, nil,
 			[]string{"container-pool.user-memroy: unknown key (in environment variable STEMCELL_CONTAINER_POOL__USER_MEMROY)"}},
 		{"bad OpenWhisk value", "", []string{"CONFIG_whisk_containerPool_concurrentPeekFactor=0"}, nil,
@@ -321,6 +329,20 @@ func TestLoadBadYAMLHasThreeProblems(t *testing.T) {
 		if kes[i].Key != k {
 			t.Errorf("problem %d names %q, want %q", i, kes[i].Key, k)
 		}
+	}
+}
+
+func TestLoadNullValues(t *testing.T) {
+	c, err := Load(LoadOptions{Env: []string{}, File: writeFile(t, "n.yaml",
+		"container-pool:\n  prewarm-expiration-check-interval-variance: null\ncontainer-proxy:\n  # all commented out\ndocker:\n  timeouts:\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ContainerPool.PrewarmExpirationCheckIntervalVariance != nil {
+		t.Error("variance: null must unset the variance")
+	}
+	if c.ContainerProxy != Default().ContainerProxy || c.Docker != Default().Docker {
+		t.Error("an empty section must keep its defaults")
 	}
 }
 
