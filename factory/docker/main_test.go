@@ -173,7 +173,7 @@ func needEngine(t *testing.T) {
 
 // testConfig is the default configuration with a unique invoker name and
 // the manifest pointing at this run's runtime image.
-func testConfig(t *testing.T) *config.Config {
+func testConfig(t testing.TB) *config.Config {
 	t.Helper()
 	cfg := config.Default()
 	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))

@@ -1,0 +1,224 @@
+package docker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+	"github.com/rs/zerolog"
+
+	"github.com/stemcell-io/stemcell/factory"
+)
+
+// The benchmarks run side by side in one invocation:
+//
+//	go test -run '^$' -bench . -benchtime 20x ./factory/docker
+//
+// BenchmarkColdStart/raw-sdk is the floor: create + start + inspect + the
+// first answered POST /run, straight on the SDK. BenchmarkColdStart/factory
+// is CreateContainer + the first /run through the Container, on the same
+// image. BenchmarkColdStart/paired alternates the two in one loop and
+// reports the ratio of their medians, which resists load drifting between
+// sub-benchmarks on a shared machine.
+
+func BenchmarkColdStart(b *testing.B) {
+	if testEnv.skip != "" {
+		b.Skip("no Docker Engine: " + testEnv.skip)
+	}
+	f := benchFactory(b)
+	b.Run("raw-sdk", func(b *testing.B) {
+		var lat []time.Duration
+		for b.Loop() {
+			d, id := rawColdStart(b)
+			lat = append(lat, d)
+			b.StopTimer()
+			_ = testEnv.eng.Remove(context.Background(), id)
+			b.StartTimer()
+		}
+		reportPercentiles(b, "", lat)
+	})
+	b.Run("factory", func(b *testing.B) {
+		var lat []time.Duration
+		for b.Loop() {
+			d, c := factoryColdStart(b, f)
+			lat = append(lat, d)
+			b.StopTimer()
+			_ = c.Destroy(context.Background())
+			b.StartTimer()
+		}
+		reportPercentiles(b, "", lat)
+	})
+	b.Run("paired", func(b *testing.B) {
+		var raw, ours []time.Duration
+		for b.Loop() {
+			d, id := rawColdStart(b)
+			raw = append(raw, d)
+			_ = testEnv.eng.Remove(context.Background(), id)
+			d, c := factoryColdStart(b, f)
+			ours = append(ours, d)
+			_ = c.Destroy(context.Background())
+		}
+		reportPercentiles(b, "raw-", raw)
+		reportPercentiles(b, "factory-", ours)
+		b.ReportMetric(float64(median(ours))/float64(median(raw)), "factory/raw")
+	})
+}
+
+func BenchmarkWarmRun(b *testing.B) {
+	if testEnv.skip != "" {
+		b.Skip("no Docker Engine: " + testEnv.skip)
+	}
+	f := benchFactory(b)
+	c := benchContainer(b, f)
+	var lat []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		mustRun(b, c)
+		lat = append(lat, time.Since(start))
+	}
+	reportPercentiles(b, "", lat)
+}
+
+func BenchmarkResumeRun(b *testing.B) {
+	if testEnv.skip != "" {
+		b.Skip("no Docker Engine: " + testEnv.skip)
+	}
+	f := benchFactory(b)
+	c := benchContainer(b, f)
+	ctx := context.Background()
+	var lat []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		if err := c.Suspend(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		if err := c.Resume(ctx); err != nil {
+			b.Fatal(err)
+		}
+		mustRun(b, c)
+		lat = append(lat, time.Since(start))
+	}
+	reportPercentiles(b, "", lat)
+}
+
+func benchFactory(b *testing.B) *Factory {
+	b.Helper()
+	cfg := testConfig(b)
+	f, err := NewWithOptions(cfg, zerolog.Nop(), Options{BinaryPath: testEnv.binary, RuntimeImages: []string{testEnv.runtimeImage}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := f.Cleanup(context.Background()); err != nil {
+			b.Error(err)
+		}
+		_ = f.Close()
+	})
+	return f
+}
+
+// benchContainer is a JavaScript action, initialized.
+func benchContainer(b *testing.B, f *Factory) *Container {
+	b.Helper()
+	c, err := f.CreateContainer(context.Background(), specFor(f, testEnv.runtimeImage, false, nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.Destroy(context.Background()) })
+	out, err := c.Initialize(context.Background(), initReq(`function main(p) { return {greeting: "hello " + p.name}; }`, false))
+	if err != nil || out.Status != factory.StatusSuccess {
+		b.Fatalf("init: %v %s", err, out.Result)
+	}
+	return c.(*Container)
+}
+
+func mustRun(b *testing.B, c factory.Container) {
+	out, err := c.Run(context.Background(), runReq(`{"name":"bench"}`))
+	if err != nil || out.Status != factory.StatusSuccess {
+		b.Fatalf("run: %v %s", err, out.Result)
+	}
+}
+
+// factoryColdStart times CreateContainer plus the first answered /run.
+func factoryColdStart(b *testing.B, f *Factory) (time.Duration, factory.Container) {
+	start := time.Now()
+	c, err := f.CreateContainer(context.Background(), specFor(f, testEnv.fakeImage, false, nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	mustRun(b, c)
+	return time.Since(start), c
+}
+
+// rawColdStart times the bare SDK sequence on the same image with the same
+// memory and network.
+func rawColdStart(b *testing.B) (time.Duration, string) {
+	ctx := context.Background()
+	cli := testEnv.eng.cli
+	name := "t-bench-raw-" + randomSuffix()
+	start := time.Now()
+	cr, err := cli.ContainerCreate(ctx,
+		&container.Config{Image: testEnv.fakeImage, Labels: map[string]string{LabelManaged: "true"}},
+		&container.HostConfig{NetworkMode: "bridge", Resources: container.Resources{Memory: 128 << 20, MemorySwap: 128 << 20}},
+		&network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{"bridge": {}}}, nil, name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cli.ContainerStart(ctx, cr.ID, container.StartOptions{}); err != nil {
+		_ = testEnv.eng.Remove(ctx, cr.ID)
+		b.Fatal(err)
+	}
+	ins, err := cli.ContainerInspect(ctx, cr.ID)
+	if err != nil {
+		_ = testEnv.eng.Remove(ctx, cr.ID)
+		b.Fatal(err)
+	}
+	url := "http://" + net.JoinHostPort(ins.NetworkSettings.Networks["bridge"].IPAddress, "8080") + "/run"
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for {
+		resp, err := hc.Post(url, "application/json", bytes.NewReader([]byte(`{"value":{"name":"bench"}}`)))
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("raw /run: %s", resp.Status)
+			}
+			break
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) || time.Since(start) > time.Minute {
+			_ = testEnv.eng.Remove(ctx, cr.ID)
+			b.Fatal(err)
+		}
+		time.Sleep(time.Millisecond) // the runtime is not listening yet: poll
+	}
+	return time.Since(start), cr.ID
+}
+
+func median(d []time.Duration) time.Duration { return percentile(d, 50) }
+
+func percentile(d []time.Duration, p int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	return s[min(max(i-1, 0), len(s)-1)]
+}
+
+func reportPercentiles(b *testing.B, prefix string, lat []time.Duration) {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(percentile(lat, 50)), prefix+"p50-ms")
+	b.ReportMetric(ms(percentile(lat, 99)), prefix+"p99-ms")
+}
