@@ -108,6 +108,11 @@ type RunRequest struct {
 	// MaxPayload and Truncation bound the response body.
 	MaxPayload config.ByteSize
 	Truncation config.ByteSize
+	// Reschedule is set on the first run after a container became ready or
+	// was resumed: a connection failure then means the container was not
+	// healthy to begin with, so Run reports ErrHealth and the job moves to
+	// another container instead of failing.
+	Reschedule bool
 }
 
 // LogRequest says how to collect an activation's logs.
