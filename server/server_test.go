@@ -80,7 +80,7 @@ var (
 )
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	http  *httptest.Server
 	inv   *fakeInvoker
@@ -89,7 +89,7 @@ type harness struct {
 
 type option func(cfg *config.Config, scfg *config.ServerConfig)
 
-func newHarness(t *testing.T, opts ...option) *harness {
+func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
 	cfg := config.Default()
 	scfg := config.DefaultServer()
