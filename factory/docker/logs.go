@@ -27,12 +27,45 @@ const (
 // the sentinels.
 const logIdleTimeout = 2 * time.Second
 
-// logPosition is where the previous Logs call stopped. The engine's "since"
-// filter is inclusive, so lines stamped exactly at the last time seen are
-// counted to skip exactly those.
+// logPosition is where the previous Logs call stopped, per stream. The
+// engine stamps each stream's lines as its own copier reads them, so time
+// order holds within a stream but not across the two: a stderr line can sit
+// after a later-stamped stdout line in the log. Positions are therefore kept
+// per stream, and lines stamped exactly at a stream's last time are counted
+// to skip exactly those (the engine's "since" filter is inclusive).
 type logPosition struct {
-	last   time.Time
-	atLast int
+	last   [2]time.Time // by streamIndex
+	atLast [2]int
+	seen   [2]bool
+}
+
+// sinceSkew covers the cross-stream stamping skew (microseconds in
+// practice) when only one stream has been seen so far.
+const sinceSkew = time.Second
+
+// since is the engine's "since" for the next read: early enough for both
+// streams. A stream never seen had no line before the position, so all its
+// lines are new; the seen stream's time, less the skew, bounds the read.
+func (p logPosition) since() time.Time {
+	switch {
+	case p.seen[0] && p.seen[1]:
+		if p.last[0].Before(p.last[1]) {
+			return p.last[0]
+		}
+		return p.last[1]
+	case p.seen[0]:
+		return p.last[0].Add(-sinceSkew)
+	case p.seen[1]:
+		return p.last[1].Add(-sinceSkew)
+	}
+	return time.Time{}
+}
+
+func streamIndex(stream string) int {
+	if stream == "stderr" {
+		return 1
+	}
+	return 0
 }
 
 // logFrame is one line of the engine's multiplexed log stream.
@@ -54,7 +87,7 @@ func (c *Container) Logs(ctx context.Context, req factory.LogRequest) ([]string,
 	ctx, cancel := context.WithTimeout(ctx, overall)
 	defer cancel()
 
-	rc, err := c.f.eng.Logs(ctx, c.id, c.logPos.last, req.WaitForSentinel)
+	rc, err := c.f.eng.Logs(ctx, c.id, c.logPos.since(), req.WaitForSentinel)
 	if err != nil {
 		return nil, fmt.Errorf("reading logs of container %s: %w", c.name, err)
 	}
@@ -113,7 +146,7 @@ func (c *Container) Logs(ctx context.Context, req factory.LogRequest) ([]string,
 type logCollector struct {
 	limit      int64
 	pos        logPosition
-	skipped    int // lines at pos.last skipped so far
+	skipped    [2]int // per stream, lines at pos.last skipped so far
 	bytes      int64
 	truncated  bool
 	incomplete bool
@@ -123,17 +156,19 @@ type logCollector struct {
 
 // add takes one frame and reports whether both sentinels have now arrived.
 func (l *logCollector) add(fr logFrame) bool {
+	i := streamIndex(fr.stream)
+	p := &l.pos
 	switch {
-	case fr.time.Before(l.pos.last):
+	case !p.seen[i] || fr.time.After(p.last[i]):
+		p.seen[i], p.last[i], p.atLast[i] = true, fr.time, 1
+	case fr.time.Before(p.last[i]):
 		return false
-	case fr.time.Equal(l.pos.last):
-		if l.skipped < l.pos.atLast {
-			l.skipped++
+	default: // stamped at the stream's last time
+		if l.skipped[i] < p.atLast[i] {
+			l.skipped[i]++
 			return false
 		}
-		l.pos.atLast++
-	default:
-		l.pos = logPosition{last: fr.time, atLast: 1}
+		p.atLast[i]++
 	}
 	if strings.Contains(fr.text, Sentinel) {
 		if l.sentinels == nil {

@@ -73,6 +73,17 @@ func TestLogCollector(t *testing.T) {
 	fr := func(s string, d int, text string) logFrame {
 		return logFrame{stream: s, time: t0.Add(time.Duration(d)), text: text}
 	}
+	// at builds a position: stdout last seen at d0 (n0 lines there), stderr at d1 (n1); n = 0 means unseen.
+	at := func(d0, n0, d1, n1 int) logPosition {
+		var p logPosition
+		if n0 > 0 {
+			p.seen[0], p.last[0], p.atLast[0] = true, t0.Add(time.Duration(d0)), n0
+		}
+		if n1 > 0 {
+			p.seen[1], p.last[1], p.atLast[1] = true, t0.Add(time.Duration(d1)), n1
+		}
+		return p
+	}
 	tests := []struct {
 		name       string
 		limit      int64
@@ -86,23 +97,27 @@ func TestLogCollector(t *testing.T) {
 		{name: "sentinels stripped and complete", limit: 100,
 			frames:    []logFrame{fr("stdout", 1, "a"), fr("stderr", 2, "b"), fr("stdout", 3, Sentinel), fr("stderr", 4, Sentinel)},
 			wantLines: []string{formatLogLine(t0.Add(1), "stdout", "a"), formatLogLine(t0.Add(2), "stderr", "b")},
-			wantDone:  true, wantPos: logPosition{t0.Add(4), 1}},
+			wantDone:  true, wantPos: at(3, 1, 4, 1)},
 		{name: "one sentinel is not complete", limit: 100,
 			frames:    []logFrame{fr("stdout", 1, "a"), fr("stdout", 3, Sentinel)},
-			wantLines: []string{formatLogLine(t0.Add(1), "stdout", "a")}, wantPos: logPosition{t0.Add(3), 1}},
+			wantLines: []string{formatLogLine(t0.Add(1), "stdout", "a")}, wantPos: at(3, 1, 0, 0)},
 		{name: "truncated at the limit", limit: 5,
 			frames: []logFrame{fr("stdout", 1, "abc"), fr("stdout", 2, "def"), fr("stdout", 3, "g")},
 			wantLines: []string{formatLogLine(t0.Add(1), "stdout", "abc"),
 				formatLogLine(now, "stderr", "Logs were truncated because the total bytes size exceeds the limit of 5 bytes.")},
-			wantPos: logPosition{t0.Add(3), 1}},
-		{name: "lines already seen at the last time are skipped", limit: 100, pos: logPosition{t0.Add(2), 2},
+			wantPos: at(3, 1, 0, 0)},
+		{name: "lines already seen at the last time are skipped", limit: 100, pos: at(2, 1, 2, 1),
 			frames:    []logFrame{fr("stdout", 1, "old"), fr("stdout", 2, "seen1"), fr("stderr", 2, "seen2"), fr("stdout", 2, "new-same-time"), fr("stdout", 5, "new")},
 			wantLines: []string{formatLogLine(t0.Add(2), "stdout", "new-same-time"), formatLogLine(t0.Add(5), "stdout", "new")},
-			wantPos:   logPosition{t0.Add(5), 1}},
+			wantPos:   at(5, 1, 2, 1)},
+		{name: "a stream stamped earlier but logged later is kept", limit: 100, pos: at(1, 1, 1, 1),
+			frames:    []logFrame{fr("stdout", 5, "out"), fr("stderr", 3, "err"), fr("stdout", 6, Sentinel), fr("stderr", 4, Sentinel)},
+			wantLines: []string{formatLogLine(t0.Add(5), "stdout", "out"), formatLogLine(t0.Add(3), "stderr", "err")},
+			wantDone:  true, wantPos: at(6, 1, 4, 1)},
 		{name: "incomplete adds the warning", limit: 100, incomplete: true,
 			frames:    []logFrame{fr("stdout", 1, "a")},
 			wantLines: []string{formatLogLine(t0.Add(1), "stdout", "a"), formatLogLine(now, "stderr", "There was an issue while collecting your logs. Data might be missing.")},
-			wantPos:   logPosition{t0.Add(1), 1}},
+			wantPos:   at(1, 1, 0, 0)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,8 +134,29 @@ func TestLogCollector(t *testing.T) {
 			if strings.Join(got, "\n") != strings.Join(tt.wantLines, "\n") {
 				t.Errorf("lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.wantLines, "\n"))
 			}
-			if !c.pos.last.Equal(tt.wantPos.last) || c.pos.atLast != tt.wantPos.atLast {
+			if c.pos != tt.wantPos {
 				t.Errorf("pos = %+v, want %+v", c.pos, tt.wantPos)
+			}
+		})
+	}
+}
+
+func TestLogPositionSince(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		name string
+		pos  logPosition
+		want time.Time
+	}{
+		{name: "nothing read", want: time.Time{}},
+		{name: "both streams: the earlier", pos: logPosition{last: [2]time.Time{t0.Add(5), t0.Add(3)}, seen: [2]bool{true, true}}, want: t0.Add(3)},
+		{name: "stdout only: less the skew", pos: logPosition{last: [2]time.Time{t0, {}}, seen: [2]bool{true, false}}, want: t0.Add(-sinceSkew)},
+		{name: "stderr only: less the skew", pos: logPosition{last: [2]time.Time{{}, t0}, seen: [2]bool{false, true}}, want: t0.Add(-sinceSkew)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.pos.since(); !got.Equal(tt.want) {
+				t.Errorf("since = %v, want %v", got, tt.want)
 			}
 		})
 	}
