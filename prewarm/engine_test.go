@@ -388,3 +388,36 @@ func testLog() zerolog.Logger {
 	}
 	return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Logger()
 }
+
+// TestEngineUnhealthyStemCellIsReplaced: a stem cell whose runtime dies
+// fails its TCP checks; after max-fails it is removed from the engine and
+// a new one takes its place. The healthy one is left alone.
+func TestEngineUnhealthyStemCellIsReplaced(t *testing.T) {
+	needEngine(t)
+	cfg := engineConfig(t, config.StemCell{InitialCount: 2, Memory: 256 * config.MB})
+	cfg.ContainerProxy.ActionHealthCheck = config.ActionHealthCheck{Enabled: true, CheckPeriod: 200 * time.Millisecond, MaxFails: 3}
+	p := enginePool(t, cfg)
+	name := cfg.Invoker.Name
+	var before []string
+	eventually(t, time.Minute, "2 stem cells ready", func() bool {
+		before = engineContainers(t, name, "prewarm")
+		return prewarmedCount(t, p) == 2 && len(before) == 2
+	})
+	// An absence can only be seen over a window: 5 check periods, each
+	// of which would count a failure against a stem cell that did not
+	// answer.
+	<-time.After(5 * cfg.ContainerProxy.ActionHealthCheck.CheckPeriod)
+	if now := engineContainers(t, name, "prewarm"); len(diff(before, now)) != 0 {
+		t.Fatalf("healthy stem cells were replaced: before %v, now %v", before, now)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := engineEnv.cli.ContainerKill(ctx, before[0], "KILL"); err != nil {
+		t.Fatalf("killing stem cell %s: %v", before[0], err)
+	}
+	eventually(t, time.Minute, "the dead stem cell removed and replaced", func() bool {
+		now := engineContainers(t, name, "prewarm")
+		gone := diff(before, now)
+		return len(now) == 2 && len(gone) == 1 && gone[0] == before[0] && prewarmedCount(t, p) == 2
+	})
+}
