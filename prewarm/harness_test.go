@@ -97,7 +97,10 @@ func (b *syncBuffer) String() string {
 }
 
 type testOpts struct {
-	mode   factoryMode
+	// factory replaces the stand-in factory actor (the real factory actor
+	// over factory/fake, say).
+	factory *actor.Props
+	mode    factoryMode
 	refuse bool
 	dial   func(ctx context.Context, addr string) error
 }
@@ -144,7 +147,11 @@ func newHarness(t *testing.T, cfg *config.Config, o testOpts) *harness {
 		return slog.New(slog.NewTextHandler(io.Discard, nil))
 	}), actor.WithDeadLetterThrottleInterval(10*time.Millisecond)) // its goroutine outlives dead letters by this much
 	h.pool = h.sys.Root.Spawn(actor.PropsFromFunc(h.poolReceive))
-	h.factory = h.sys.Root.Spawn(actor.PropsFromFunc(h.factoryReceive))
+	if o.factory != nil {
+		h.factory = h.sys.Root.Spawn(o.factory)
+	} else {
+		h.factory = h.sys.Root.Spawn(actor.PropsFromFunc(h.factoryReceive))
+	}
 	h.sched = h.sys.Root.Spawn(Props(Options{
 		Config:     cfg,
 		Pool:       h.pool,
