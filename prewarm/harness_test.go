@@ -101,8 +101,8 @@ type testOpts struct {
 	// over factory/fake, say).
 	factory *actor.Props
 	mode    factoryMode
-	refuse bool
-	dial   func(ctx context.Context, addr string) error
+	refuse  bool
+	dial    func(ctx context.Context, addr string) error
 }
 
 func testConfig(cells ...config.StemCell) *config.Config {
