@@ -126,8 +126,7 @@ func (c *Client) Init(ctx context.Context, req factory.InitRequest) (factory.Out
 		return out, nil
 	}
 	if timedOut(start, end, req.Timeout) {
-		out.Status, out.Result, out.TimedOut = factory.StatusDeveloperError, errorResult(timedOutMessage(req.Timeout, true)), true
-		return out, nil
+		return TimeoutOutcome(OpInit, req.Timeout, start, end), nil
 	}
 	if err != nil {
 		return out, &ConnectionError{Op: OpInit, Addr: c.addr, Err: err}
@@ -161,8 +160,7 @@ func (c *Client) Run(ctx context.Context, req factory.RunRequest) (factory.Outco
 		return out, fmt.Errorf("/run to runtime at %s answered 503: %w", c.addr, factory.ErrHealth)
 	}
 	if timedOut(start, end, req.Timeout) {
-		out.Status, out.Result, out.TimedOut = factory.StatusDeveloperError, errorResult(timedOutMessage(req.Timeout, false)), true
-		return out, nil
+		return TimeoutOutcome(OpRun, req.Timeout, start, end), nil
 	}
 	if err != nil {
 		ce := &ConnectionError{Op: OpRun, Addr: c.addr, Err: err}

@@ -53,3 +53,21 @@ const (
 	OpInit = "init"
 	OpRun  = "run"
 )
+
+// TimeoutOutcome is the developer error for an op ("init" or "run") that
+// used its whole time limit. The fake factory uses it too, so both speak the
+// same words.
+func TimeoutOutcome(op string, timeout time.Duration, start, end time.Time) factory.Outcome {
+	return factory.Outcome{
+		Start:    start,
+		End:      end,
+		Status:   factory.StatusDeveloperError,
+		Result:   errorResult(timedOutMessage(timeout, op == OpInit)),
+		TimedOut: true,
+	}
+}
+
+// ErrorOutcome is an outcome of status s with the result {"error": msg}.
+func ErrorOutcome(s factory.Status, msg string, start, end time.Time) factory.Outcome {
+	return factory.Outcome{Start: start, End: end, Status: s, Result: errorResult(msg)}
+}
