@@ -33,6 +33,8 @@ var testEnv struct {
 	runtimeImage string // built from binary, unique to this run
 	fakeImage    string // fakeruntime ok
 	image503     string // fakeruntime 503
+	imageExit    string // fakeruntime exit
+	imageNoExec  string // an entry point that does not exist
 	native       []byte // the native action executable
 }
 
@@ -114,6 +116,8 @@ func setUp() error {
 	testEnv.runtimeImage = "stemcell/action-runtime:t-" + suffix
 	testEnv.fakeImage = "stemcell/factory-test-fake:ok-" + suffix
 	testEnv.image503 = "stemcell/factory-test-fake:503-" + suffix
+	testEnv.imageExit = "stemcell/factory-test-fake:exit-" + suffix
+	testEnv.imageNoExec = "stemcell/factory-test-fake:noexec-" + suffix
 	bctx, bcancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer bcancel()
 	f := &Factory{eng: eng, log: zerolog.Nop()}
@@ -124,7 +128,16 @@ func setUp() error {
 	if err != nil {
 		return err
 	}
-	for tag, mode := range map[string]string{testEnv.fakeImage: "ok", testEnv.image503: "503"} {
+	noExec, err := buildContext(map[string]tarFile{
+		"Dockerfile": {data: []byte("FROM scratch\nLABEL " + LabelManaged + "=true\nENTRYPOINT [\"/nope\"]\n"), mode: 0o644},
+	})
+	if err != nil {
+		return err
+	}
+	if err := eng.ImageBuild(bctx, noExec, testEnv.imageNoExec, nil); err != nil {
+		return fmt.Errorf("building %s: %w", testEnv.imageNoExec, err)
+	}
+	for tag, mode := range map[string]string{testEnv.fakeImage: "ok", testEnv.image503: "503", testEnv.imageExit: "exit"} {
 		tarball, err := buildContext(map[string]tarFile{
 			"Dockerfile": {data: []byte(fmt.Sprintf("FROM scratch\nCOPY fake /fake\nENTRYPOINT [\"/fake\",%q]\n", mode)), mode: 0o644},
 			"fake":       {data: fakeBin, mode: 0o755},
@@ -143,7 +156,7 @@ func tearDown() {
 	if testEnv.eng == nil {
 		return
 	}
-	for _, img := range []string{testEnv.runtimeImage, testEnv.fakeImage, testEnv.image503} {
+	for _, img := range []string{testEnv.runtimeImage, testEnv.fakeImage, testEnv.image503, testEnv.imageExit, testEnv.imageNoExec} {
 		if img != "" {
 			removeImage(img)
 		}

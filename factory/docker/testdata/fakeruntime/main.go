@@ -1,7 +1,8 @@
 // Command fakeruntime is a minimal action runtime for the factory's tests:
 // "fakeruntime ok" answers /init and /run (echoing the params and writing
 // the sentinels), "fakeruntime 503" answers every request with 503, as a
-// runtime that is shutting down does.
+// runtime that is shutting down does; "fakeruntime exit" exits at once
+// with status 3, as a runtime that cannot start does.
 package main
 
 import (
@@ -18,6 +19,10 @@ func main() {
 	mode := "ok"
 	if len(os.Args) > 1 {
 		mode = os.Args[1]
+	}
+	if mode == "exit" {
+		fmt.Fprintln(os.Stderr, "fakeruntime: exiting as asked")
+		os.Exit(3)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/init", func(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,169 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stemcell-io/stemcell/factory"
+)
+
+// faultyEngine wraps the real engine to fail or observe chosen calls.
+type faultyEngine struct {
+	engine
+	startErr   error
+	noIP       bool
+	afterStart func() // runs after a successful start
+
+	mu               sync.Mutex
+	starting, maxCon int
+	removed          []string
+}
+
+func (e *faultyEngine) Create(ctx context.Context, s createSpec) (string, error) {
+	e.mu.Lock()
+	e.starting++
+	e.maxCon = max(e.maxCon, e.starting)
+	e.mu.Unlock()
+	id, err := e.engine.Create(ctx, s)
+	if err != nil {
+		e.done()
+	}
+	return id, err
+}
+
+func (e *faultyEngine) done() {
+	e.mu.Lock()
+	e.starting--
+	e.mu.Unlock()
+}
+
+func (e *faultyEngine) Start(ctx context.Context, id string) error {
+	defer e.done()
+	if e.startErr != nil {
+		return e.startErr
+	}
+	if err := e.engine.Start(ctx, id); err != nil {
+		return err
+	}
+	if e.afterStart != nil {
+		e.afterStart()
+	}
+	return nil
+}
+
+func (e *faultyEngine) Inspect(ctx context.Context, id string) (containerInfo, error) {
+	info, err := e.engine.Inspect(ctx, id)
+	if e.noIP {
+		info.IPs = map[string]string{}
+	}
+	return info, err
+}
+
+func (e *faultyEngine) Remove(ctx context.Context, id string) error {
+	e.mu.Lock()
+	e.removed = append(e.removed, id)
+	e.mu.Unlock()
+	return e.engine.Remove(ctx, id)
+}
+
+func TestCreateFailuresLeaveNothingBehind(t *testing.T) {
+	needEngine(t)
+	tests := []struct {
+		name     string
+		image    string
+		user     bool
+		fault    func(e *faultyEngine, cancel context.CancelFunc)
+		wantMsg  string
+		wantUser bool
+	}{
+		{name: "user image without its executable", image: testEnv.imageNoExec, user: true,
+			wantMsg: "executable file not found in image " + testEnv.imageNoExec, wantUser: true},
+		{name: "runtime exits at once", image: testEnv.imageExit, wantMsg: msgProvision},
+		{name: "engine fails start", image: testEnv.fakeImage, wantMsg: msgProvision,
+			fault: func(e *faultyEngine, _ context.CancelFunc) { e.startErr = errors.New("injected start failure") }},
+		{name: "no address on the network", image: testEnv.fakeImage, wantMsg: msgProvision,
+			fault: func(e *faultyEngine, _ context.CancelFunc) { e.noIP = true }},
+		{name: "caller gives up after start", image: testEnv.fakeImage, wantMsg: msgProvision,
+			fault: func(e *faultyEngine, cancel context.CancelFunc) { e.afterStart = cancel }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newTestFactory(t, testConfig(t))
+			fe := &faultyEngine{engine: f.eng}
+			f.eng = fe
+			ctx, cancel := context.WithCancel(testCtx(t))
+			defer cancel()
+			if tt.fault != nil {
+				tt.fault(fe, cancel)
+			}
+			start := time.Now()
+			c, err := f.CreateContainer(ctx, specFor(f, tt.image, tt.user, nil))
+			if err == nil {
+				_ = c.Destroy(context.Background())
+				t.Fatal("CreateContainer succeeded")
+			}
+			var se *factory.StartupError
+			if !errors.As(err, &se) || se.Msg != tt.wantMsg || se.UserError != tt.wantUser {
+				t.Fatalf("err = %v, want StartupError{Msg: %q, UserError: %v}", err, tt.wantMsg, tt.wantUser)
+			}
+			if d := time.Since(start); d > 20*time.Second {
+				t.Errorf("failing took %v; it must not wait out docker.timeouts.run", d)
+			}
+			if len(fe.removed) != 1 {
+				t.Errorf("removed %v, want the one container created", fe.removed)
+			}
+			left, lerr := testEnv.eng.List(testCtx(t), map[string]string{LabelInvoker: f.invoker}, "")
+			if lerr != nil || len(left) != 0 {
+				t.Fatalf("containers left behind: %v %v", left, lerr)
+			}
+		})
+	}
+}
+
+func TestParallelRunsBoundsStarts(t *testing.T) {
+	needEngine(t)
+	cfg := testConfig(t)
+	cfg.Docker.ParallelRuns = 1
+	f := newTestFactory(t, cfg)
+	fe := &faultyEngine{engine: f.eng}
+	f.eng = fe
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for range 3 {
+		wg.Go(func() {
+			c, err := f.CreateContainer(testCtx(t), specFor(f, testEnv.fakeImage, false, nil))
+			if err == nil {
+				err = c.Destroy(context.Background())
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if fe.maxCon != 1 {
+		t.Fatalf("%d create+start at once, want at most docker.parallel-runs = 1", fe.maxCon)
+	}
+}
+
+func TestSuspendResumeAfterDestroyFail(t *testing.T) {
+	needEngine(t)
+	f := newTestFactory(t, testConfig(t))
+	c := create(t, f, specFor(f, testEnv.fakeImage, false, nil))
+	if err := c.Destroy(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	for name, op := range map[string]func(context.Context) error{"suspend": c.Suspend, "resume": c.Resume} {
+		if err := op(testCtx(t)); err == nil || !strings.Contains(err.Error(), "already destroyed") {
+			t.Errorf("%s after destroy: err = %v, want already destroyed", name, err)
+		}
+	}
+}
