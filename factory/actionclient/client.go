@@ -137,8 +137,8 @@ func (c *Client) Init(ctx context.Context, req factory.InitRequest) (factory.Out
 
 // Run posts /run and waits up to req.Timeout, without retries. An answer
 // that took the whole timeout is a time-limit developer error whatever it
-// says. Errors as for Init; with req.Reschedule a connection failure also
-// wraps factory.ErrHealth.
+// says. Errors as for Init, except that with req.Reschedule a connection
+// failure is factory.ErrHealth instead of a *ConnectionError.
 func (c *Client) Run(ctx context.Context, req factory.RunRequest) (factory.Outcome, error) {
 	body, err := encodeRun(req)
 	if err != nil {
@@ -165,7 +165,10 @@ func (c *Client) Run(ctx context.Context, req factory.RunRequest) (factory.Outco
 	if err != nil {
 		ce := &ConnectionError{Op: OpRun, Addr: c.addr, Err: err}
 		if req.Reschedule {
-			return out, fmt.Errorf("%w: %w", factory.ErrHealth, ce)
+			// Only ErrHealth is wrapped: the job moves on without an
+			// outcome, so callers must not turn it into a connection
+			// (or OOM) developer error.
+			return out, fmt.Errorf("%w: %v", factory.ErrHealth, ce)
 		}
 		return out, ce
 	}

@@ -91,7 +91,6 @@ const (
 	noErr wantErr = iota
 	healthErr
 	connErr
-	healthAndConnErr
 )
 
 func checkErr(t *testing.T, err error, want wantErr, op string, cause error) {
@@ -108,7 +107,7 @@ func checkErr(t *testing.T, err error, want wantErr, op string, cause error) {
 		if !isHealth || isConn {
 			t.Fatalf("error %v: want ErrHealth only", err)
 		}
-	case connErr, healthAndConnErr:
+	case connErr:
 		if !isConn {
 			t.Fatalf("error %v: want *ConnectionError", err)
 		}
@@ -118,8 +117,8 @@ func checkErr(t *testing.T, err error, want wantErr, op string, cause error) {
 		if cause != nil && !errors.Is(err, cause) {
 			t.Errorf("error %v does not wrap %v", err, cause)
 		}
-		if isHealth != (want == healthAndConnErr) {
-			t.Errorf("error %v: errors.Is(ErrHealth) = %v", err, isHealth)
+		if isHealth {
+			t.Errorf("error %v: a connection error must not be ErrHealth", err)
 		}
 	}
 }
@@ -172,7 +171,7 @@ func TestRunClassification(t *testing.T) {
 		{name: "204", h: reply(204, ``), wantErr: connErr, cause: ErrNoResponse},
 		{name: "chunked", h: chunked(`{"a":1}`), wantErr: connErr, cause: ErrNoResponse},
 		{name: "hang up", h: hangUp, wantErr: connErr},
-		{name: "hang up with reschedule", h: hangUp, reschedule: true, wantErr: healthAndConnErr},
+		{name: "hang up with reschedule", h: hangUp, reschedule: true, wantErr: healthErr},
 		{name: "body cut short", h: shortBody, wantErr: connErr, cause: io.ErrUnexpectedEOF},
 		{name: "timeout", h: stall, timeout: 80 * time.Millisecond, status: factory.StatusDeveloperError,
 			result: `{"error":"The action exceeded its time limits of 80 milliseconds."}`, timedOut: true},
