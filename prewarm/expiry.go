@@ -39,11 +39,16 @@ func Expired(idle []Idle, now time.Time, limit int) []Idle {
 	return out
 }
 
+// minCheckInterval is the shortest interval between expiry checks, the
+// smallest OpenWhisk accepts; a zero interval would spin.
+const minCheckInterval = time.Second
+
 // NextCheckDelay is interval + uniform[0, variance), drawn anew for every
 // check so that the checks of many invokers drift apart and keep drifting
 // (OpenWhisk draws once per pool). A nil or non-positive variance adds
-// nothing.
+// nothing; an interval under a second counts as one second.
 func NextCheckDelay(interval time.Duration, variance *time.Duration, r *rand.Rand) time.Duration {
+	interval = max(interval, minCheckInterval)
 	if variance == nil || *variance <= 0 {
 		return interval
 	}

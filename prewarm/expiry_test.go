@@ -59,6 +59,13 @@ func TestNextCheckDelay(t *testing.T) {
 		{"zero variance", time.Minute, dur(0)},
 		{"negative variance", time.Minute, dur(-time.Second)},
 	}
+	// An interval under a second would spin; it counts as one second.
+	r := rand.New(rand.NewSource(1))
+	for _, iv := range []time.Duration{0, -time.Minute, time.Millisecond} {
+		if d := NextCheckDelay(iv, nil, r); d != time.Second {
+			t.Errorf("NextCheckDelay(%v, nil) = %v, want the 1 s floor", iv, d)
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := rand.New(rand.NewSource(42))

@@ -41,7 +41,6 @@ type scheduler struct {
 	cells   []Cell
 	byKey   map[Key]*Cell
 	thr     Throttle
-	self    *actor.PID
 	pool    *actor.PID
 	timers  *timers
 	stopped bool
@@ -109,7 +108,6 @@ func (s *scheduler) Receive(ctx actor.Context) {
 }
 
 func (s *scheduler) start(ctx actor.Context) {
-	s.self = ctx.Self()
 	s.pool = s.opts.Pool
 	if s.pool == nil {
 		s.pool = ctx.Parent()
