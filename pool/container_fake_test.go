@@ -260,6 +260,10 @@ func (e *ctEnv) stemCell(c *ctFake) *actor.PID {
 // cold spawns a container actor that creates its container through a
 // factory actor wrapping f.
 func (e *ctEnv) cold(f *ctFactory) *actor.PID {
+	return e.coldWith(f, factory.ContainerSpec{Name: "t_cold", Kind: "nodejs:20", Memory: 256 * config.MB})
+}
+
+func (e *ctEnv) coldWith(f factory.ContainerFactory, spec factory.ContainerSpec) *actor.PID {
 	if e.fact == nil {
 		e.fact = e.sys.Root.Spawn(actors.NewFactoryProps(f, zerolog.Nop()))
 		fact := e.fact
@@ -267,7 +271,7 @@ func (e *ctEnv) cold(f *ctFactory) *actor.PID {
 	}
 	p := e.params()
 	p.Factory = e.fact
-	p.Spec = factory.ContainerSpec{Name: "t_cold", Kind: "nodejs:20", Memory: 256 * config.MB}
+	p.Spec = spec
 	return e.spawn(p)
 }
 
@@ -374,15 +378,21 @@ func (e *ctEnv) terminated(pid *actor.PID) {
 
 func waitEvent(t *testing.T, f *ctFake, want string) {
 	t.Helper()
-	deadline := time.After(ctWait)
+	waitOn(t, f.events, want, ctWait)
+}
+
+// waitOn skips events until want comes, or fails after d.
+func waitOn(t *testing.T, events <-chan string, want string, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
 	for {
 		select {
-		case got := <-f.events:
+		case got := <-events:
 			if got == want {
 				return
 			}
 		case <-deadline:
-			t.Fatalf("container %s: no %q call", f.id, want)
+			t.Fatalf("no %q call within %v", want, d)
 		}
 	}
 }
