@@ -98,9 +98,9 @@ func New(addr string, opts Options) *Client {
 // Addr is the runtime's host:port.
 func (c *Client) Addr() string { return c.addr }
 
-// Close drops idle connections; requests in flight are not interrupted.
-// Suspend closes the client before pausing so that no connection outlives a
-// frozen runtime.
+// Close drops idle connections; requests in flight are not interrupted and
+// the client stays usable. Suspend closes it before pausing so that no
+// kept-alive connection outlives a frozen runtime.
 func (c *Client) Close() { c.transport.CloseIdleConnections() }
 
 // Init posts /init and waits up to req.Timeout, retrying refused
