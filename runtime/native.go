@@ -74,38 +74,31 @@ func startNative(code *actionCode, env map[string]string, tempDir string, stdout
 // marker into them after the child's result line is how the forwarders
 // learn that all output before the result has passed (see forwarder).
 func launch(path, dir string, env []string, stdout, stderr *lineWriter) (*nativeAction, error) {
-	var files []*os.File
-	pipe := func() (r, w *os.File) {
-		var err error
-		if r, w, err = os.Pipe(); err != nil {
-			panic(err) // recovered below
-		}
-		files = append(files, r, w)
-		return r, w
-	}
-	n := &nativeAction{dir: dir, exited: make(chan struct{}), results: make(chan []byte, 1)}
-	var stdinR, resW, outR, outW, errR, errW, resR *os.File
-	err := func() (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("creating pipes: %v", r)
-			}
-		}()
-		stdinR, n.stdin = pipe()
-		resR, resW = pipe()
-		outR, outW = pipe()
-		errR, errW = pipe()
-		return nil
-	}()
-	closeAll := func() {
-		for _, f := range files {
-			_ = f.Close()
-		}
-	}
+	marker, err := newMarker()
 	if err != nil {
-		closeAll()
-		return nil, withStatus(http.StatusInternalServerError, fmt.Errorf("/init: starting %q: %w", path, err))
+		return nil, withStatus(http.StatusInternalServerError, err)
 	}
+	// stdin, fd 3, stdout, stderr: read ends at even, write ends at odd
+	// indexes.
+	var ends [8]*os.File
+	closeAll := func() {
+		for _, f := range ends {
+			if f != nil {
+				_ = f.Close()
+			}
+		}
+	}
+	for i := 0; i < len(ends); i += 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeAll()
+			return nil, withStatus(http.StatusInternalServerError, fmt.Errorf("/init: creating pipes for %q: %w", path, err))
+		}
+		ends[i], ends[i+1] = r, w
+	}
+	stdinR, stdinW, resR, resW := ends[0], ends[1], ends[2], ends[3]
+	outR, outW, errR, errW := ends[4], ends[5], ends[6], ends[7]
+	n := &nativeAction{dir: dir, stdin: stdinW, exited: make(chan struct{}), results: make(chan []byte, 1)}
 	newCmd := func() *exec.Cmd {
 		cmd := exec.Command(path)
 		cmd.Dir = dir
@@ -122,12 +115,6 @@ func launch(path, dir string, env []string, stdout, stderr *lineWriter) (*native
 	// fd 3 from ever reporting EOF.
 	_ = stdinR.Close()
 	_ = resW.Close()
-	marker, err := newMarker()
-	if err != nil {
-		_ = n.cmd.Process.Kill()
-		closeAll()
-		return nil, withStatus(http.StatusInternalServerError, err)
-	}
 	n.stdout = newForwarder(outR, outW, stdout, marker)
 	n.stderr = newForwarder(errR, errW, stderr, marker)
 	go n.readResults(resR)
