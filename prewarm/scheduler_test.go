@@ -527,3 +527,20 @@ func TestNoFactoryCreatesNothing(t *testing.T) {
 		t.Fatalf("stop: %v", err)
 	}
 }
+
+// TestRestartCancelsTimers: a crash restarts the scheduler; the old
+// instance's timers must not survive next to the new instance's.
+func TestRestartCancelsTimers(t *testing.T) {
+	cfg := testConfig(config.StemCell{InitialCount: 1, Memory: 256 * config.MB})
+	cfg.ContainerProxy.ActionHealthCheck.Enabled = true
+	h := newHarness(t, cfg, testOpts{})
+	if got := h.clock.Pending(); got != 2 {
+		t.Fatalf("%d timers pending, want 2 (check, health)", got)
+	}
+	// A nil message makes the handler panic; the default supervisor restarts.
+	h.sys.Root.Send(h.sched, (*actors.ReserveMemoryReply)(nil))
+	h.settle()
+	if got := h.clock.Pending(); got != 2 {
+		t.Errorf("%d timers pending after a restart, want 2", got)
+	}
+}
