@@ -207,6 +207,10 @@ func formatLogLine(t time.Time, stream, text string) string {
 	return fmt.Sprintf("%-30s %s: %s", t.UTC().Format(time.RFC3339Nano), stream, text)
 }
 
+// maxFrameSize bounds one frame of the log stream. The engine splits long
+// lines into 16 KiB messages; anything near this bound is a broken stream.
+const maxFrameSize = 16 << 20
+
 // readFrames parses the engine's multiplexed stream (an 8-byte header: the
 // stream in byte 0, the big-endian payload size in bytes 4-7; the payload
 // is "<RFC3339Nano time> <text>\n") and sends each line until the stream
@@ -231,7 +235,11 @@ func readFrames(r io.Reader, out chan<- logFrame, done <-chan struct{}) error {
 		default:
 			return fmt.Errorf("log stream: frame header names stream %d: must be 1 (stdout) or 2 (stderr)", hdr[0])
 		}
-		payload := make([]byte, binary.BigEndian.Uint32(hdr[4:]))
+		size := binary.BigEndian.Uint32(hdr[4:])
+		if size > maxFrameSize {
+			return fmt.Errorf("log stream: frame of %d bytes: must be at most %d", size, maxFrameSize)
+		}
+		payload := make([]byte, size)
 		if _, err := io.ReadFull(br, payload); err != nil {
 			return fmt.Errorf("log stream: truncated frame payload: %w", err)
 		}

@@ -32,6 +32,7 @@ func TestReadFrames(t *testing.T) {
 		{name: "bad stream byte", stream: frame(3, t0, "x"), wantErr: "must be 1 (stdout) or 2 (stderr)"},
 		{name: "cut payload", stream: frame(1, t0, "hello")[:12], wantErr: "truncated frame payload"},
 		{name: "cut header", stream: []byte{1, 0, 0}, wantErr: "truncated frame header"},
+		{name: "huge frame", stream: []byte{1, 0, 0, 0, 255, 255, 255, 255}, wantErr: "must be at most"},
 		{name: "no timestamp", stream: func() []byte {
 			b := []byte{1, 0, 0, 0, 0, 0, 0, 6}
 			return append(b, "hello\n"...)
