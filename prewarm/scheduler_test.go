@@ -123,6 +123,12 @@ func TestThrottle(t *testing.T) {
 				MaxConcurrent: 2, CreationDelay: 5 * time.Second,
 			}
 			h := newHarness(t, cfg, testOpts{mode: factoryHold})
+			if got := metricValue(t, h, "stemcell_prewarm_throttle_queue_length"); got != 8 {
+				t.Errorf("throttle queue length %v at start, want 8 (10 missing, 2 started)", got)
+			}
+			if got := metricValue(t, h, "stemcell_prewarm_stock_megabytes", "state", stateCreating); got != 512 {
+				t.Errorf("creating stock %v MB at start, want 512 (2 x 256 MB)", got)
+			}
 			started := map[uint64]time.Time{}
 			for step := 0; step < 120 && len(poolMsgs[*actors.StemCellReady](h)) < 10; step++ {
 				now := h.clock.Now()
