@@ -221,8 +221,10 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 	go prunePeriodically(st, log, pruneStop, pruneDone)
 
 	srv.SetReady(true)
-	log.Info().Str("addr", ln.Addr().String()).Str("data_dir", scfg.DataDir).
-		Int("admission_limit", cfg.AdmissionLimit()).Msg("ready")
+	// Scripts and tests wait for this line, so it is written at any log
+	// level.
+	log.Log().Str(zerolog.LevelFieldName, zerolog.InfoLevel.String()).Str("addr", ln.Addr().String()).
+		Str("data_dir", scfg.DataDir).Int("admission_limit", cfg.AdmissionLimit()).Msg("ready")
 
 	var serveErr error
 	select {

@@ -1,0 +1,129 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+)
+
+// BenchmarkWarmInvoke compares, in one run and on the same warm container,
+// a blocking invoke through the daemon (HTTP, auth, admission, pool,
+// container actor, /run, logs, record) with a bare /run round trip to the
+// container's runtime. It reports p50 and p99 of each and the p50
+// difference, the daemon's overhead.
+//
+//	go test -run '^$' -bench WarmInvoke -benchtime 300x ./e2e/
+func BenchmarkWarmInvoke(b *testing.B) {
+	d := newDaemon(b, "--user-memory", "1024m", "--log-level", "warn")
+	d.start()
+	defer d.stop(syscall.SIGTERM)
+	// echo's logs are collected from the engine after each run (OpenWhisk's
+	// default); quiet has a log limit of 0, so its activations skip that.
+	d.putAction("echo", `function main(p) { return p; }`, nil)
+	d.putAction("quiet", `function main(p) { return {...p, quiet: true}; }`, map[string]int{"logs": 0})
+	invoke := "/api/v1/namespaces/_/actions/echo?blocking=true&result=true"
+	quiet := "/api/v1/namespaces/_/actions/quiet?blocking=true&result=true"
+	if r := d.do("POST", invoke, guestAuth, `{"n":1}`); r.status != 200 {
+		b.Fatalf("warm-up invoke: %v", r)
+	}
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}, Timeout: time.Minute}
+	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(guestAuth))
+	post := func(url, body string, withAuth bool) time.Duration {
+		req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if withAuth {
+			req.Header.Set("Authorization", auth)
+		}
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		took := time.Since(start)
+		if resp.StatusCode != 200 || !bytes.Contains(out, []byte(`"n":1`)) {
+			b.Fatalf("%s: %d %s", url, resp.StatusCode, out)
+		}
+		return took
+	}
+	bareBody := `{"value":{"n":1},"namespace":"guest","action_name":"/guest/echo","action_version":"0.0.1",` +
+		`"activation_id":"00000000000000000000000000000000","transaction_id":"bench","deadline":"` +
+		fmt.Sprint(time.Now().Add(time.Hour).UnixMilli()) + `"}`
+	// Warm quiet too before looking for echo's container, so that no
+	// container changes after the search.
+	post("http://"+d.addr+quiet, `{"n":1}`, true)
+	runURL := "http://" + actionContainerAddr(b, d, bareBody) + "/run"
+	var api, noLogs, bare []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		api = append(api, post("http://"+d.addr+invoke, `{"n":1}`, true))
+		noLogs = append(noLogs, post("http://"+d.addr+quiet, `{"n":1}`, true))
+		bare = append(bare, post(runURL, bareBody, false))
+	}
+	b.StopTimer()
+	b.ReportMetric(quantile(noLogs, 0.5), "daemon-nologs-p50-ms")
+	b.ReportMetric(quantile(noLogs, 0.99), "daemon-nologs-p99-ms")
+	apiP50, bareP50 := quantile(api, 0.5), quantile(bare, 0.5)
+	b.ReportMetric(apiP50, "daemon-p50-ms")
+	b.ReportMetric(quantile(api, 0.99), "daemon-p99-ms")
+	b.ReportMetric(bareP50, "bare-run-p50-ms")
+	b.ReportMetric(quantile(bare, 0.99), "bare-run-p99-ms")
+	b.ReportMetric(apiP50-bareP50, "overhead-p50-ms")
+}
+
+// quantile returns the q-quantile in milliseconds.
+func quantile(l []time.Duration, q float64) float64 {
+	s := append([]time.Duration(nil), l...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return float64(s[int(q*float64(len(s)-1))].Microseconds()) / 1000
+}
+
+// actionContainerAddr finds the container whose runtime was initialised
+// with echo (it may have been a stem cell): stem cells answer /run with 403
+// until /init, quiet's container marks its answers. It returns the
+// runtime's ip:8080.
+func actionContainerAddr(b *testing.B, d *daemon, body string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	list, err := engine.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("name", "^/?"+d.name+"_"))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range list {
+		ins, err := engine.ContainerInspect(ctx, c.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, n := range ins.NetworkSettings.Networks {
+			if n.IPAddress == "" {
+				continue
+			}
+			addr := net.JoinHostPort(n.IPAddress, "8080")
+			resp, err := http.Post("http://"+addr+"/run", "application/json", strings.NewReader(body))
+			if err != nil {
+				continue
+			}
+			out, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && !bytes.Contains(out, []byte("quiet")) {
+				return addr
+			}
+		}
+	}
+	b.Fatalf("no container of %s runs the action (%d containers)", d.name, len(list))
+	return ""
+}
