@@ -133,12 +133,41 @@ func (e *sdkEngine) Inspect(ctx context.Context, id string) (containerInfo, erro
 	return info, nil
 }
 
+// The engine tracks "paused" from two sides: the pause/unpause call sets it,
+// and containerd's paused/resumed events set it again when they arrive. Under
+// load an event can land after the next call and undo it, so the engine may
+// say "already paused" for a running container or "not paused" for a frozen
+// one (seen here at load average 20). Both are repaired below.
+
 func (e *sdkEngine) Pause(ctx context.Context, id string) error {
-	return e.cli.ContainerPause(ctx, id)
+	err := e.cli.ContainerPause(ctx, id)
+	if engineSays(err, "already paused") {
+		// A stale flag; unpausing resets it, then pause for real.
+		if uerr := e.cli.ContainerUnpause(ctx, id); uerr != nil {
+			return fmt.Errorf("%w (repairing the engine's paused flag: %w)", err, uerr)
+		}
+		return e.cli.ContainerPause(ctx, id)
+	}
+	return err
 }
 
 func (e *sdkEngine) Unpause(ctx context.Context, id string) error {
-	return e.cli.ContainerUnpause(ctx, id)
+	err := e.cli.ContainerUnpause(ctx, id)
+	if engineSays(err, "not paused") {
+		// The container may still be frozen behind a stale flag: pausing
+		// makes the flag true, so the unpause thaws it for certain.
+		if perr := e.cli.ContainerPause(ctx, id); perr != nil {
+			return fmt.Errorf("%w (repairing the engine's paused flag: %w)", err, perr)
+		}
+		return e.cli.ContainerUnpause(ctx, id)
+	}
+	return err
+}
+
+// engineSays matches the engine's message: 20.10 answers "already paused"
+// with 409 but "not paused" with 500, so the status cannot tell.
+func engineSays(err error, text string) bool {
+	return err != nil && strings.Contains(err.Error(), text)
 }
 
 func (e *sdkEngine) Remove(ctx context.Context, id string) error {

@@ -167,3 +167,40 @@ func TestSuspendResumeAfterDestroyFail(t *testing.T) {
 		}
 	}
 }
+
+func TestEngineToleratesStalePausedFlag(t *testing.T) {
+	needEngine(t)
+	f := newTestFactory(t, testConfig(t))
+	c := create(t, f, specFor(f, testEnv.fakeImage, false, nil))
+	defer c.Destroy(context.Background())
+	ctx, cli, eng := testCtx(t), testEnv.eng.cli, testEnv.eng
+	steps := []struct {
+		name       string
+		raw        func() error // puts the engine in the state a late event leaves
+		op         func() error
+		wantPaused bool
+	}{
+		{name: "pause of a paused container", raw: func() error { return cli.ContainerPause(ctx, c.ID()) },
+			op: func() error { return eng.Pause(ctx, c.ID()) }, wantPaused: true},
+		{name: "unpause of a running container", raw: func() error { return cli.ContainerUnpause(ctx, c.ID()) },
+			op: func() error { return eng.Unpause(ctx, c.ID()) }, wantPaused: false},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			if err := s.raw(); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.op(); err != nil {
+				t.Fatalf("err = %v, want the conflict repaired", err)
+			}
+			info, err := eng.Inspect(ctx, c.ID())
+			if err != nil || info.Paused != s.wantPaused {
+				t.Fatalf("paused = %v, want %v (err %v)", info.Paused, s.wantPaused, err)
+			}
+		})
+	}
+	out, err := c.Run(ctx, runReq(`{"alive":true}`))
+	if err != nil || out.Status != factory.StatusSuccess {
+		t.Fatalf("run after the repairs: %v %s", err, out.Result)
+	}
+}
