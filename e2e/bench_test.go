@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"syscall"
@@ -26,7 +27,7 @@ import (
 //
 //	go test -run '^$' -bench WarmInvoke -benchtime 300x ./e2e/
 func BenchmarkWarmInvoke(b *testing.B) {
-	d := newDaemon(b, "--user-memory", "1024m", "--log-level", "warn")
+	d := newDaemon(b, append([]string{"--user-memory", "1024m", "--log-level", "warn"}, strings.Fields(os.Getenv("STEMCELL_BENCH_ARGS"))...)...)
 	d.start()
 	defer d.stop(syscall.SIGTERM)
 	// echo's logs are collected from the engine after each run (OpenWhisk's

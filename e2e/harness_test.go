@@ -35,8 +35,8 @@ const (
 )
 
 var (
-	binary string         // the daemon, built once by TestMain
-	engine *client.Client // nil when the engine is unreachable
+	binary  string         // the daemon, built once by TestMain
+	engine  *client.Client // nil when the engine is unreachable
 	skipWhy string
 )
 
