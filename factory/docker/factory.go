@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -137,8 +138,7 @@ func manifestRuntimeImages(cfg *config.Config) []string {
 	reg := cfg.ContainerFactory
 	seen := map[string]bool{}
 	isOurs := func(img config.ImageName) bool {
-		return strings.Trim(img.Prefix, "/")+"/"+img.Name == RuntimeImageName ||
-			(img.Prefix == "" && img.Name == RuntimeImageName)
+		return path.Join(strings.Trim(img.Prefix, "/"), img.Name) == RuntimeImageName
 	}
 	for _, kinds := range cfg.RuntimesManifest.Manifest.Runtimes {
 		for _, k := range kinds {
