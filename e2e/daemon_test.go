@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -152,6 +154,17 @@ func TestDaemonAPI(t *testing.T) {
 		}
 	}
 
+	// One registry serves the API's, the pool's and the prewarm scheduler's series.
+	metrics := string(d.do("GET", "/metrics", "", nil).body)
+	for _, name := range []string{"stemcell_http_requests_total", "stemcell_api_activations_in_flight", "stemcell_pool_wait_seconds", "stemcell_prewarm_creations_total"} {
+		if !strings.Contains(metrics, name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	if r := d.do("GET", "/v1/pool", "", nil); r.status != 200 || r.object(t)["totalMB"] != float64(512) {
+		t.Errorf("/v1/pool: %v", r)
+	}
+
 	// Restart: actions and activations are still there.
 	if code := d.stop(syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d", code)
@@ -276,5 +289,34 @@ func TestSIGKILLLeftoversAndCutOffActivation(t *testing.T) {
 	}
 	if left := d.containers(); len(left) != 0 {
 		t.Errorf("%d containers left after SIGTERM", len(left))
+	}
+}
+
+// TestStartFailureNamesItsCause: a daemon that cannot start says why and
+// exits non-zero, leaving nothing behind.
+func TestStartFailureNamesItsCause(t *testing.T) {
+	d := newDaemon(t)
+	d.start()
+	defer d.stop(syscall.SIGTERM)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"port taken", []string{"--listen", d.addr, "--data-dir", t.TempDir()}, 1, "start: server.listen " + d.addr},
+		{"data directory locked", []string{"--listen", "127.0.0.1:0", "--data-dir", d.dataDir}, 1, "start: server.data-dir"},
+		{"invalid setting", []string{"--blocking-wait", "0s"}, 2, "server.blocking-wait: 0s is invalid: must be > 0"},
+		{"invalid configuration", []string{"--user-memory", "0"}, 2, "container-pool.user-memory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(binary, append([]string{"run", "--invoker-name", d.name + "-x"}, tt.args...)...)
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != tt.code || !strings.Contains(string(out), tt.want) {
+				t.Errorf("exit %v, output:\n%s\nwant exit %d naming %q", err, out, tt.code, tt.want)
+			}
+		})
 	}
 }
