@@ -1,7 +1,3 @@
-// Package docker is the ContainerFactory on the Docker Engine API. It talks
-// to the engine only through the project-owned engine interface, so a move
-// from github.com/docker/docker/client to its successor changes one adapter
-// (engine_sdk.go) and nothing else.
 package docker
 
 import (
