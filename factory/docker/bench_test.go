@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -73,19 +74,27 @@ func BenchmarkColdStart(b *testing.B) {
 	})
 }
 
+// BenchmarkWarmRun is one /run on an initialized container, with a new
+// connection per request (akka-client false, the default) and with pooled
+// keep-alive connections (akka-client true).
 func BenchmarkWarmRun(b *testing.B) {
 	if testEnv.skip != "" {
 		b.Skip("no Docker Engine: " + testEnv.skip)
 	}
-	f := benchFactory(b)
-	c := benchContainer(b, f)
-	var lat []time.Duration
-	for b.Loop() {
-		start := time.Now()
-		mustRun(b, c)
-		lat = append(lat, time.Since(start))
+	for _, pooled := range []bool{false, true} {
+		b.Run(fmt.Sprintf("pooled=%v", pooled), func(b *testing.B) {
+			f := benchFactory(b)
+			f.cfg.ContainerPool.AkkaClient = pooled
+			c := benchContainer(b, f)
+			var lat []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				mustRun(b, c)
+				lat = append(lat, time.Since(start))
+			}
+			reportPercentiles(b, "", lat)
+		})
 	}
-	reportPercentiles(b, "", lat)
 }
 
 func BenchmarkResumeRun(b *testing.B) {
