@@ -742,3 +742,13 @@ func TestKeysFile(t *testing.T) {
 		}
 	}
 }
+
+func TestPprofOnlyBehindItsFlag(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		h := newHarness(t, func(_ *config.Config, s *config.ServerConfig) { s.Pprof = on })
+		r := h.do("GET", "/debug/pprof/", "", "")
+		if (r.status == 200) != on {
+			t.Errorf("pprof=%v: /debug/pprof/ status %d", on, r.status)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -174,6 +175,18 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 		return startError("server.listen "+scfg.Listen, err)
 	}
 	defer ln.Close()
+	// Serve at once: while the image builds and the pool starts, probes get
+	// /healthz 200 and /readyz 503, API calls 503.
+	handler := &swapHandler{}
+	handler.set(startingHandler())
+	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = httpSrv.Shutdown(ctx)
+	}()
 
 	st, err := store.Open(scfg.DataDir, store.Options{
 		RetentionAge: scfg.Retention.MaxAge, RetentionCount: scfg.Retention.MaxCount, Log: log,
@@ -212,9 +225,7 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 		shutdownPool(p, fac, 0, log)
 		return startError("server", err)
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- httpSrv.Serve(ln) }()
+	handler.set(srv.Handler())
 
 	pruneStop := make(chan struct{})
 	pruneDone := make(chan struct{})
@@ -263,6 +274,32 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 		return &exitError{code: 1, err: fmt.Errorf("serve: %w", serveErr)}
 	}
 	return nil
+}
+
+// swapHandler serves the handler set last.
+type swapHandler struct{ h atomic.Pointer[http.Handler] }
+
+func (s *swapHandler) set(h http.Handler) { s.h.Store(&h) }
+
+func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.h.Load()).ServeHTTP(w, r)
+}
+
+// startingHandler answers while the daemon starts.
+func startingHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/healthz":
+			_, _ = io.WriteString(w, `{"status":"ok"}`)
+		case "/readyz":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `{"status":"starting"}`)
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `{"error":"The server is currently unavailable (because it is overloaded or down for maintenance).","code":"starting"}`)
+		}
+	})
 }
 
 // shutdownPool stops the pool. The pool gives running work half the time
