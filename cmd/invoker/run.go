@@ -76,41 +76,45 @@ func addRunFlags(fs *pflag.FlagSet) {
 	fs.String(flagLogFormat, d.LogFormat, "auto (console on a terminal, else JSON), json or console")
 }
 
-// serverConfig reads the daemon flags.
-func serverConfig(fs *pflag.FlagSet) (config.ServerConfig, error) {
-	s := config.DefaultServer()
+// serverConfig applies the daemon flags that were set over base (the
+// defaults today; a server section of the configuration once the Config
+// tree has one) and validates the result.
+func serverConfig(fs *pflag.FlagSet, base config.ServerConfig) (config.ServerConfig, error) {
+	s := base
 	var errs []error
-	get := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
+	set := func(name string, apply func() error) {
+		if f := fs.Lookup(name); f != nil && f.Changed {
+			if err := apply(); err != nil {
+				errs = append(errs, fmt.Errorf("--%s: %w", name, err))
+			}
 		}
 	}
-	var err error
-	s.Listen, err = fs.GetString(flagListen)
-	get(err)
-	s.DataDir, err = fs.GetString(flagDataDir)
-	get(err)
-	s.KeysFile, err = fs.GetString(flagKeysFile)
-	get(err)
-	s.BlockingWait, err = fs.GetDuration(flagBlockingWait)
-	get(err)
-	size, err := fs.GetString(flagMaxBodySize)
-	get(err)
-	if s.MaxBodySize, err = config.ParseByteSize(size); err != nil {
-		errs = append(errs, fmt.Errorf("--%s: %q is invalid: %w", flagMaxBodySize, size, err))
+	str := func(dst *string, name string) {
+		set(name, func() (err error) { *dst, err = fs.GetString(name); return err })
 	}
-	s.ShutdownDeadline, err = fs.GetDuration(flagShutdownDeadline)
-	get(err)
-	s.Pprof, err = fs.GetBool(flagPprof)
-	get(err)
-	s.Retention.MaxAge, err = fs.GetDuration(flagRetentionAge)
-	get(err)
-	s.Retention.MaxCount, err = fs.GetInt(flagRetentionCount)
-	get(err)
-	s.LogLevel, err = fs.GetString(flagLogLevel)
-	get(err)
-	s.LogFormat, err = fs.GetString(flagLogFormat)
-	get(err)
+	dur := func(dst *time.Duration, name string) {
+		set(name, func() (err error) { *dst, err = fs.GetDuration(name); return err })
+	}
+	str(&s.Listen, flagListen)
+	str(&s.DataDir, flagDataDir)
+	str(&s.KeysFile, flagKeysFile)
+	str(&s.LogLevel, flagLogLevel)
+	str(&s.LogFormat, flagLogFormat)
+	dur(&s.BlockingWait, flagBlockingWait)
+	dur(&s.ShutdownDeadline, flagShutdownDeadline)
+	dur(&s.Retention.MaxAge, flagRetentionAge)
+	set(flagRetentionCount, func() (err error) { s.Retention.MaxCount, err = fs.GetInt(flagRetentionCount); return err })
+	set(flagPprof, func() (err error) { s.Pprof, err = fs.GetBool(flagPprof); return err })
+	set(flagMaxBodySize, func() error {
+		v, err := fs.GetString(flagMaxBodySize)
+		if err != nil {
+			return err
+		}
+		if s.MaxBodySize, err = config.ParseByteSize(v); err != nil {
+			return fmt.Errorf("%q is invalid: %w", v, err)
+		}
+		return nil
+	})
 	if err := errors.Join(errs...); err != nil {
 		return s, err
 	}
@@ -156,7 +160,7 @@ func runDaemon(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return invalidConfig(cmd.ErrOrStderr(), err)
 	}
-	scfg, err := serverConfig(cmd.Flags())
+	scfg, err := serverConfig(cmd.Flags(), config.DefaultServer())
 	if err != nil {
 		return invalidConfig(cmd.ErrOrStderr(), err)
 	}

@@ -41,7 +41,7 @@ func TestServerConfigFlags(t *testing.T) {
 			if err := fs.Parse(tt.args); err != nil {
 				t.Fatal(err)
 			}
-			s, err := serverConfig(fs)
+			s, err := serverConfig(fs, config.DefaultServer())
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
