@@ -69,6 +69,10 @@ func parseSetting(flag, text string) (setting, error) {
 		if _, err := parseStemCells(s.Value); err != nil {
 			return setting{}, fmt.Errorf("--%s: %s: %w", flag, text, err)
 		}
+	case k == "promotion":
+		if _, err := parseOnOff(s.Value); err != nil {
+			return setting{}, fmt.Errorf("--%s: %s: %w", flag, text, err)
+		}
 	case shorthands[k] != "", strings.Contains(k, "."):
 	default:
 		known := []string{keyPrewarm, keyStemCells}
@@ -182,10 +186,15 @@ func buildConfig(file string, settings []setting, kind string, w *workload.Workl
 		case key == keyStemCells:
 			cells, _ = parseStemCells(s.Value)
 		default:
+			value := s.Value
+			if key == "promotion" {
+				on, _ := parseOnOff(value)
+				value = strconv.FormatBool(on)
+			}
 			if full := shorthands[key]; full != "" {
 				key = full
 			}
-			args = append(args, "--"+config.FlagSet, key+"="+s.Value)
+			args = append(args, "--"+config.FlagSet, key+"="+value)
 		}
 	}
 	if err := fs.Parse(args); err != nil {

@@ -63,18 +63,15 @@ func daemonKey(f daemonFlags) (string, error) {
 }
 
 func newDaemonTarget(ctx context.Context, f daemonFlags, w *workload.Workload, timeout time.Duration, runID string) (*daemonTarget, error) {
-	base, err := url.Parse(strings.TrimRight(f.URL, "/"))
-	if err != nil || base.Scheme == "" || base.Host == "" {
-		return nil, fmt.Errorf("--daemon-url %q is invalid: want http://host:port", f.URL)
+	base, err := parseBaseURL(f.URL)
+	if err != nil {
+		return nil, err
 	}
 	key, err := daemonKey(f)
 	if err != nil {
 		return nil, err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	// Open loop: as many connections as activations in flight.
-	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 0, 1024
-	t := &daemonTarget{base: base, auth: key, ns: f.Namespace, client: &http.Client{Transport: tr}}
+	t := &daemonTarget{base: base, auth: key, ns: f.Namespace, client: newDaemonClient()}
 	for _, fn := range w.Functions {
 		t.names = append(t.names, "bench-"+runID+"-"+fn.Name)
 	}
@@ -87,9 +84,51 @@ func newDaemonTarget(ctx context.Context, f daemonFlags, w *workload.Workload, t
 	return t, nil
 }
 
+func parseBaseURL(text string) (*url.URL, error) {
+	base, err := url.Parse(strings.TrimRight(text, "/"))
+	if err != nil || base.Scheme == "" || base.Host == "" {
+		return nil, fmt.Errorf("--daemon-url %q is invalid: want http://host:port", text)
+	}
+	return base, nil
+}
+
+func newDaemonClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	// Open loop: as many connections as activations in flight.
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 0, 1024
+	return &http.Client{Transport: tr}
+}
+
+// listActions returns the names of the bench's actions on the daemon.
+func (t *daemonTarget) listActions(ctx context.Context) ([]string, error) {
+	resp, body, err := t.do(ctx, http.MethodGet, t.actionURL("", "limit=200"), nil)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("listing actions: status %d: %s", resp.StatusCode, bytes.TrimSpace(body))
+	}
+	var list []struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, fmt.Errorf("listing actions: %w", err)
+	}
+	var names []string
+	for _, a := range list {
+		if strings.HasPrefix(a.Name, "bench-") {
+			names = append(names, a.Name)
+		}
+	}
+	return names, nil
+}
+
 func (t *daemonTarget) actionURL(name string, query string) string {
 	u := *t.base
-	u.Path = "/api/v1/namespaces/" + url.PathEscape(t.ns) + "/actions/" + url.PathEscape(name)
+	u.Path = "/api/v1/namespaces/" + url.PathEscape(t.ns) + "/actions"
+	if name != "" {
+		u.Path += "/" + url.PathEscape(name)
+	}
 	u.RawQuery = query
 	return u.String()
 }
