@@ -227,7 +227,17 @@ func TestSIGTERMDuringRunningActivation(t *testing.T) {
 	if nb.status != 202 {
 		t.Fatalf("non-blocking before SIGTERM: %v", nb)
 	}
-	if code := d.stop(syscall.SIGTERM); code != 0 {
+	d.signal(syscall.SIGTERM)
+	// Stopping: not ready, and new work is refused while the running
+	// activation goes on.
+	waitFor(t, "/readyz 503 after SIGTERM", 10*time.Second, func() bool {
+		r, err := d.try("GET", "/readyz", "", nil)
+		return err == nil && r.status == 503
+	})
+	if r, err := d.try("POST", "/api/v1/namespaces/_/actions/slow", guestAuth, map[string]any{"ms": 1}); err != nil || r.status != 503 {
+		t.Errorf("invoke while stopping: %v %v, want 503", r, err)
+	}
+	if code := d.wait(); code != 0 {
 		t.Errorf("exit code after SIGTERM = %d\n%s", code, d.logText())
 	}
 	wg.Wait()

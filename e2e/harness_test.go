@@ -197,13 +197,24 @@ func (d *daemon) start() {
 // stop sends sig and waits for the exit; it returns the exit code.
 func (d *daemon) stop(sig syscall.Signal) int {
 	d.t.Helper()
+	d.signal(sig)
+	return d.wait()
+}
+
+func (d *daemon) signal(sig syscall.Signal) {
+	d.t.Helper()
 	if err := d.cmd.Process.Signal(sig); err != nil {
 		d.t.Fatal(err)
 	}
+}
+
+// wait waits for the exit and returns the exit code.
+func (d *daemon) wait() int {
+	d.t.Helper()
 	select {
 	case <-d.exited:
 	case <-time.After(2 * time.Minute):
-		d.t.Fatalf("daemon still running 2 minutes after %v", sig)
+		d.t.Fatalf("daemon still running 2 minutes after a signal")
 	}
 	return d.cmd.ProcessState.ExitCode()
 }

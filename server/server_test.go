@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -721,6 +722,9 @@ func TestKeysFile(t *testing.T) {
 	k, created, err := LoadOrCreateKeys(path)
 	if err != nil || !created {
 		t.Fatalf("create: %v %v", created, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("generated keys file mode = %v, %v; want 0600", fi.Mode().Perm(), err)
 	}
 	ns := k.Namespaces()
 	if len(ns) != 1 || ns[0] != "guest" {
