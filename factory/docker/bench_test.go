@@ -39,7 +39,7 @@ func BenchmarkColdStart(b *testing.B) {
 	b.Run("raw-sdk", func(b *testing.B) {
 		var lat []time.Duration
 		for b.Loop() {
-			d, id := rawColdStart(b)
+			d, id := rawColdStart(b, nil)
 			lat = append(lat, d)
 			b.StopTimer()
 			_ = testEnv.eng.Remove(context.Background(), id)
@@ -59,18 +59,26 @@ func BenchmarkColdStart(b *testing.B) {
 		reportPercentiles(b, "", lat)
 	})
 	b.Run("paired", func(b *testing.B) {
-		var raw, ours []time.Duration
+		var raw, same, ours []time.Duration
 		for b.Loop() {
-			d, id := rawColdStart(b)
+			d, id := rawColdStart(b, nil)
 			raw = append(raw, d)
+			_ = testEnv.eng.Remove(context.Background(), id)
+			// The same sequence with every setting the factory applies
+			// (hardening, labels, env, log driver): what the settings cost.
+			cs := f.containerSpec(specFor(f, testEnv.fakeImage, false, nil), testEnv.fakeImage)
+			d, id = rawColdStart(b, &cs)
+			same = append(same, d)
 			_ = testEnv.eng.Remove(context.Background(), id)
 			d, c := factoryColdStart(b, f)
 			ours = append(ours, d)
 			_ = c.Destroy(context.Background())
 		}
 		reportPercentiles(b, "raw-", raw)
+		reportPercentiles(b, "raw-same-settings-", same)
 		reportPercentiles(b, "factory-", ours)
 		b.ReportMetric(float64(median(ours))/float64(median(raw)), "factory/raw")
+		b.ReportMetric(float64(median(ours))/float64(median(same)), "factory/raw-same-settings")
 	})
 }
 
@@ -171,16 +179,23 @@ func factoryColdStart(b *testing.B, f *Factory) (time.Duration, factory.Containe
 }
 
 // rawColdStart times the bare SDK sequence on the same image with the same
-// memory and network.
-func rawColdStart(b *testing.B) (time.Duration, string) {
+// memory and network; with cs, through the adapter's create with exactly
+// the factory's settings instead.
+func rawColdStart(b *testing.B, cs *createSpec) (time.Duration, string) {
 	ctx := context.Background()
 	cli := testEnv.eng.cli
 	name := "t-bench-raw-" + randomSuffix()
 	start := time.Now()
-	cr, err := cli.ContainerCreate(ctx,
-		&container.Config{Image: testEnv.fakeImage, Labels: map[string]string{LabelManaged: "true"}},
-		&container.HostConfig{NetworkMode: "bridge", Resources: container.Resources{Memory: 128 << 20, MemorySwap: 128 << 20}},
-		&network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{"bridge": {}}}, nil, name)
+	var cr container.CreateResponse
+	var err error
+	if cs != nil {
+		cr.ID, err = testEnv.eng.Create(ctx, *cs)
+	} else {
+		cr, err = cli.ContainerCreate(ctx,
+			&container.Config{Image: testEnv.fakeImage, Labels: map[string]string{LabelManaged: "true"}},
+			&container.HostConfig{NetworkMode: "bridge", Resources: container.Resources{Memory: 128 << 20, MemorySwap: 128 << 20}},
+			&network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{"bridge": {}}}, nil, name)
+	}
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -28,6 +28,11 @@ const (
 // until the runtime accepts connections. Whatever fails after the engine
 // created the container removes it again.
 func (f *Factory) CreateContainer(ctx context.Context, spec factory.ContainerSpec) (factory.Container, error) {
+	if !strings.HasPrefix(spec.Name, f.namePrefix) || len(spec.Name) == len(f.namePrefix) {
+		// Cleanup finds containers by this prefix: one without it would leak.
+		return nil, &factory.StartupError{Msg: msgProvision,
+			Err: fmt.Errorf("container name %q: must start with %q, this invoker's prefix (see factory.ContainerName)", spec.Name, f.namePrefix)}
+	}
 	log := f.log.With().Str("container", spec.Name).Str("transaction_id", spec.TransactionID).Logger()
 	reg := factory.ResolveRegistryConfig(spec.UserProvided, f.cfg.ContainerFactory.RuntimesRegistry, f.cfg.ContainerFactory.UserImagesRegistry)
 	ref := factory.ImageRef(reg, spec.Image)

@@ -204,3 +204,22 @@ func TestEngineToleratesStalePausedFlag(t *testing.T) {
 		t.Fatalf("run after the repairs: %v %s", err, out.Result)
 	}
 }
+
+func TestNameWithoutPrefixIsRefused(t *testing.T) {
+	needEngine(t)
+	f := newTestFactory(t, testConfig(t))
+	fe := &faultyEngine{engine: f.eng}
+	f.eng = fe
+	for _, name := range []string{"", "other_1_a_b", f.namePrefix} {
+		spec := specFor(f, testEnv.fakeImage, false, nil)
+		spec.Name = name
+		_, err := f.CreateContainer(testCtx(t), spec)
+		var se *factory.StartupError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), "must start with") {
+			t.Errorf("name %q: err = %v, want the prefix rule", name, err)
+		}
+	}
+	if fe.maxCon != 0 {
+		t.Errorf("the engine was asked to create %d containers", fe.maxCon)
+	}
+}
