@@ -166,6 +166,7 @@ func TestDaemonAPI(t *testing.T) {
 	}
 
 	// Restart: actions and activations are still there.
+	d.settle()
 	if code := d.stop(syscall.SIGTERM); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d", code)
 	}
@@ -289,6 +290,7 @@ func TestSIGKILLLeftoversAndCutOffActivation(t *testing.T) {
 			t.Errorf("leftover container %v survived the next start", c.Names)
 		}
 	}
+	d.settle()
 	rec := d.do("GET", "/api/v1/namespaces/_/activations/"+id, guestAuth, nil)
 	if rec.status != 200 || !strings.Contains(string(rec.body), `"status":"whisk internal error"`) ||
 		!strings.Contains(string(rec.body), "The invoker stopped before the activation finished.") {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 )
 
@@ -38,6 +39,10 @@ var (
 	binary  string         // the daemon, built once by TestMain
 	engine  *client.Client // nil when the engine is unreachable
 	skipWhy string
+	// manifest is the default runtimes manifest with runtimeTag as the
+	// runtime image's tag.
+	manifest   string
+	runtimeTag string
 )
 
 func TestMain(m *testing.M) {
@@ -64,6 +69,28 @@ func run(m *testing.M) int {
 		defer cli.Close()
 	}
 	if engine != nil {
+		// Every daemon of this run uses its own runtime image tag, so that
+		// no other build of stemcell/action-runtime:dev on this engine can
+		// swap the image under it; TestMain removes the image at the end.
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		runtimeTag = "t-e2e-" + hex.EncodeToString(b[:])
+		m, err := os.ReadFile("../config/runtimes.json")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		manifest = filepath.Join(dir, "runtimes.json")
+		m = bytes.ReplaceAll(m, []byte(`"tag": "dev"`), []byte(`"tag": "`+runtimeTag+`"`))
+		if err := os.WriteFile(manifest, m, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, _ = engine.ImageRemove(ctx, "stemcell/action-runtime:"+runtimeTag, image.RemoveOptions{Force: true})
+		}()
 		// The daemon doubles as the runtime image, so it must be static.
 		binary = filepath.Join(dir, "invoker")
 		build := exec.Command("go", "build", "-o", binary, "./cmd/invoker")
@@ -155,7 +182,7 @@ func (d *daemon) running() bool {
 func (d *daemon) start() {
 	d.t.Helper()
 	args := append([]string{"run", "--listen", "127.0.0.1:0", "--data-dir", d.dataDir,
-		"--invoker-name", d.name, "--log-format", "json"}, d.args...)
+		"--invoker-name", d.name, "--log-format", "json", "--runtimes-manifest", manifest}, d.args...)
 	d.cmd = exec.Command(binary, args...)
 	stderr, err := d.cmd.StdoutPipe()
 	if err != nil {
@@ -330,6 +357,17 @@ func waitFor(t testing.TB, what string, deadline time.Duration, cond func() bool
 			t.Fatalf("timed out after %v waiting for %s", deadline, what)
 		}
 	}
+}
+
+// settle waits until the pool creates no container: a creation cut off by
+// a shutdown is a known gap of the factory (the engine may finish a create
+// whose request was cancelled), which tests of other things avoid.
+func (d *daemon) settle() {
+	d.t.Helper()
+	waitFor(d.t, "no container being created", time.Minute, func() bool {
+		r := d.do("GET", "/v1/pool", "", nil)
+		return r.status == 200 && r.object(d.t)["starting"].(map[string]any)["count"].(float64) == 0
+	})
 }
 
 // activation waits until a finished record of id is served.
