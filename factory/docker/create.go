@@ -40,6 +40,10 @@ func (f *Factory) CreateContainer(ctx context.Context, spec factory.ContainerSpe
 	pullFailed := false
 	if spec.UserProvided && !f.native[ref] {
 		if err := f.pull(ctx, ref, reg); err != nil {
+			if ctx.Err() != nil {
+				// The caller gave up; the image is not at fault.
+				return nil, &factory.StartupError{Msg: msgProvision, Err: err}
+			}
 			if tag := spec.Image.Tag; tag == "" || tag == "latest" {
 				return nil, &factory.StartupError{UserError: true, Msg: fmt.Sprintf(msgPullFmt, ref), Err: err}
 			}
@@ -94,7 +98,8 @@ func (f *Factory) containerSpec(spec factory.ContainerSpec, ref string) createSp
 
 // createAndStart holds a start slot for create+start, the expensive part.
 // It returns the container id as soon as the engine has one, also on error,
-// so that the caller can remove it.
+// so that the caller can remove it (the name, when a create was abandoned
+// and the engine may or may not have made the container).
 func (f *Factory) createAndStart(ctx context.Context, cs createSpec) (string, error) {
 	if err := f.starts.Acquire(ctx); err != nil {
 		return "", fmt.Errorf("waiting for a start slot (docker.parallel-runs %d): %w", f.cfg.Docker.ParallelRuns, err)
@@ -104,6 +109,11 @@ func (f *Factory) createAndStart(ctx context.Context, cs createSpec) (string, er
 	defer cancel()
 	id, err := f.eng.Create(runCtx, cs)
 	if err != nil {
+		if runCtx.Err() != nil {
+			// The engine may finish a create whose request was abandoned:
+			// remove by name so nothing is left behind.
+			return cs.Name, &engineError{op: "create", err: err}
+		}
 		return "", &engineError{op: "create", err: err}
 	}
 	if err := f.eng.Start(runCtx, id); err != nil {
