@@ -17,6 +17,9 @@ type faultyEngine struct {
 	startErr   error
 	noIP       bool
 	afterStart func() // runs after a successful start
+	// abandonCreate, when set, runs after the engine created the container
+	// and the create then fails as an abandoned request does.
+	abandonCreate func()
 
 	mu               sync.Mutex
 	starting, maxCon int
@@ -29,6 +32,10 @@ func (e *faultyEngine) Create(ctx context.Context, s createSpec) (string, error)
 	e.maxCon = max(e.maxCon, e.starting)
 	e.mu.Unlock()
 	id, err := e.engine.Create(ctx, s)
+	if err == nil && e.abandonCreate != nil {
+		e.abandonCreate()
+		id, err = "", ctx.Err()
+	}
 	if err != nil {
 		e.done()
 	}
@@ -87,6 +94,8 @@ func TestCreateFailuresLeaveNothingBehind(t *testing.T) {
 			fault: func(e *faultyEngine, _ context.CancelFunc) { e.startErr = errors.New("injected start failure") }},
 		{name: "no address on the network", image: testEnv.fakeImage, wantMsg: msgProvision,
 			fault: func(e *faultyEngine, _ context.CancelFunc) { e.noIP = true }},
+		{name: "caller gives up during create", image: testEnv.fakeImage, wantMsg: msgProvision,
+			fault: func(e *faultyEngine, cancel context.CancelFunc) { e.abandonCreate = cancel }},
 		{name: "caller gives up after start", image: testEnv.fakeImage, wantMsg: msgProvision,
 			fault: func(e *faultyEngine, cancel context.CancelFunc) { e.afterStart = cancel }},
 	}
