@@ -71,7 +71,12 @@ func TestInitBuildsRuntimeImageOnlyWhenStale(t *testing.T) {
 	ce := &countingEngine{engine: f.eng}
 	f.eng = ce
 	t.Cleanup(func() { removeImage(tag) })
-	for i, wantBuilds := range []int{1, 1} { // built once, then up to date
+	// An image of that tag built from another binary is stale.
+	if err := f.BuildRuntimeImage(testCtx(t), testEnv.fakeBinary, tag); err != nil {
+		t.Fatal(err)
+	}
+	ce.builds = 0
+	for i, wantBuilds := range []int{1, 1} { // rebuilt once, then up to date
 		if err := f.Init(testCtx(t)); err != nil {
 			t.Fatal(err)
 		}

@@ -30,6 +30,7 @@ var testEnv struct {
 	eng          *sdkEngine
 	dir          string
 	binary       string // static invoker binary
+	fakeBinary   string // static fakeruntime binary
 	runtimeImage string // built from binary, unique to this run
 	fakeImage    string // fakeruntime ok
 	image503     string // fakeruntime 503
@@ -104,6 +105,7 @@ func setUp() error {
 	if err != nil {
 		return err
 	}
+	testEnv.fakeBinary = fake
 	nativePath, err := build("native", mod+"factory/docker/testdata/nativeaction")
 	if err != nil {
 		return err
