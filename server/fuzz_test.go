@@ -1,8 +1,14 @@
 package server
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stemcell-io/stemcell/config"
@@ -104,6 +110,60 @@ func FuzzDecodeArgs(f *testing.F) {
 			}
 			if _, ok := obj["name"]; !ok {
 				t.Fatalf("default parameter lost in %s", params)
+			}
+		}
+	})
+}
+
+// FuzzAPI sends arbitrary methods, paths, queries and bodies through the
+// whole handler with valid credentials: it must never panic or fail with a
+// 500, and every error must be OpenWhisk's envelope with a code.
+func FuzzAPI(f *testing.F) {
+	seeds := []struct {
+		method uint8
+		path   string
+		body   string
+	}{
+		{1, "/api/v1/namespaces/_/actions/hello?overwrite=true", helloJS},
+		{2, "/api/v1/namespaces/_/actions/hello?blocking=true&result=true", `{"name":"x"}`},
+		{2, "/api/v1/namespaces/_/actions/hello?blocking=false", ``},
+		{0, "/api/v1/namespaces/_/activations?limit=0&skip=1&since=1&upto=2&name=a/b&docs=true", ``},
+		{0, "/api/v1/namespaces/_/activations/0123456789abcdef0123456789abcdef/logs", ``},
+		{3, "/api/v1/namespaces/_/actions/pkg/hello", ``},
+		{0, "/api/v1/namespaces/_/actions/pkg/?count=true", ``},
+		{0, "/api/v1/namespaces/gu%20est/actions/a%2Fb", ``},
+		{0, "/api/v1", ``},
+	}
+	for _, s := range seeds {
+		f.Add(s.method, s.path, []byte(s.body))
+	}
+	h := newHarness(f)
+	handler := h.srv.Handler()
+	methods := []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "PATCH"}
+	f.Fuzz(func(t *testing.T, m uint8, path string, body []byte) {
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		req, err := http.NewRequest(methods[int(m)%len(methods)], "http://x/api/v1/namespaces"+path, bytes.NewReader(body))
+		if err != nil {
+			return // not a URL a client could send
+		}
+		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(guestAuth)))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		res := rec.Result()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode >= 500 {
+			t.Fatalf("%s %s: %d %s", req.Method, req.URL, res.StatusCode, b)
+		}
+		if res.StatusCode >= 400 {
+			var e struct {
+				Error string `json:"error"`
+				Code  string `json:"code"`
+			}
+			if err := json.Unmarshal(b, &e); err != nil || e.Error == "" || e.Code == "" {
+				t.Fatalf("%s %s: %d with a body that is not an error envelope: %s", req.Method, req.URL, res.StatusCode, b)
 			}
 		}
 	})
