@@ -3,6 +3,7 @@ package pool
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -37,6 +38,9 @@ type harness struct {
 	placements []placement
 	fromPool   []any // messages the pool sent the prewarm scheduler
 	violations []string
+	destroyed  map[string]int // stand-in PID id -> ContainerRemoved reports
+	crashed    map[string]bool
+	received   map[string][]string // stand-in PID id -> activation ids of the jobs it got
 	autoRemove bool // stand-ins report ContainerRemoved as soon as they may
 }
 
@@ -57,11 +61,20 @@ func testConfig(userMB int64) *config.Config {
 
 func newHarness(t testing.TB, cfg *config.Config) *harness {
 	t.Helper()
+	return newHarnessWith(t, cfg, nil)
+}
+
+// newHarnessWith runs the real container actor on eng when eng is not nil.
+func newHarnessWith(t testing.TB, cfg *config.Config, eng *engine) *harness {
+	t.Helper()
 	h := &harness{
 		t:          t,
 		cfg:        cfg,
 		clock:      actors.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
 		results:    map[string][]actors.RunResult{},
+		destroyed:  map[string]int{},
+		crashed:    map[string]bool{},
+		received:   map[string][]string{},
 		autoRemove: true,
 	}
 	h.sys = actors.NewSystem(zerolog.Nop())
@@ -108,7 +121,29 @@ func newHarness(t testing.TB, cfg *config.Config) *harness {
 			h.mu.Unlock()
 		},
 	}
-	p, err := spawn(h.sys.Root, Options{Config: cfg, Clock: h.clock, Log: zerolog.Nop()}, hk)
+	if eng != nil {
+		hk.container = newContainerProps
+		hk.factory = func() *actor.Props { return actors.NewFactoryProps(eng, zerolog.Nop()) }
+		hk.placed = func(a *actors.Activation, e *entry, kind actors.StartKind) {
+			h.mu.Lock()
+			h.placements = append(h.placements, placement{a.ID, e.pid.Id, kind})
+			if e.ident != a.Identity() {
+				h.violations = append(h.violations, fmt.Sprintf("%s of %+v placed on a container of %+v", a.ID, a.Identity(), e.ident))
+			}
+			h.mu.Unlock()
+		}
+	}
+	log := zerolog.Nop()
+	if path := os.Getenv("STEMCELL_POOL_TEST_LOG"); path != "" {
+		// A debugging aid: the pool's and containers' logs to a file.
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		t.Cleanup(func() { _ = f.Close() })
+		log = zerolog.New(f).Level(zerolog.DebugLevel)
+	}
+	p, err := spawn(h.sys.Root, Options{Config: cfg, Clock: h.clock, Log: log}, hk)
 	if err != nil {
 		t.Fatalf("spawn: %v", err)
 	}
@@ -164,7 +199,14 @@ func (h *harness) sync() actors.MemorySnapshot {
 	for range 2 {
 		h.snapshot()
 		h.mu.Lock()
-		cs := append([]*actor.PID(nil), h.containers...)
+		var cs []*actor.PID
+		for _, c := range h.containers {
+			// One that reported its removal or crashed is stopping: a ping
+			// could land after its poison pill and never be answered.
+			if h.destroyed[c.Id] == 0 && !h.crashed[c.Id] {
+				cs = append(cs, c)
+			}
+		}
 		h.mu.Unlock()
 		for _, c := range cs {
 			if _, err := h.sys.Root.RequestFuture(c, &ping{}, waitFor).Result(); err != nil && err != actor.ErrDeadLetter {
@@ -306,6 +348,7 @@ func (s *standin) Receive(c actor.Context) {
 	case *actors.Job:
 		s.h.mu.Lock()
 		s.received = append(s.received, m.Activation.ID)
+		s.h.received[s.pid.Id] = append(s.h.received[s.pid.Id], m.Activation.ID)
 		s.h.mu.Unlock()
 		if s.removing {
 			c.Send(s.params.Pool, &actors.Reschedule{Container: s.pid, Job: *m})
@@ -365,8 +408,11 @@ func (s *standin) Receive(c actor.Context) {
 		s.report(c)
 		c.Respond(&ping{})
 	case *crash:
+		s.h.mu.Lock()
+		s.h.crashed[s.pid.Id] = true
+		s.h.mu.Unlock()
 		c.Respond(&ping{})
-		c.Stop(c.Self())
+		c.Poison(c.Self())
 	}
 }
 
@@ -391,6 +437,7 @@ func (s *standin) report(c actor.Context) {
 	s.removed = true
 	s.h.mu.Lock()
 	s.destroyed++
+	s.h.destroyed[s.pid.Id]++
 	s.h.mu.Unlock()
 	c.Send(s.params.Pool, &actors.ContainerRemoved{Container: s.pid, Replace: true})
 }

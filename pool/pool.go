@@ -32,6 +32,7 @@ var (
 // Messages the pool sends itself.
 type (
 	memSyncTick      struct{}
+	containerGone    struct{ pid *actor.PID }
 	shutdownDeadline struct{}
 	cleanupDone      struct{ err error }
 )
@@ -176,6 +177,8 @@ func (p *poolActor) Receive(ctx actor.Context) {
 		p.timers.Stop()
 	case *actor.Terminated:
 		p.onTerminated(ctx, m)
+	case *containerGone:
+		p.onGone(ctx, m)
 	default:
 		return
 	}
@@ -377,14 +380,14 @@ func (p *poolActor) createCold(ctx actor.Context, job *pending) {
 		phase:     phaseWarmingCold,
 		availTier: tierNone,
 	}
-	e.pid = ctx.SpawnPrefix(p.hooks.container(containerParams{
+	e.pid = p.spawnContainer(ctx, containerParams{
 		Pool:    ctx.Self(),
 		Factory: p.factoryPID,
 		Spec:    spec,
 		Config:  p.cfg,
 		Clock:   p.clock,
 		Log:     p.log.With().Str("container", spec.Name).Logger(),
-	}), containerNamePrefix)
+	})
 	p.registered(e)
 	p.change(e, func() {})
 	kind := actors.StartCold
@@ -402,6 +405,31 @@ func qualifiedName(a actors.Action) string {
 		return pkg + "/" + a.Name
 	}
 	return a.Name
+}
+
+// spawnContainer starts a container actor whose life the pool ends: the
+// actor's own Stop of itself is ignored, and the pool poisons it once it has
+// handled its ContainerRemoved. A container that stopped itself could drop
+// Jobs the pool sent it before learning it was going away (protoactor drops
+// what is left in a stopped actor's mailbox); kept alive, it bounces them
+// back with Reschedule, and the poison pill queues behind them.
+func (p *poolActor) spawnContainer(ctx actor.Context, params containerParams) *actor.PID {
+	props := p.hooks.container(params).Configure(actor.WithContextDecorator(poolOwnsStop))
+	return ctx.SpawnPrefix(props, containerNamePrefix)
+}
+
+func poolOwnsStop(next actor.ContextDecoratorFunc) actor.ContextDecoratorFunc {
+	return func(c actor.Context) actor.Context { return next(ownedStop{c}) }
+}
+
+// ownedStop is a container actor's context whose Stop of itself is a no-op.
+type ownedStop struct{ actor.Context }
+
+func (c ownedStop) Stop(pid *actor.PID) {
+	if pid.Equal(c.Self()) {
+		return
+	}
+	c.Context.Stop(pid)
 }
 
 func (p *poolActor) registered(e *entry) {
@@ -460,19 +488,29 @@ func (p *poolActor) drain(ctx actor.Context) {
 
 // ---- container reports ----
 
+func pidID(pid *actor.PID, ctx actor.Context) string {
+	if pid == nil {
+		pid = ctx.Sender()
+	}
+	if pid == nil {
+		return ""
+	}
+	return pid.Id
+}
+
 func (p *poolActor) lookup(pid *actor.PID, ctx actor.Context, what string) *entry {
 	if pid == nil {
 		pid = ctx.Sender()
 	}
 	if pid == nil {
-		p.log.Error().Str("message", what).Msg("container report without a container PID ignored")
+		p.log.Error().Str("report", what).Msg("container report without a container PID ignored")
 		return nil
 	}
 	e := p.entries[pid.Id]
 	if e == nil {
 		// A report from a container the pool no longer knows (reference
 		// §11.4): ignore it rather than crash.
-		p.log.Warn().Str("container", pid.Id).Str("message", what).Msg("report from an unknown container ignored")
+		p.log.Warn().Str("container", pid.Id).Str("report", what).Msg("report from an unknown container ignored")
 	}
 	return e
 }
@@ -527,6 +565,7 @@ func (p *poolActor) onRemoved(ctx actor.Context, m *actors.ContainerRemoved) {
 		return
 	}
 	p.forget(e)
+	ctx.Poison(e.pid)
 	if e.ref != 0 && e.phase == phaseStemCell {
 		p.tell(ctx, &actors.StemCellRemoved{Ref: e.ref, Replace: m.Replace})
 	}
@@ -557,7 +596,9 @@ func (p *poolActor) memoryBack(ctx actor.Context) {
 }
 
 func (p *poolActor) onReschedule(ctx actor.Context, m *actors.Reschedule) {
-	if e := p.lookup(m.Container, ctx, "Reschedule"); e != nil {
+	// A container may bounce jobs after its ContainerRemoved: then it is
+	// already forgotten, and only the job matters.
+	if e := p.entries[pidID(m.Container, ctx)]; e != nil {
 		// The bounced job no longer runs there, and a container that bounces
 		// work is going away (health error, removal race).
 		if e.phase == phaseStemCell {
@@ -581,17 +622,24 @@ func (p *poolActor) onReschedule(ctx actor.Context, m *actors.Reschedule) {
 }
 
 func (p *poolActor) onTerminated(ctx actor.Context, m *actor.Terminated) {
-	if m.Who == nil || p.stopping {
+	if m.Who == nil || p.stopping || p.entries[m.Who.Id] == nil {
 		return
 	}
-	e := p.entries[m.Who.Id]
+	// Terminated is a system message: it overtakes what the container sent
+	// before it stopped. Look again once those have been handled.
+	ctx.Send(ctx.Self(), &containerGone{pid: m.Who})
+}
+
+func (p *poolActor) onGone(ctx actor.Context, m *containerGone) {
+	e := p.entries[m.pid.Id]
 	if e == nil {
 		return
 	}
-	// The actor stopped without reporting ContainerRemoved: nobody will ever
-	// report it, so the books must close here. The factory's Cleanup at
-	// shutdown removes whatever it may have left in the engine.
-	p.log.Error().Str("container", m.Who.Id).Msg("container actor stopped without reporting its removal; its memory is released")
+	// The actor stopped (a supervisor gave up on it) without reporting
+	// ContainerRemoved: nobody will ever report it, so the books close here.
+	// The factory's Cleanup at shutdown removes whatever it may have left in
+	// the engine.
+	p.log.Error().Str("container", m.pid.Id).Msg("container actor stopped without reporting its removal; its memory is released")
 	p.forget(e)
 	if e.ref != 0 && e.phase == phaseStemCell {
 		p.tell(ctx, &actors.StemCellRemoved{Ref: e.ref, Replace: true})
@@ -703,7 +751,7 @@ func (p *poolActor) onStemCellReady(ctx actor.Context, m *actors.StemCellReady) 
 		expires:   m.Expires,
 		availTier: tierNone,
 	}
-	e.pid = ctx.SpawnPrefix(p.hooks.container(containerParams{
+	e.pid = p.spawnContainer(ctx, containerParams{
 		Pool:     ctx.Self(),
 		Factory:  p.factoryPID,
 		Spec:     factory.ContainerSpec{Kind: m.Kind, Memory: r.mem},
@@ -711,7 +759,7 @@ func (p *poolActor) onStemCellReady(ctx actor.Context, m *actors.StemCellReady) 
 		Config:   p.cfg,
 		Clock:    p.clock,
 		Log:      p.log.With().Str("container", m.Container.ID()).Logger(),
-	}), containerNamePrefix)
+	})
 	p.registered(e)
 	p.byRef[e.ref] = e
 	if p.shutdown != nil {

@@ -300,11 +300,13 @@ func TestBufferHeadNeverSentTwice(t *testing.T) {
 		h.sync()
 	}
 	seen := map[string]int{}
-	for i := range h.numContainers() {
-		for _, id := range h.stateOf(h.container(i)).received {
+	h.mu.Lock()
+	for _, got := range h.received {
+		for _, id := range got {
 			seen[id]++
 		}
 	}
+	h.mu.Unlock()
 	for id, n := range seen {
 		if n != 1 {
 			t.Fatalf("activation %s sent to containers %d times", id, n)
@@ -516,8 +518,12 @@ func TestShutdown(t *testing.T) {
 				t.Fatalf("shutdown done with %v", d.Err)
 			}
 			for i := range h.numContainers() {
-				if st := h.stateOf(h.container(i)); st.destroyed != 1 {
-					t.Fatalf("container %d destroyed %d times, want 1", i, st.destroyed)
+				id := h.container(i).Id
+				h.mu.Lock()
+				n := h.destroyed[id]
+				h.mu.Unlock()
+				if n != 1 {
+					t.Fatalf("container %d destroyed %d times, want 1", i, n)
 				}
 			}
 		})
