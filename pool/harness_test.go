@@ -41,7 +41,7 @@ type harness struct {
 	destroyed  map[string]int // stand-in PID id -> ContainerRemoved reports
 	crashed    map[string]bool
 	received   map[string][]string // stand-in PID id -> activation ids of the jobs it got
-	autoRemove bool // stand-ins report ContainerRemoved as soon as they may
+	autoRemove bool                // stand-ins report ContainerRemoved as soon as they may
 }
 
 type placement struct {
