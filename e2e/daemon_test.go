@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -330,5 +331,26 @@ func TestStartFailureNamesItsCause(t *testing.T) {
 				t.Errorf("exit %v, output:\n%s\nwant exit %d naming %q", err, out, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// TestSIGTERMWhileCreatingStemCells stops the daemon right after it is
+// ready, while its stem cells are being created. Known gap: the factory
+// cancels the engine's create request, the engine may still complete it,
+// and that container outlives the daemon. The test runs only with
+// STEMCELL_E2E_KNOWN_GAPS=1 until the factory keeps the create's outcome.
+func TestSIGTERMWhileCreatingStemCells(t *testing.T) {
+	if os.Getenv("STEMCELL_E2E_KNOWN_GAPS") != "1" {
+		t.Skip("known gap of the factory (cancelled creates); set STEMCELL_E2E_KNOWN_GAPS=1 to run")
+	}
+	for i := range 3 {
+		d := newDaemon(t, "--user-memory", "1024m")
+		d.start()
+		if code := d.stop(syscall.SIGTERM); code != 0 {
+			t.Errorf("round %d: exit code %d", i, code)
+		}
+		if left := d.containers(); len(left) != 0 {
+			t.Errorf("round %d: %d containers outlived the daemon: %v", i, len(left), left[0].Names)
+		}
 	}
 }
