@@ -11,7 +11,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,7 +28,7 @@ import (
 func BenchmarkWarmInvoke(b *testing.B) {
 	d := newDaemon(b, append([]string{"--user-memory", "1024m", "--log-level", "warn"}, strings.Fields(os.Getenv("STEMCELL_BENCH_ARGS"))...)...)
 	d.start()
-	defer d.stop(syscall.SIGTERM)
+	defer d.shutdown()
 	// echo's logs are collected from the engine after each run (OpenWhisk's
 	// default); quiet has a log limit of 0, so its activations skip that.
 	d.putAction("echo", `function main(p) { return p; }`, nil)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 func TestOpenWhiskGoClient(t *testing.T) {
 	d := newDaemon(t, "--user-memory", "512m")
 	d.start()
-	defer d.stop(syscall.SIGTERM)
+	defer d.shutdown()
 	// The client reads ~/.wskprops unless told otherwise; keep it away.
 	t.Setenv("WSK_CONFIG_FILE", os.DevNull)
 	newClient := func(auth string) *whisk.Client {

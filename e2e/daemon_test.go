@@ -167,8 +167,7 @@ func TestDaemonAPI(t *testing.T) {
 	}
 
 	// Restart: actions and activations are still there.
-	d.settle()
-	if code := d.stop(syscall.SIGTERM); code != 0 {
+	if code := d.shutdown(); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d", code)
 	}
 	if left := d.containers(); len(left) != 0 {
@@ -186,7 +185,7 @@ func TestDaemonAPI(t *testing.T) {
 	if r := d.do("POST", "/api/v1/namespaces/_/actions/hello?blocking=true&result=true", guestAuth, map[string]any{"name": "again"}); r.status != 200 {
 		t.Errorf("invoke after restart: %v", r)
 	}
-	if code := d.stop(syscall.SIGTERM); code != 0 {
+	if code := d.shutdown(); code != 0 {
 		t.Errorf("exit code = %d", code)
 	}
 }
@@ -255,7 +254,7 @@ func TestSIGTERMDuringRunningActivation(t *testing.T) {
 	if rec.status != 200 {
 		t.Errorf("non-blocking activation accepted before SIGTERM has no record: %v", rec)
 	}
-	d.stop(syscall.SIGTERM)
+	d.shutdown()
 }
 
 // TestSIGKILLLeftoversAndCutOffActivation: a killed daemon leaves
@@ -310,7 +309,7 @@ func TestSIGKILLLeftoversAndCutOffActivation(t *testing.T) {
 func TestStartFailureNamesItsCause(t *testing.T) {
 	d := newDaemon(t)
 	d.start()
-	defer d.stop(syscall.SIGTERM)
+	defer d.shutdown()
 	tests := []struct {
 		name string
 		args []string

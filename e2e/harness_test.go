@@ -132,15 +132,17 @@ type daemon struct {
 	log bytes.Buffer
 }
 
-// uniqueName is "t-<test>-<random>", valid as an invoker name.
+// uniqueName is "t-e2e-<test>-<random>", valid as an invoker name; the
+// e2e part keeps it apart from other packages' test containers.
 func uniqueName(t testing.TB) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	base := strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "-"))
+	base = strings.TrimPrefix(strings.TrimPrefix(base, "test"), "benchmark")
 	if len(base) > 30 {
 		base = base[:30]
 	}
-	return "t-" + strings.Trim(base, "-") + "-" + hex.EncodeToString(b[:])
+	return "t-e2e-" + strings.Trim(base, "-") + "-" + hex.EncodeToString(b[:])
 }
 
 // newDaemon prepares a daemon with its own data directory and keys file.
@@ -226,6 +228,14 @@ func (d *daemon) stop(sig syscall.Signal) int {
 	d.t.Helper()
 	d.signal(sig)
 	return d.wait()
+}
+
+// shutdown waits until no container is being created (see settle), then
+// stops the daemon with SIGTERM and returns the exit code.
+func (d *daemon) shutdown() int {
+	d.t.Helper()
+	d.settle()
+	return d.stop(syscall.SIGTERM)
 }
 
 func (d *daemon) signal(sig syscall.Signal) {
