@@ -90,6 +90,7 @@ pause-grace=DUR, or any configuration key (container-pool.buffer-size=100).`,
 
 	o.Fake.register(fs)
 	fs.StringVar(&o.Docker.Binary, "invoker-binary", "", "docker target: static invoker binary for the runtime image (default: build ./cmd/invoker with CGO_ENABLED=0)")
+	fs.StringVar(&o.Docker.ImageTag, "runtime-image-tag", benchImageTag, "docker target: tag of the runtime image built from the binary (stemcell/action-runtime:TAG; kept for the next run)")
 	fs.StringVar(&o.Daemon.URL, "daemon-url", "http://127.0.0.1:3233", "daemon target: base URL of the daemon")
 	fs.StringVar(&o.Daemon.Auth, "auth", "", "daemon target: uuid:key credential (default: the first key of --keys-file)")
 	fs.StringVar(&o.Daemon.KeysFile, "keys-file", "data/keys", "daemon target: the daemon's keys file")
@@ -344,17 +345,15 @@ func (o *options) newTarget(ctx context.Context, s side, w *workload.Workload, l
 		}
 		return newFakeTarget(cfg, ls, o.Workload.Seed, o.Kind, w, o.ActionTimeout, log, name)
 	}
-	bin := o.Docker.Binary
-	if bin == "" {
+	if o.Docker.Binary == "" {
 		if *binDir == "" {
 			if *binDir, err = os.MkdirTemp("", "stemcell-bench-"); err != nil {
 				return nil, err
 			}
 		}
-		if bin, err = invokerBinary(ctx, "", *binDir); err != nil {
+		if o.Docker.Binary, err = invokerBinary(ctx, "", *binDir); err != nil {
 			return nil, err
 		}
-		o.Docker.Binary = bin
 	}
-	return newDockerTarget(cfg, bin, o.Kind, w, o.ActionTimeout, log, name)
+	return newDockerTarget(cfg, &rc, o.Docker, o.Kind, w, o.ActionTimeout, log, name)
 }

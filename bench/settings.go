@@ -158,6 +158,7 @@ func (sc stemCells) resolve(w *workload.Workload) []config.StemCell {
 // records it.
 type runConfig struct {
 	Settings         []setting         `json:"settings"`
+	Invoker          string            `json:"invoker,omitempty"` // docker target: names and labels its containers
 	UserMemoryMB     int64             `json:"user_memory_mb"`
 	Prewarm          bool              `json:"prewarm"`
 	StemCells        []config.StemCell `json:"stem_cells"`

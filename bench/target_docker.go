@@ -26,7 +26,8 @@ const benchImageTag = "bench"
 
 // dockerFlags configure the docker target.
 type dockerFlags struct {
-	Binary string `json:"invoker_binary"`
+	Binary   string `json:"invoker_binary"`
+	ImageTag string `json:"runtime_image_tag"`
 }
 
 // invokerBinary returns the static invoker binary the runtime image is
@@ -46,14 +47,14 @@ func invokerBinary(ctx context.Context, given, dir string) (string, error) {
 
 // withBenchImage points every manifest image built from the invoker binary
 // at the bench's tag.
-func withBenchImage(m config.Manifest) config.Manifest {
+func withBenchImage(m config.Manifest, tag string) config.Manifest {
 	out := m
 	out.Runtimes = make(map[string][]config.RuntimeKind, len(m.Runtimes))
 	for fam, kinds := range m.Runtimes {
 		cp := append([]config.RuntimeKind(nil), kinds...)
 		for i := range cp {
 			if isRuntimeImage(cp[i].Image) {
-				cp[i].Image.Tag = benchImageTag
+				cp[i].Image.Tag = tag
 			}
 		}
 		out.Runtimes[fam] = cp
@@ -61,7 +62,7 @@ func withBenchImage(m config.Manifest) config.Manifest {
 	out.Blackboxes = append([]config.ImageName(nil), m.Blackboxes...)
 	for i := range out.Blackboxes {
 		if isRuntimeImage(out.Blackboxes[i]) {
-			out.Blackboxes[i].Tag = benchImageTag
+			out.Blackboxes[i].Tag = tag
 		}
 	}
 	return out
@@ -77,11 +78,17 @@ func isRuntimeImage(img config.ImageName) bool {
 
 // newDockerTarget runs the pool in-process on the Docker factory, with an
 // invoker name of its own so that its cleanup touches only its containers.
-func newDockerTarget(cfg *config.Config, binary string, kind string, w *workload.Workload,
+func newDockerTarget(cfg *config.Config, rc *runConfig, f dockerFlags, kind string, w *workload.Workload,
 	timeout time.Duration, log zerolog.Logger, name string) (*poolTarget, error) {
 	c := *cfg
-	c.Invoker.Name = "bench-" + strings.ToLower(name) + "-" + randomHex(4)
-	c.RuntimesManifest.Manifest = withBenchImage(cfg.RuntimesManifest.Manifest)
+	c.Invoker.Name = strings.ToLower(name) + "-" + randomHex(4)
+	rc.Invoker = c.Invoker.Name
+	tag := f.ImageTag
+	if tag == "" {
+		tag = benchImageTag
+	}
+	c.RuntimesManifest.Manifest = withBenchImage(cfg.RuntimesManifest.Manifest, tag)
+	binary := f.Binary
 	fac, err := docker.NewWithOptions(&c, log, docker.Options{BinaryPath: binary})
 	if err != nil {
 		return nil, fmt.Errorf("docker target: %w", err)
