@@ -76,6 +76,7 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(quantile(noLogs, 0.5), "daemon-nologs-p50-ms")
+	b.ReportMetric(quantile(noLogs, 0.5)-quantile(bare, 0.5), "overhead-nologs-p50-ms")
 	b.ReportMetric(quantile(noLogs, 0.99), "daemon-nologs-p99-ms")
 	apiP50, bareP50 := quantile(api, 0.5), quantile(bare, 0.5)
 	b.ReportMetric(apiP50, "daemon-p50-ms")
