@@ -186,11 +186,16 @@ func addressOn(info containerInfo, network string) (string, error) {
 }
 
 // waitListening dials addr until it connects. The runtime listens about a
-// millisecond after start returns, so the first retries are short.
+// millisecond after start returns (tens of milliseconds on a loaded host),
+// and a refused dial on the local bridge costs microseconds, so it polls
+// every millisecond for a while before backing off: a coarser poll would
+// add its own interval to every cold start.
 func (f *Factory) waitListening(ctx context.Context, id, addr string) error {
 	var d net.Dialer
+	const eager = 500 * time.Millisecond
 	delay := time.Millisecond
-	lastCheck := time.Now()
+	first := time.Now()
+	lastCheck := first
 	for {
 		dialCtx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
 		conn, err := d.DialContext(dialCtx, "tcp", addr)
@@ -212,7 +217,9 @@ func (f *Factory) waitListening(ctx context.Context, id, addr string) error {
 			return fmt.Errorf("runtime at %s did not accept connections within docker.timeouts.run (%v): %w", addr, f.timeouts.Run, err)
 		case <-t.C:
 		}
-		delay = min(delay*2, 50*time.Millisecond)
+		if time.Since(first) > eager {
+			delay = min(delay*2, 50*time.Millisecond)
+		}
 	}
 }
 
