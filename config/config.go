@@ -14,6 +14,7 @@ type Config struct {
 	Docker           DockerConfig           `koanf:"docker"`
 	Limits           LimitsConfig           `koanf:"limits"`
 	RuntimesManifest RuntimesManifestConfig `koanf:"runtimes-manifest"`
+	Server           ServerConfig           `koanf:"server"`
 }
 
 // InvokerConfig identifies this invoker; its name prefixes and labels every

@@ -8,6 +8,7 @@ func Default() *Config {
 	variance := 10 * time.Second
 	return &Config{
 		Invoker: InvokerConfig{Name: "invoker0"},
+		Server:  DefaultServer(),
 		ContainerPool: ContainerPoolConfig{
 			UserMemory:                             1024 * MB,
 			ConcurrentPeekFactor:                   0.5,

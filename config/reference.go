@@ -81,6 +81,18 @@ var keyDocs = map[string]keyDoc{
 
 	"runtimes-manifest.file":   {"Runtimes manifest JSON file; a relative path in the YAML file is relative to that file. Empty (and no inline): the embedded manifest.", false},
 	"runtimes-manifest.inline": {"Runtimes manifest JSON text, as OpenWhisk injects it in `RUNTIMES_MANIFEST` (also accepted). The highest source that sets file or inline wins; setting both in one source is an error.", false},
+
+	"server.listen":              {"host:port of the daemon's HTTP API (port 0 picks a free one). Flag `--listen`.", false},
+	"server.data-dir":            {"Directory of the database and of the generated keys file. Flag `--data-dir`.", false},
+	"server.keys-file":           {"API keys file, lines of `uuid:key namespace`; empty: `<data-dir>/keys`, created with one `guest` key (mode 0600) when missing. Flag `--keys-file`.", false},
+	"server.blocking-wait":       {"How long a blocking invoke waits for its result before answering 202 with the activation id. Must be > 0.", false},
+	"server.max-body-size":       {"Largest action PUT body (413 past it); invoke bodies are bounded by limits.payload.max.", false},
+	"server.shutdown-deadline":   {"On SIGTERM or SIGINT, how long running activations may finish before they are answered with an internal error. Must be >= 0.", false},
+	"server.pprof":               {"Serve Go's /debug/pprof/ endpoints.", false},
+	"server.retention.max-age":   {"Activation records older than this are dropped (0 keeps any age).", false},
+	"server.retention.max-count": {"At most this many activation records are kept (0 keeps any number).", false},
+	"server.log-level":           {"trace, debug, info, warn or error.", false},
+	"server.log-format":          {"auto (console on a terminal, else JSON), json or console.", false},
 }
 
 // flagFor names the dedicated flag of a key, if any.

@@ -20,6 +20,13 @@ func (c *Config) Validate() error {
 	c.ContainerFactory.validate("container-factory", &errs)
 	c.Docker.validate("docker", &errs)
 	c.Limits.validate("limits", &errs)
+	if err := c.Server.Validate("server"); err != nil {
+		var problems Errors
+		if !errors.As(err, &problems) {
+			problems = Errors{err}
+		}
+		errs = append(errs, problems...)
+	}
 	if c.RuntimesManifest.File != "" && c.RuntimesManifest.Inline != "" {
 		errs.invalid("runtimes-manifest.file", c.RuntimesManifest.File, "set either file or inline, not both")
 	}

@@ -77,8 +77,8 @@ func addRunFlags(fs *pflag.FlagSet) {
 }
 
 // serverConfig applies the daemon flags that were set over base (the
-// defaults today; a server section of the configuration once the Config
-// tree has one) and validates the result.
+// configuration's server section) and validates the result: flags win
+// over the file and the environment, as for every other key.
 func serverConfig(fs *pflag.FlagSet, base config.ServerConfig) (config.ServerConfig, error) {
 	s := base
 	var errs []error
@@ -160,7 +160,7 @@ func runDaemon(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return invalidConfig(cmd.ErrOrStderr(), err)
 	}
-	scfg, err := serverConfig(cmd.Flags(), config.DefaultServer())
+	scfg, err := serverConfig(cmd.Flags(), cfg.Server)
 	if err != nil {
 		return invalidConfig(cmd.ErrOrStderr(), err)
 	}
