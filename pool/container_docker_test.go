@@ -211,6 +211,7 @@ func TestContainerDockerPauseResumeIdleRemoval(t *testing.T) {
 	e.sync(pid)
 	e.clock.Advance(cfg.ContainerProxy.Timeouts.PauseGrace)
 	waitOn(t, spy.events, "suspend", engineWait)
+	e.suspended(pid)
 	step("paused after the grace")
 	if paused, found := state(id); !found || !paused {
 		t.Fatalf("after the pause grace: found %v paused %v, want paused", found, paused)
@@ -229,7 +230,7 @@ func TestContainerDockerPauseResumeIdleRemoval(t *testing.T) {
 	e.sync(pid)
 	e.clock.Advance(cfg.ContainerProxy.Timeouts.PauseGrace)
 	waitOn(t, spy.events, "suspend", engineWait)
-	e.sync(pid)
+	e.suspended(pid)
 	e.clock.Advance(cfg.ContainerProxy.Timeouts.IdleContainer)
 	step("idle timeout")
 	if _, ok := next().(*actors.ContainerRemoving); !ok {

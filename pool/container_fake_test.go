@@ -177,6 +177,7 @@ type ctEnv struct {
 	msgs  chan any
 	terms chan *actor.Terminated // apart: system messages overtake user ones
 	fact  *actor.PID
+	seen  chan any // containerSuspended results as the container receives them
 }
 
 type ctSpawn struct{ props *actor.Props }
@@ -208,6 +209,7 @@ func newCtEnv(t *testing.T) *ctEnv {
 		cfg:   ctConfig(),
 		msgs:  make(chan any, 1024),
 		terms: make(chan *actor.Terminated, 16),
+		seen:  make(chan any, 64),
 	}
 	e.pool = e.sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
 		switch m := c.Message().(type) {
@@ -236,6 +238,8 @@ func (e *ctEnv) params() containerParams {
 				close(m.done)
 			case *ctCrash:
 				panic("crash requested by the test")
+			case *containerSuspended:
+				e.seen <- m
 			}
 		},
 	}
@@ -273,6 +277,25 @@ func (e *ctEnv) coldWith(f factory.ContainerFactory, spec factory.ContainerSpec)
 	p.Factory = e.fact
 	p.Spec = spec
 	return e.spawn(p)
+}
+
+// suspended waits until the container has handled the result of its
+// Suspend: only then is its idle timer armed. (The fake's "suspend" event
+// comes before the actor hears of it.)
+func (e *ctEnv) suspended(pid *actor.PID) {
+	e.t.Helper()
+	e.sawSuspend()
+	e.sync(pid)
+}
+
+// sawSuspend waits until the container received its Suspend result.
+func (e *ctEnv) sawSuspend() {
+	e.t.Helper()
+	select {
+	case <-e.seen:
+	case <-time.After(2 * time.Minute):
+		e.t.Fatal("the container did not receive its Suspend result")
+	}
 }
 
 // sync waits until pid has handled everything sent to it before.

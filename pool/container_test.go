@@ -341,15 +341,17 @@ func TestContainerPauseAndIdleRemovalTiming(t *testing.T) {
 
 	e.clock.Advance(e.cfg.ContainerProxy.Timeouts.PauseGrace - time.Nanosecond)
 	e.sync(pid)
-	if c.count("suspend") != 0 {
-		t.Fatal("paused before pause-grace")
+	if c.count("suspend") != 0 || e.clock.Pending() != 1 {
+		t.Fatalf("pause timer fired before pause-grace (%d suspends, %d timers pending)", c.count("suspend"), e.clock.Pending())
 	}
 	e.clock.Advance(time.Nanosecond)
-	waitEvent(t, c, "suspend")
-	e.sync(pid) // Paused, idle timer armed
+	e.suspended(pid) // Paused, idle timer armed
 
 	e.clock.Advance(e.cfg.ContainerProxy.Timeouts.IdleContainer - time.Nanosecond)
 	e.sync(pid)
+	if e.clock.Pending() != 1 {
+		t.Fatalf("idle timer fired before idle-container (%d timers pending)", e.clock.Pending())
+	}
 	e.quiet()
 	e.clock.Advance(time.Nanosecond)
 	ctNext[*actors.ContainerRemoving](e)
@@ -385,8 +387,7 @@ func TestContainerResumesForAJobWhilePaused(t *testing.T) {
 	e.result(pid)
 	e.sync(pid)
 	e.clock.Advance(e.cfg.ContainerProxy.Timeouts.PauseGrace)
-	waitEvent(t, c, "suspend")
-	e.sync(pid)
+	e.suspended(pid)
 
 	e.job(pid, "a2", act, actors.StartWarm)
 	r := e.result(pid)
@@ -396,8 +397,7 @@ func TestContainerResumesForAJobWhilePaused(t *testing.T) {
 	// The idle timer of the paused state is gone; the grace starts again.
 	e.sync(pid)
 	e.clock.Advance(e.cfg.ContainerProxy.Timeouts.IdleContainer)
-	waitEvent(t, c, "suspend")
-	e.sync(pid)
+	e.suspended(pid)
 	e.quiet()
 	if c.count("destroy") != 0 {
 		t.Fatal("destroyed by the stale idle timer")
@@ -447,10 +447,11 @@ func TestContainerPauseOrResumeFailureRemoves(t *testing.T) {
 			e.result(pid)
 			e.sync(pid)
 			e.clock.Advance(e.cfg.ContainerProxy.Timeouts.PauseGrace)
-			waitEvent(t, c, "suspend")
 			if tc.resumeErr != nil {
-				e.sync(pid)
+				e.suspended(pid)
 				e.job(pid, "a2", act, actors.StartWarm)
+			} else {
+				e.sawSuspend() // the failed pause removes the container: no sync point
 			}
 			ctNext[*actors.ContainerRemoving](e)
 			if tc.resumeErr != nil {
@@ -551,8 +552,7 @@ func TestContainerRemoveIdle(t *testing.T) {
 			e.sync(pid)
 			if tc.paused {
 				e.clock.Advance(e.cfg.ContainerProxy.Timeouts.PauseGrace)
-				waitEvent(t, c, "suspend")
-				e.sync(pid)
+				e.suspended(pid)
 			}
 			e.sys.Root.Send(pid, &actors.Remove{})
 			e.removed(pid, false)
