@@ -128,7 +128,6 @@ type containerActor struct {
 type containerJob struct {
 	id       uint64
 	job      actors.Job
-	log      zerolog.Logger
 	cancel   context.CancelFunc
 	answered bool
 }

@@ -90,6 +90,11 @@ func engineTimeout(d time.Duration) time.Duration {
 // ContainerRemoved itself, so neither the engine container nor the pool's
 // memory leaks.
 func (a *containerActor) requestCreate(ctx actor.Context) {
+	if a.p.Factory == nil {
+		a.state = stateStarting
+		a.failCreate(ctx, fmt.Errorf("container %q: no factory actor to create it with", a.p.Spec.Name))
+		return
+	}
 	a.cell.createPending = true
 	a.state = stateStarting
 	spec, factoryPID, pool := a.p.Spec, a.p.Factory, a.p.Pool

@@ -118,7 +118,7 @@ func (a *containerActor) onJob(ctx actor.Context, m *actors.Job) {
 		return
 	}
 	a.nextJob++
-	j := &containerJob{id: a.nextJob, job: *m, log: a.log.With().Str("activation_id", m.Activation.ID).Logger()}
+	j := &containerJob{id: a.nextJob, job: *m}
 	a.inHand = nil
 	a.buffer = append(a.buffer, j)
 	a.advance(ctx)
@@ -196,7 +196,7 @@ func (a *containerActor) onJobFinished(ctx actor.Context, m *containerJobFinishe
 	j.cancel()
 	o := m.out
 	if o.err != nil && !j.answered {
-		j.log.Warn().Err(o.err).Bool("health", o.health).Msg("container I/O failed")
+		a.log.Warn().Str("activation_id", j.job.Activation.ID).Err(o.err).Bool("health", o.health).Msg("container I/O failed")
 	}
 	if o.failed() && !a.closed() {
 		// Tell the pool first, so it places nothing on the capacity that
@@ -379,11 +379,11 @@ func (a *containerActor) answer(ctx actor.Context, j *containerJob, res actors.R
 	if res.ContainerID == "" {
 		res.ContainerID = a.cell.id
 	}
-	j.log.Debug().Int("status", int(res.Status)).Msg("activation finished")
+	a.log.Debug().Str("activation_id", j.job.Activation.ID).Int("status", int(res.Status)).Msg("activation finished")
 	if j.job.ReplyTo != nil {
 		ctx.Send(j.job.ReplyTo, &actors.RunResult{Result: res})
 	} else {
-		j.log.Error().Msg("job without ReplyTo: its result is lost")
+		a.log.Error().Str("activation_id", j.job.Activation.ID).Msg("job without ReplyTo: its result is lost")
 	}
 	ctx.Send(a.p.Pool, &actors.JobDone{Container: ctx.Self(), LastUsed: a.p.Clock.Now()})
 }

@@ -618,3 +618,12 @@ func TestContainerDeveloperErrorLogs(t *testing.T) {
 	}
 	e.removed(pid, true)
 }
+
+func TestContainerColdWithoutFactory(t *testing.T) {
+	e := newCtEnv(t)
+	p := e.params()
+	p.Spec = factory.ContainerSpec{Name: "t_nofactory"}
+	pid := e.spawn(p)
+	ctNext[*actors.ContainerRemoving](e)
+	e.removed(pid, true)
+}
