@@ -154,3 +154,18 @@ func TestSmokePrewarmOnOff(t *testing.T) {
 		}
 	}
 }
+
+// The progress bar goes to stderr and never into the table on stdout.
+func TestProgressBar(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"--workload", "constant", "--functions", "2", "--rate", "10", "--duration", "1s", "--exec", "1ms", "--log-level", "error"}
+	if err := execute(context.Background(), args, &stdout, &stderr, true); err != nil {
+		t.Fatalf("bench: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "/10, ") {
+		t.Errorf("stderr lacks the progress bar (n/10):\n%q", stderr.String())
+	}
+	if strings.Contains(stdout.String(), "/10, ") || !strings.Contains(stdout.String(), "activations         10 in") {
+		t.Errorf("stdout should hold the table only:\n%s", stdout.String())
+	}
+}
