@@ -112,11 +112,13 @@ func spawn(root *actor.RootContext, opts Options, h hooks) (*Pool, error) {
 			h.prewarm = prewarmHook(opts)
 		}
 	}
+	disp := newWorkers()
 	props := actor.PropsFromProducer(func() actor.Actor {
-		return newPoolActor(cfg, log, opts.Clock, m, h)
-	}, actor.WithSupervisor(actors.ContainerSupervisor()))
+		return newPoolActor(cfg, log, opts.Clock, m, h, disp)
+	}, actor.WithSupervisor(actors.ContainerSupervisor()), actor.WithDispatcher(disp))
 	pid, err := root.SpawnNamed(props, opts.Name)
 	if err != nil {
+		disp.stop()
 		return nil, fmt.Errorf("pool.Spawn: actor name %q: %w", opts.Name, err)
 	}
 	return &Pool{root: root, pid: pid, m: m}, nil

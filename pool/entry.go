@@ -36,7 +36,8 @@ type entry struct {
 	expires  time.Time
 	lastUsed time.Time
 
-	availTier tier          // set of byIdent holding it, tierNone when none
+	group     *identGroup   // of its identity, from the first job on; nil for an untaken stem cell
+	availTier tier          // set of group holding it, tierNone when none
 	availPos  int           // index in that set
 	lruElem   *list.Element // in the idle LRU while idle
 }
@@ -79,8 +80,8 @@ func (e *entry) wantIdle() bool {
 // identGroup holds, per tier, the containers of one identity with spare
 // concurrency. Picking one is O(1), whatever the number of containers.
 type identGroup struct {
-	avail [numTiers][]*entry
-	n     int // entries of any tier, to drop empty groups
+	avail   [numTiers][]*entry
+	members int // entries of this identity, available or not; the group goes with the last
 }
 
 func (g *identGroup) best() (tier, *entry) {
@@ -95,7 +96,6 @@ func (g *identGroup) best() (tier, *entry) {
 func (g *identGroup) add(t tier, e *entry) {
 	e.availTier, e.availPos = t, len(g.avail[t])
 	g.avail[t] = append(g.avail[t], e)
-	g.n++
 }
 
 func (g *identGroup) remove(e *entry) {
@@ -106,5 +106,4 @@ func (g *identGroup) remove(e *entry) {
 	s[last] = nil
 	g.avail[e.availTier] = s[:last]
 	e.availTier, e.availPos = tierNone, -1
-	g.n--
 }

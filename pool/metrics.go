@@ -15,7 +15,7 @@ import (
 // histogram, so the hot path pays no label lookups; gauges are set on the
 // memory-sync tick only.
 type metrics struct {
-	startedBy   map[actors.StartKind]prometheus.Counter
+	startedBy   [4]prometheus.Counter // cold, prewarmed, warm, recreated
 	warmTier    [numTiers]prometheus.Counter
 	wait        prometheus.Histogram
 	buffered    prometheus.Counter
@@ -42,7 +42,6 @@ func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
 		Help: "Time from arrival to placement on a container.", ConstLabels: labels,
 		Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)})
 	m := &metrics{
-		startedBy: map[actors.StartKind]prometheus.Counter{},
 		wait:      wait,
 		buffered: prometheus.NewCounter(prometheus.CounterOpts(opts("activations_buffered_total",
 			"Activations that had to wait in the buffer (OpenWhisk's rescheduledActivation)."))),
@@ -63,8 +62,8 @@ func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
 	}
 	results := prometheus.NewCounterVec(prometheus.CounterOpts(opts("results_total",
 		"Results returned through Invoke, by status (0 success, 1 application error, 2 developer error, 3 internal error).")), []string{"status"})
-	for _, k := range []actors.StartKind{actors.StartCold, actors.StartPrewarmed, actors.StartWarm, actors.StartRecreated} {
-		m.startedBy[k] = started.WithLabelValues(string(k))
+	for i, k := range startKinds {
+		m.startedBy[i] = started.WithLabelValues(string(k))
 	}
 	for t := tier(0); t < numTiers; t++ {
 		m.warmTier[t] = warm.WithLabelValues(t.String())
@@ -81,9 +80,14 @@ func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
 	return m, nil
 }
 
+var startKinds = [4]actors.StartKind{actors.StartCold, actors.StartPrewarmed, actors.StartWarm, actors.StartRecreated}
+
 func (m *metrics) started(kind actors.StartKind, wait time.Duration) {
-	if c := m.startedBy[kind]; c != nil {
-		c.Inc()
+	for i, k := range startKinds {
+		if k == kind {
+			m.startedBy[i].Inc()
+			break
+		}
 	}
 	m.wait.Observe(wait.Seconds())
 }

@@ -66,6 +66,7 @@ type poolActor struct {
 	clock     actors.Clock
 	m         *metrics
 	hooks     hooks
+	disp      *workers
 	timers    *actors.Timers
 	bufferMax int
 	prefix    string
@@ -101,7 +102,7 @@ type shutdownState struct {
 	err          error
 }
 
-func newPoolActor(cfg *config.Config, log zerolog.Logger, clock actors.Clock, m *metrics, h hooks) *poolActor {
+func newPoolActor(cfg *config.Config, log zerolog.Logger, clock actors.Clock, m *metrics, h hooks, disp *workers) *poolActor {
 	bmax := cfg.ContainerPool.BufferSize
 	if bmax <= 0 {
 		bmax = defaultBufferSize
@@ -112,6 +113,7 @@ func newPoolActor(cfg *config.Config, log zerolog.Logger, clock actors.Clock, m 
 		clock:        clock,
 		m:            m,
 		hooks:        h,
+		disp:         disp,
 		timers:       actors.NewTimers(clock),
 		bufferMax:    bmax,
 		prefix:       factory.ContainerNamePrefix(cfg.Invoker.Name),
@@ -170,6 +172,9 @@ func (p *poolActor) Receive(ctx actor.Context) {
 		p.onCleanupDone(ctx, m)
 	case *actor.Started:
 		p.onStarted(ctx)
+	case *actor.Stopped:
+		// Every child has stopped before this: nothing runs on the workers.
+		p.disp.stop()
 	case *actor.Stopping, *actor.Restarting:
 		// Children stop with the pool: their Terminated must not free
 		// memory for buffered work, which would spawn new children.
@@ -189,10 +194,10 @@ func (p *poolActor) Receive(ctx actor.Context) {
 
 func (p *poolActor) onStarted(ctx actor.Context) {
 	if p.hooks.factory != nil {
-		p.factoryPID = ctx.SpawnPrefix(p.hooks.factory(), "factory")
+		p.factoryPID = ctx.SpawnPrefix(p.hooks.factory().Configure(actor.WithDispatcher(p.disp)), "factory")
 	}
 	if p.hooks.prewarm != nil {
-		p.prewarmPID = ctx.SpawnPrefix(p.hooks.prewarm(ctx.Self(), p.factoryPID), "prewarm")
+		p.prewarmPID = ctx.SpawnPrefix(p.hooks.prewarm(ctx.Self(), p.factoryPID).Configure(actor.WithDispatcher(p.disp)), "prewarm")
 	}
 	every := p.cfg.ContainerPool.MemorySyncInterval
 	if every <= 0 {
@@ -340,9 +345,10 @@ func (p *poolActor) assign(ctx actor.Context, e *entry, job *pending, kind actor
 func (p *poolActor) take(ctx actor.Context, e *entry, job *pending) {
 	p.dropStemCell(e)
 	a := &job.act
+	e.ident = a.Identity()
+	p.join(e)
 	p.change(e, func() {
 		e.phase = phaseWarming
-		e.ident = a.Identity()
 		e.maxConc = a.Action.Limits.MaxConcurrency
 	})
 	p.tell(ctx, &actors.StemCellTaken{Ref: e.ref, Kind: e.kind, Memory: e.mem})
@@ -389,6 +395,7 @@ func (p *poolActor) createCold(ctx actor.Context, job *pending) {
 		Log:     p.log.With().Str("container", spec.Name).Logger(),
 	})
 	p.registered(e)
+	p.join(e)
 	p.change(e, func() {})
 	kind := actors.StartCold
 	if job.evicted {
@@ -414,7 +421,7 @@ func qualifiedName(a actors.Action) string {
 // what is left in a stopped actor's mailbox); kept alive, it bounces them
 // back with Reschedule, and the poison pill queues behind them.
 func (p *poolActor) spawnContainer(ctx actor.Context, params containerParams) *actor.PID {
-	props := p.hooks.container(params).Configure(actor.WithContextDecorator(poolOwnsStop))
+	props := p.hooks.container(params).Configure(actor.WithContextDecorator(poolOwnsStop), actor.WithDispatcher(p.disp))
 	return ctx.SpawnPrefix(props, containerNamePrefix)
 }
 
@@ -430,6 +437,17 @@ func (c ownedStop) Stop(pid *actor.PID) {
 		return
 	}
 	c.Context.Stop(pid)
+}
+
+// join puts e in the group of its identity, for life.
+func (p *poolActor) join(e *entry) {
+	g := p.byIdent[e.ident]
+	if g == nil {
+		g = &identGroup{}
+		p.byIdent[e.ident] = g
+	}
+	g.members++
+	e.group = g
 }
 
 func (p *poolActor) registered(e *entry) {
@@ -578,6 +596,12 @@ func (p *poolActor) forget(e *entry) {
 		p.dropStemCell(e)
 	}
 	p.change(e, func() { e.removing = true }) // leaves the warm index and the LRU
+	if g := e.group; g != nil {
+		if g.members--; g.members == 0 {
+			delete(p.byIdent, e.ident)
+		}
+		e.group = nil
+	}
 	p.ledger.release(memRemoving, e.mem)
 	delete(p.entries, e.pid.Id)
 	if e.ref != 0 {
@@ -657,19 +681,10 @@ func (p *poolActor) change(e *entry, f func()) {
 
 	if t := e.wantTier(); t != e.availTier {
 		if e.availTier != tierNone {
-			g := p.byIdent[e.ident]
-			g.remove(e)
-			if g.n == 0 {
-				delete(p.byIdent, e.ident)
-			}
+			e.group.remove(e)
 		}
 		if t != tierNone {
-			g := p.byIdent[e.ident]
-			if g == nil {
-				g = &identGroup{}
-				p.byIdent[e.ident] = g
-			}
-			g.add(t, e)
+			e.group.add(t, e)
 		}
 	}
 	switch idle := e.wantIdle(); {

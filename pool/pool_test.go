@@ -117,11 +117,11 @@ func TestPlacementPrefersWarmedOverWarmingOverWarmingCold(t *testing.T) {
 			t.Fatalf("placement %d = %+v, want %s on %s as %s", i, ps[i], w.id, w.container.Id, w.kind)
 		}
 	}
-	if got := h.sentToPrewarm(); !slices.ContainsFunc(got, func(m any) bool {
+	if !h.prewarmGot(func(m any) bool {
 		tk, ok := m.(*actors.StemCellTaken)
 		return ok && tk.Ref == 1 && tk.Memory == 256*mb
 	}) {
-		t.Fatalf("prewarm got %v, want StemCellTaken{Ref 1}", got)
+		t.Fatalf("prewarm got %v, want StemCellTaken{Ref 1}", h.sentToPrewarm())
 	}
 
 	// Warmed beats warming: g on c2 warmed and idle, then a stem cell taken
@@ -267,7 +267,7 @@ func TestFIFOLargeHeadBlocksSmallOnes(t *testing.T) {
 	h.sync()
 	h.wantPlacements("hog", "big", "small1", "small2")
 	h.wantOneResult("hog", factory.StatusSuccess)
-	if !slices.ContainsFunc(h.sentToPrewarm(), func(m any) bool { _, ok := m.(*actors.CapacityChanged); return ok }) {
+	if !h.prewarmGot(func(m any) bool { _, ok := m.(*actors.CapacityChanged); return ok }) {
 		t.Fatalf("prewarm never told capacity changed")
 	}
 }
@@ -439,6 +439,7 @@ func TestReservationsAndStemCellRemoval(t *testing.T) {
 	if s.Prewarmed.Count != 0 || s.Free != 256*mb || s.Starting.Count != 1 {
 		t.Fatalf("snapshot %+v: want the untaken stem cell removed and its memory back, the taken one starting", s)
 	}
+	h.prewarmGot(func(m any) bool { _, ok := m.(*actors.StemCellRemoved); return ok })
 	var takenRef, removedRef uint64
 	for _, m := range h.sentToPrewarm() {
 		switch m := m.(type) {
@@ -544,6 +545,14 @@ func TestCrashedContainerReleasesItsMemory(t *testing.T) {
 	h.run(act("a", "ns", "f", 512))
 	h.sync()
 	h.do(h.container(0), &crash{})
+	// The actor's stop reaches the pool as Terminated, asynchronously.
+	deadline := time.Now().Add(waitFor)
+	for h.sync().Free != 512*mb {
+		if time.Now().After(deadline) {
+			t.Fatalf("memory of the crashed container never came back: %+v", h.sync())
+		}
+		time.Sleep(time.Millisecond) // polling pace; the condition is the synchronisation
+	}
 	h.run(act("b", "ns", "g", 512))
 	s := h.sync()
 	if n := h.numContainers(); n != 2 || s.Starting.Count != 1 {
