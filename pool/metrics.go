@@ -42,7 +42,7 @@ func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
 		Help: "Time from arrival to placement on a container.", ConstLabels: labels,
 		Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10)})
 	m := &metrics{
-		wait:      wait,
+		wait: wait,
 		buffered: prometheus.NewCounter(prometheus.CounterOpts(opts("activations_buffered_total",
 			"Activations that had to wait in the buffer (OpenWhisk's rescheduledActivation)."))),
 		rescheduled: prometheus.NewCounter(prometheus.CounterOpts(opts("activations_rescheduled_total",
