@@ -42,10 +42,12 @@ type options struct {
 	SampleEvery   time.Duration
 	Out           string
 	LogLevel      string
+
+	args []string // the command line, recorded in bench.json
 }
 
-func newCommand(stdout, stderr io.Writer, progress bool) *cobra.Command {
-	var o options
+func newCommand(args []string, stdout, stderr io.Writer, progress bool) *cobra.Command {
+	o := options{args: args}
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Load benchmarks of the container pool: workloads, side-by-side runs, reports and plots",
@@ -211,7 +213,7 @@ func runBench(ctx context.Context, o *options, cmd *cobra.Command, stdout, stder
 	fmt.Fprintf(stdout, "workload %s: seed %d, %d functions, %d arrivals over %s (%.1f/s), target %s\n\n",
 		w.Name, w.Seed, len(w.Functions), len(w.Arrivals), w.Duration, float64(len(w.Arrivals))/w.Duration.Seconds(), o.Target)
 
-	file := resultFile{Started: time.Now().UTC(), Command: append([]string{"bench"}, os.Args[1:]...), Target: o.Target,
+	file := resultFile{Started: time.Now().UTC(), Command: append([]string{"bench"}, o.args...), Target: o.Target,
 		Workload: describeWorkload(o.Workload, w)}
 	if o.Target == "fake" {
 		file.Fake = &o.Fake

@@ -29,7 +29,7 @@ func main() {
 
 // execute runs the command line args; tests call it directly.
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer, progress bool) error {
-	cmd := newCommand(stdout, stderr, progress)
+	cmd := newCommand(args, stdout, stderr, progress)
 	cmd.SetArgs(args)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)

@@ -107,6 +107,9 @@ func TestSmokeAzureFake(t *testing.T) {
 	if f.Workload.Name != "azure" || f.Workload.Seed != 7 || f.Workload.Functions != 40 || f.Fake == nil || f.Fake.Create != "100ms+20ms" {
 		t.Errorf("recorded configuration %+v fake %+v does not match the flags", f.Workload, f.Fake)
 	}
+	if strings.Join(f.Command, " ") != "bench "+strings.Join(smokeArgs, " ")+" --out "+f.Command[len(f.Command)-1] {
+		t.Errorf("recorded command %q is not the command line", f.Command)
+	}
 	if !f.Runs[0].Config.Prewarm || f.Runs[0].Config.UserMemoryMB != 64*1024 {
 		t.Errorf("run config %+v: want prewarm on and 65536 MB", f.Runs[0].Config)
 	}
