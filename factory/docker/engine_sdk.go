@@ -134,38 +134,52 @@ func (e *sdkEngine) Inspect(ctx context.Context, id string) (containerInfo, erro
 }
 
 // The engine tracks "paused" from two sides: the pause/unpause call sets it,
-// and containerd's paused/resumed events set it again when they arrive. Under
-// load an event can land after the next call and undo it, so the engine may
-// say "already paused" for a running container or "not paused" for a frozen
-// one (seen here at load average 20). Both are repaired below.
+// and containerd's paused/resumed events set it again when they arrive, in
+// order but late under load (seen here at load average 5 and up). Until the
+// late events have drained, the engine can say "already paused" for a
+// running container or "is not paused" for a frozen one. Retrying the same
+// call for a short while lets the flag settle; if the engine keeps saying
+// so, it is true, and the container is already where the call would put it.
+
+const (
+	staleFlagWait  = time.Second
+	staleFlagRetry = 5 * time.Millisecond
+)
 
 func (e *sdkEngine) Pause(ctx context.Context, id string) error {
-	err := e.cli.ContainerPause(ctx, id)
-	if engineSays(err, "already paused") {
-		// A stale flag; unpausing resets it, then pause for real.
-		if uerr := e.cli.ContainerUnpause(ctx, id); uerr != nil {
-			return fmt.Errorf("%w (repairing the engine's paused flag: %w)", err, uerr)
-		}
-		return e.cli.ContainerPause(ctx, id)
-	}
-	return err
+	return retryStaleFlag(ctx, "already paused", func() error { return e.cli.ContainerPause(ctx, id) })
 }
 
 func (e *sdkEngine) Unpause(ctx context.Context, id string) error {
-	err := e.cli.ContainerUnpause(ctx, id)
-	if engineSays(err, "not paused") {
-		// The container may still be frozen behind a stale flag: pausing
-		// makes the flag true, so the unpause thaws it for certain.
-		if perr := e.cli.ContainerPause(ctx, id); perr != nil {
-			return fmt.Errorf("%w (repairing the engine's paused flag: %w)", err, perr)
+	return retryStaleFlag(ctx, "is not paused", func() error { return e.cli.ContainerUnpause(ctx, id) })
+}
+
+// retryStaleFlag runs call until it succeeds, fails otherwise, or has said
+// refusal for staleFlagWait (then the state it refuses over is real).
+func retryStaleFlag(ctx context.Context, refusal string, call func() error) error {
+	deadline := time.Now().Add(staleFlagWait)
+	delay := staleFlagRetry
+	for {
+		err := call()
+		if !engineSays(err, refusal) {
+			return err
 		}
-		return e.cli.ContainerUnpause(ctx, id)
+		if time.Now().After(deadline) {
+			return nil
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		delay = min(delay*2, 100*time.Millisecond)
 	}
-	return err
 }
 
 // engineSays matches the engine's message: 20.10 answers "already paused"
-// with 409 but "not paused" with 500, so the status cannot tell.
+// with 409 but "is not paused" with 500, so the status cannot tell.
 func engineSays(err error, text string) bool {
 	return err != nil && strings.Contains(err.Error(), text)
 }

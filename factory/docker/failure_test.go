@@ -184,8 +184,11 @@ func TestEngineToleratesStalePausedFlag(t *testing.T) {
 	defer c.Destroy(context.Background())
 	ctx, cli, eng := testCtx(t), testEnv.eng.cli, testEnv.eng
 	steps := []struct {
-		name       string
-		raw        func() error // puts the engine in the state a late event leaves
+		name string
+		// raw puts the container where op would: the engine refuses op
+		// for a second (as it does for a flag a late event made stale),
+		// then op reports success.
+		raw        func() error
 		op         func() error
 		wantPaused bool
 	}{
