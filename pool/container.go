@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
@@ -126,11 +127,16 @@ type containerActor struct {
 
 // containerJob is one accepted job.
 type containerJob struct {
-	id       uint64
-	job      actors.Job
-	cancel   context.CancelFunc
-	answered bool
+	id     uint64
+	job    actors.Job
+	cancel context.CancelFunc
+	// claimed is set by whoever answers the job: the actor, or the job's
+	// I/O goroutine for an outcome that changes nothing in the actor.
+	claimed atomic.Bool
 }
+
+// claim reports whether the caller is the one to answer the job.
+func (j *containerJob) claim() bool { return j.claimed.CompareAndSwap(false, true) }
 
 func newContainerActor(p containerParams, cell *containerCell) *containerActor {
 	return &containerActor{

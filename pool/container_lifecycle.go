@@ -195,7 +195,7 @@ func (a *containerActor) onJobFinished(ctx actor.Context, m *containerJobFinishe
 	delete(a.active, m.job)
 	j.cancel()
 	o := m.out
-	if o.err != nil && !j.answered {
+	if o.err != nil && !j.claimed.Load() {
 		a.log.Warn().Str("activation_id", j.job.Activation.ID).Err(o.err).Bool("health", o.health).Msg("container I/O failed")
 	}
 	if o.failed() && !a.closed() {
@@ -205,8 +205,7 @@ func (a *containerActor) onJobFinished(ctx actor.Context, m *containerJobFinishe
 	}
 	switch {
 	case o.health:
-		if !j.answered {
-			j.answered = true
+		if j.claim() {
 			a.reschedule(ctx, j.job)
 		}
 	case o.initFailed:
@@ -323,12 +322,27 @@ func (a *containerActor) dispatch(ctx actor.Context, j *containerJob, withInit b
 		payload:     a.p.Config.Limits.Payload,
 		clock:       a.p.Clock,
 	}
-	jctx, cancel := context.WithTimeout(context.Background(), r.act.Action.Limits.Timeout+ioMargin)
+	// No deadline here: the container bounds each call by the action's
+	// timeout; cancel serves Remove{Abort}, restarts and stops.
+	jctx, cancel := context.WithCancel(context.Background())
 	j.cancel = cancel
-	root, self, epoch, id := ctx.ActorSystem().Root, ctx.Self(), a.epoch, j.id
+	root, self, pool, epoch, id := ctx.ActorSystem().Root, ctx.Self(), a.p.Pool, a.epoch, j.id
 	go func() {
 		out := r.do(jctx, func() { root.Send(self, &containerInitOK{epoch: epoch, job: id}) })
+		// An outcome that keeps the container is answered from here, one
+		// actor hop sooner. JobDone goes after the actor's own notice, so
+		// a job the pool sends on that capacity reaches the actor after it
+		// has counted this one as finished.
+		// The first job (with /init) goes through the actor, so that
+		// ContainerReady reaches the pool before its result.
+		direct := !r.withInit && !out.failed() && j.job.ReplyTo != nil && j.claim()
+		if direct {
+			root.Send(j.job.ReplyTo, &actors.RunResult{Result: out.result})
+		}
 		root.Send(self, &containerJobFinished{epoch: epoch, job: id, out: out})
+		if direct {
+			root.Send(pool, &actors.JobDone{Container: self, LastUsed: r.clock.Now()})
+		}
 	}()
 }
 
@@ -358,8 +372,7 @@ func (a *containerActor) leave(ctx actor.Context, replace bool) {
 
 func (a *containerActor) bounceBuffer(ctx actor.Context) {
 	for _, j := range a.buffer {
-		if !j.answered {
-			j.answered = true
+		if j.claim() {
 			a.reschedule(ctx, j.job)
 		}
 	}
@@ -372,10 +385,9 @@ func (a *containerActor) reschedule(ctx actor.Context, job actors.Job) {
 
 // answer sends a job its one result and gives its capacity back.
 func (a *containerActor) answer(ctx actor.Context, j *containerJob, res actors.Result) {
-	if j.answered {
+	if !j.claim() {
 		return
 	}
-	j.answered = true
 	if res.ContainerID == "" {
 		res.ContainerID = a.cell.id
 	}
@@ -389,7 +401,7 @@ func (a *containerActor) answer(ctx actor.Context, j *containerJob, res actors.R
 }
 
 func (a *containerActor) answerError(ctx actor.Context, j *containerJob, status factory.Status, msg string) {
-	if j.answered {
+	if j.claimed.Load() {
 		return
 	}
 	a.answer(ctx, j, errorResult(&j.job.Activation, j.job.StartKind, a.cell.id, status, msg, a.p.Clock.Now()))

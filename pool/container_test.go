@@ -318,9 +318,22 @@ func TestContainerMaxConcurrency(t *testing.T) {
 		t.Fatalf("%d runs in flight, want 3 (max concurrency)", running)
 	}
 	close(release)
+	// Concurrent jobs answer from their own goroutines: results and
+	// JobDones interleave.
 	seen := map[string]bool{}
-	for i := 0; i < 7; i++ {
-		seen[e.result(pid).ActivationID] = true
+	done := 0
+	for i := 0; i < 14; i++ {
+		switch m := e.next().(type) {
+		case *actors.RunResult:
+			seen[m.Result.ActivationID] = true
+		case *actors.JobDone:
+			done++
+		default:
+			t.Fatalf("unexpected %T", m)
+		}
+	}
+	if done != 7 {
+		t.Fatalf("%d JobDone for 7 jobs", done)
 	}
 	if len(seen) != 7 || c.maxRunning != 3 || c.count("init") != 1 {
 		t.Fatalf("answered %d distinct, max running %d, inits %d", len(seen), c.maxRunning, c.count("init"))
