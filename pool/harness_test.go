@@ -65,7 +65,7 @@ func newHarness(t testing.TB, cfg *config.Config) *harness {
 }
 
 // newHarnessWith runs the real container actor on eng when eng is not nil.
-func newHarnessWith(t testing.TB, cfg *config.Config, eng *engine) *harness {
+func newHarnessWith(t testing.TB, cfg *config.Config, eng factory.ContainerFactory) *harness {
 	t.Helper()
 	h := &harness{
 		t:          t,

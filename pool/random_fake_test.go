@@ -1,0 +1,182 @@
+package pool
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/config"
+	"github.com/stemcell-io/stemcell/factory/fake"
+)
+
+// TestRandomInterleavingsFakeFactory is TestRandomInterleavings on the
+// shared fake factory: runs are held at a gate and let through a few at a
+// time, and every engine operation may fail as the fake can make it fail
+// (creation errors, init and run failures of every status, crashes, OOM
+// kills, health errors, timeouts, failed resumes). The fake checks that
+// every container it created was destroyed exactly once.
+func TestRandomInterleavingsFakeFactory(t *testing.T) {
+	seeds := []uint64{uint64(time.Now().UnixNano()) + 7}
+	if v := os.Getenv(seedEnv); v != "" {
+		s, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: must be an unsigned integer: %v", seedEnv, v, err)
+		}
+		seeds = []uint64{s}
+	}
+	steps := 2000
+	if testing.Short() {
+		steps = 400
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Logf("seed %d: replay with %s=%d", seed, seedEnv, seed)
+			randomFakeRun(t, seed, steps)
+		})
+	}
+}
+
+func randomFakeRun(t *testing.T, seed uint64, steps int) {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	var fmu sync.Mutex
+	frng := rand.New(rand.NewPCG(seed, 4))
+	inject := func(c fake.Call) fake.Fault {
+		fmu.Lock()
+		r := frng.IntN(100)
+		fmu.Unlock()
+		switch c.Op {
+		case fake.OpCreate:
+			if r < 5 {
+				return fake.FaultError
+			}
+		case fake.OpInit:
+			switch {
+			case r < 4:
+				return fake.FaultDeveloperError
+			case r < 6:
+				return fake.FaultHealth
+			}
+		case fake.OpRun:
+			switch {
+			case r < 5:
+				return fake.FaultApplicationError
+			case r < 8:
+				return fake.FaultDeveloperError
+			case r < 10:
+				return fake.FaultCrash
+			case r < 11:
+				return fake.FaultOOM
+			case r < 13:
+				return fake.FaultHealth
+			case r < 14:
+				return fake.FaultTimeout
+			}
+		case fake.OpResume:
+			if r < 5 {
+				return fake.FaultHealth
+			}
+		}
+		return fake.FaultNone
+	}
+	cfg := testConfig(1024)
+	cfg.ContainerPool.BufferSize = 100000
+	cfg.ContainerPool.PrewarmPromotion = rng.IntN(2) == 0
+	cfg.ContainerProxy.Timeouts.PauseGrace = 10 * time.Second
+	cfg.ContainerProxy.Timeouts.IdleContainer = time.Minute
+	cfg.Limits.Payload.Max = config.MB
+	cfg.Limits.Payload.Truncation = config.MB
+	ff := fake.New(fake.Options{Seed: seed, Faults: inject})
+	gate := ff.Gate(fake.OpRun)
+	h := newHarnessWith(t, cfg, ff)
+
+	actions := []rndAction{{"small", 128, 1}, {"mid", 256, 2}, {"big", 512, 1}, {"conc", 256, 4}}
+	namespaces := []string{"ns1", "ns2"}
+	arrival := map[string]int{}
+	check := func(step int, what string) {
+		t.Helper()
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if len(h.violations) > 0 {
+			t.Fatalf("seed %d, step %d (%s): %v", seed, step, what, h.violations)
+		}
+	}
+	for step := range steps {
+		var what string
+		switch r := rng.IntN(100); {
+		case r < 40:
+			a := actions[rng.IntN(len(actions))]
+			id := fmt.Sprintf("a%d", len(arrival))
+			what = "arrival " + id
+			arrival[id] = len(arrival)
+			x := act(id, namespaces[rng.IntN(len(namespaces))], a.name, a.mem)
+			x.Action.Limits.MaxConcurrency = a.maxConc
+			h.run(x)
+		case r < 80:
+			n := 1 + rng.IntN(3)
+			what = fmt.Sprintf("let %d runs through", n)
+			gate.Release(n)
+		case r < 90:
+			d := time.Duration(rng.IntN(20)) * time.Second
+			what = "advance " + d.String()
+			h.clock.Advance(d)
+		default:
+			what = "barrier"
+			h.snapshot()
+		}
+		check(step, what)
+	}
+
+	ff.Ungate(fake.OpRun)
+	gate.Open()
+	deadline := time.Now().Add(30 * time.Second)
+	for !h.allAnswered(arrival) {
+		if time.Now().After(deadline) {
+			t.Fatalf("seed %d: unanswered after the drain: %v; snapshot %+v", seed, h.unanswered(arrival), h.snapshot())
+		}
+		h.snapshot()
+		h.clock.Advance(time.Second)
+		time.Sleep(time.Millisecond) // polling pace; the loop condition is the synchronisation
+	}
+	f := h.sys.Root.RequestFuture(h.pool.PID(), &actors.Shutdown{Deadline: h.clock.Now().Add(time.Minute)}, 30*time.Second)
+	res, err := f.Result()
+	if err != nil {
+		t.Fatalf("seed %d: shutdown: %v", seed, err)
+	}
+	if d := res.(*actors.ShutdownDone); d.Err != nil {
+		t.Fatalf("seed %d: shutdown: %v", seed, d.Err)
+	}
+	check(steps, "shutdown")
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id := range arrival {
+		if n := len(h.results[id]); n != 1 {
+			t.Fatalf("seed %d: activation %s answered %d times", seed, id, n)
+		}
+	}
+	seen := map[string]bool{}
+	last := -1
+	for _, p := range h.placements {
+		if seen[p.ID] {
+			continue
+		}
+		seen[p.ID] = true
+		if i := arrival[p.ID]; i < last {
+			t.Fatalf("seed %d: %s (arrival %d) placed after arrival %d", seed, p.ID, i, last)
+		} else {
+			last = i
+		}
+	}
+	if err := ff.Verify(); err != nil {
+		t.Fatalf("seed %d: fake factory: %v", seed, err)
+	}
+	if live := ff.Live(); len(live) != 0 {
+		t.Fatalf("seed %d: %d containers still live in the fake engine", seed, len(live))
+	}
+	t.Logf("seed %d: %d activations, %d containers created, %d placements", seed, len(arrival), len(ff.Created()), len(h.placements))
+}
