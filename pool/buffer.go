@@ -34,10 +34,21 @@ func (b *buffer) pushBack(p *pending) {
 	b.mem += p.memory()
 }
 
-// pushFront puts a job bounced by a container ahead of everything waiting:
-// it was placed before any of them, so it keeps its place (reference §11.7).
+// pushFront puts a job bounced by a container back where its arrival puts
+// it: ahead of everything that arrived after it, which is everything that
+// was still waiting when it was placed (reference §11.7: OpenWhisk sent it
+// to the tail). Jobs bounced together keep their order among themselves;
+// the walk stops at the first later arrival, so it is short.
 func (b *buffer) pushFront(p *pending) {
-	b.l.PushFront(p)
+	e := b.l.Front()
+	for e != nil && e.Value.(*pending).act.Arrived.Before(p.act.Arrived) {
+		e = e.Next()
+	}
+	if e == nil {
+		b.l.PushBack(p)
+	} else {
+		b.l.InsertBefore(p, e)
+	}
 	b.mem += p.memory()
 }
 

@@ -3,6 +3,7 @@ package pool
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stemcell-io/stemcell/config"
 )
@@ -46,24 +47,48 @@ func TestLedger(t *testing.T) {
 }
 
 func TestBufferFIFO(t *testing.T) {
-	var b buffer
-	mk := func(id string, m int64) *pending {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	mk := func(id string, m int64, arrived int) *pending {
 		p := &pending{}
 		p.act.ID = id
 		p.act.Action.Limits.Memory = config.ByteSize(m) * mb
+		p.act.Arrived = t0.Add(time.Duration(arrived) * time.Second)
 		return p
 	}
-	b.pushBack(mk("a", 512))
-	b.pushBack(mk("b", 128))
-	b.pushFront(mk("bounced", 256))
-	if b.len() != 3 || b.mem != 896*mb {
-		t.Fatalf("len %d mem %d MB, want 3 and 896", b.len(), b.mem.MBs())
+	tests := []struct {
+		name    string
+		back    []*pending
+		bounced []*pending // in the order they come back
+		want    string
+	}{
+		{"bounced goes ahead of later arrivals", []*pending{mk("a", 512, 5), mk("b", 128, 6)}, []*pending{mk("x", 256, 1)}, "x,a,b"},
+		{"bounced together keep their order", []*pending{mk("a", 512, 5)}, []*pending{mk("x", 256, 1), mk("y", 256, 2)}, "x,y,a"},
+		{"bounced in reverse still sorted", []*pending{mk("a", 512, 5)}, []*pending{mk("y", 256, 2), mk("x", 256, 1)}, "x,y,a"},
+		{"same instant: the bounced one first", []*pending{mk("a", 512, 1)}, []*pending{mk("x", 256, 1)}, "x,a"},
+		{"into an empty buffer", nil, []*pending{mk("x", 256, 1)}, "x"},
 	}
-	var got []string
-	for b.head() != nil {
-		got = append(got, b.popHead().act.ID)
-	}
-	if strings.Join(got, ",") != "bounced,a,b" || b.mem != 0 || b.popHead() != nil {
-		t.Fatalf("order %v mem %d, want bounced,a,b and 0", got, b.mem)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b buffer
+			var sum config.ByteSize
+			for _, p := range tc.back {
+				b.pushBack(p)
+				sum += p.memory()
+			}
+			for _, p := range tc.bounced {
+				b.pushFront(p)
+				sum += p.memory()
+			}
+			if b.mem != sum || b.len() != len(tc.back)+len(tc.bounced) {
+				t.Fatalf("len %d mem %d MB, want %d and %d", b.len(), b.mem.MBs(), len(tc.back)+len(tc.bounced), sum.MBs())
+			}
+			var got []string
+			for b.head() != nil {
+				got = append(got, b.popHead().act.ID)
+			}
+			if strings.Join(got, ",") != tc.want || b.mem != 0 || b.popHead() != nil {
+				t.Fatalf("order %v mem %d, want %s and 0", got, b.mem, tc.want)
+			}
+		})
 	}
 }
