@@ -194,13 +194,21 @@ func (a *containerActor) onJobFinished(ctx actor.Context, m *containerJobFinishe
 	}
 	delete(a.active, m.job)
 	j.cancel()
+	if j.claimed.Load() {
+		// Answered already: from its goroutine (an outcome that keeps the
+		// container), or by an abort, restart or stop whose cancellation
+		// this outcome merely reflects.
+		a.advance(ctx)
+		return
+	}
 	o := m.out
-	if o.err != nil && !j.claimed.Load() {
+	if o.err != nil {
 		a.log.Warn().Str("activation_id", j.job.Activation.ID).Err(o.err).Bool("health", o.health).Msg("container I/O failed")
 	}
-	if o.failed() && !a.closed() {
+	if o.failed() {
 		// Tell the pool first, so it places nothing on the capacity that
-		// the answers below give back.
+		// the answers below give back. Also while draining for a Remove:
+		// the jobs still buffered must not run on a failed container.
 		a.leave(ctx, true)
 	}
 	switch {
@@ -330,19 +338,17 @@ func (a *containerActor) dispatch(ctx actor.Context, j *containerJob, withInit b
 	go func() {
 		out := r.do(jctx, func() { root.Send(self, &containerInitOK{epoch: epoch, job: id}) })
 		// An outcome that keeps the container is answered from here, one
-		// actor hop sooner. JobDone goes after the actor's own notice, so
-		// a job the pool sends on that capacity reaches the actor after it
-		// has counted this one as finished.
-		// The first job (with /init) goes through the actor, so that
-		// ContainerReady reaches the pool before its result.
-		direct := !r.withInit && !out.failed() && j.job.ReplyTo != nil && j.claim()
-		if direct {
+		// actor hop sooner. JobDone goes before the actor's own notice, so
+		// that anything the actor sends because of that notice (a
+		// ContainerRemoved after a drain) follows it; a job the pool sends
+		// on the capacity may then reach the actor before the notice, and
+		// simply waits in its buffer. The first job (with /init) goes
+		// through the actor, so that ContainerReady precedes its result.
+		if !r.withInit && !out.failed() && j.job.ReplyTo != nil && j.claim() {
 			root.Send(j.job.ReplyTo, &actors.RunResult{Result: out.result})
-		}
-		root.Send(self, &containerJobFinished{epoch: epoch, job: id, out: out})
-		if direct {
 			root.Send(pool, &actors.JobDone{Container: self, LastUsed: r.clock.Now()})
 		}
+		root.Send(self, &containerJobFinished{epoch: epoch, job: id, out: out})
 	}()
 }
 

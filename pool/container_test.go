@@ -640,3 +640,34 @@ func TestContainerColdWithoutFactory(t *testing.T) {
 	ctNext[*actors.ContainerRemoving](e)
 	e.removed(pid, true)
 }
+
+// A failure while draining for the pool's Remove: the jobs still buffered
+// go back to the pool instead of running on the failed container.
+func TestContainerFailureWhileDraining(t *testing.T) {
+	e := newCtEnv(t)
+	c := newCtFake("c1", e.clock)
+	release := make(chan struct{})
+	c.runFn = func(ctx context.Context, req factory.RunRequest) (factory.Outcome, error) {
+		<-release
+		return factory.Outcome{Status: factory.StatusDeveloperError, Result: json.RawMessage(`{"error":"x"}`)}, nil
+	}
+	pid := e.stemCell(c)
+	act := ctAction(1)
+	e.job(pid, "a1", act, actors.StartPrewarmed)
+	e.job(pid, "a2", act, actors.StartWarm)
+	ctNext[*actors.ContainerReady](e)
+	waitEvent(t, c, "run")
+	e.sys.Root.Send(pid, &actors.Remove{})
+	e.sync(pid)
+	close(release)
+	if r := e.result(pid); r.ActivationID != "a1" || r.Status != factory.StatusDeveloperError {
+		t.Fatalf("result %+v", r)
+	}
+	if m := ctNext[*actors.Reschedule](e); m.Job.Activation.ID != "a2" {
+		t.Fatalf("rescheduled %s", m.Job.Activation.ID)
+	}
+	e.removed(pid, true)
+	if c.count("run") != 1 || c.count("destroy") != 1 {
+		t.Fatalf("runs %d, destroys %d", c.count("run"), c.count("destroy"))
+	}
+}
