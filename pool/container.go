@@ -83,8 +83,12 @@ type containerCell struct {
 // the pool, or (b) *actors.Reschedule to the pool (the job did not run
 // here). ContainerRemoving comes before the answers that follow a failure,
 // and ContainerRemoved comes once, after the engine removed the container
-// (or at once when there never was one). Reschedule may arrive after
-// ContainerRemoved (a job sent while the container was going away).
+// (or at once when there never was one), after every other report. Then
+// the actor stops itself; a Job sent meanwhile would be a dead letter, so
+// the pool makes that Stop a no-op (a context decorator) and poisons the
+// actor when it handles ContainerRemoved: every Job it sent before is
+// then bounced with Reschedule, which may thus arrive after
+// ContainerRemoved.
 func newContainerProps(p containerParams) *actor.Props {
 	if p.Clock == nil {
 		p.Clock = actors.RealClock{}
