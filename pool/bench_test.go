@@ -215,3 +215,40 @@ func minimalContainer(p containerParams) *actor.Props {
 		}
 	})
 }
+
+// BenchmarkWarmLookup is the data-structure half of a warm hit, without
+// actors: find the identity's best warm container, take a slot, give it
+// back. With 10 and 10,000 warm containers of other identities.
+func BenchmarkWarmLookup(b *testing.B) {
+	for _, n := range []int{10, 10000} {
+		b.Run(fmt.Sprintf("containers=%d", n), func(b *testing.B) {
+			cfg := testConfig(int64(n) * 128)
+			p := newPoolActor(cfg, zerolog.Nop(), actors.RealClock{}, nil, hooks{}, nil)
+			idents := make([]actors.Identity, n)
+			for i := range n {
+				a := benchAct(i)
+				idents[i] = a.Identity()
+				e := &entry{pid: actor.NewPID("nonhost", fmt.Sprintf("c%d", i)), ident: idents[i], kind: "nodejs:20",
+					mem: 128 * config.MB, maxConc: 1, phase: phaseWarmed, availTier: tierNone}
+				if err := p.ledger.add(memIdle, e.mem); err != nil {
+					b.Fatal(err)
+				}
+				p.registered(e)
+				p.join(e)
+				p.change(e, func() {})
+			}
+			id := idents[n/2]
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				_, e := p.byIdent[id].best()
+				before := e.memState()
+				e.active++
+				p.settle(e, before)
+				before = e.memState()
+				e.active--
+				p.settle(e, before)
+			}
+		})
+	}
+}

@@ -1,7 +1,6 @@
 package pool
 
 import (
-	"container/list"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -39,7 +38,7 @@ type entry struct {
 	group     *identGroup   // of its identity, from the first job on; nil for an untaken stem cell
 	availTier tier          // set of group holding it, tierNone when none
 	availPos  int           // index in that set
-	lruElem   *list.Element // in the idle LRU while idle
+	lru       lruLink       // in the idle LRU while idle
 }
 
 // memState is where the entry's memory sits in the ledger.
@@ -106,4 +105,45 @@ func (g *identGroup) remove(e *entry) {
 	s[last] = nil
 	g.avail[e.availTier] = s[:last]
 	e.availTier, e.availPos = tierNone, -1
+}
+
+// lruLink threads an entry through the idle LRU. The list is intrusive so
+// that a container going busy and idle again allocates nothing.
+type lruLink struct {
+	prev, next *entry
+	in         bool
+}
+
+// lruList is the idle warm containers, least recently used at the front.
+type lruList struct {
+	front, back *entry
+	n           int
+}
+
+func (l *lruList) len() int { return l.n }
+
+func (l *lruList) pushBack(e *entry) {
+	e.lru = lruLink{prev: l.back, in: true}
+	if l.back != nil {
+		l.back.lru.next = e
+	} else {
+		l.front = e
+	}
+	l.back = e
+	l.n++
+}
+
+func (l *lruList) remove(e *entry) {
+	if e.lru.prev != nil {
+		e.lru.prev.lru.next = e.lru.next
+	} else {
+		l.front = e.lru.next
+	}
+	if e.lru.next != nil {
+		e.lru.next.lru.prev = e.lru.prev
+	} else {
+		l.back = e.lru.prev
+	}
+	e.lru = lruLink{}
+	l.n--
 }

@@ -171,7 +171,7 @@ func (h *harness) check(p *poolActor) {
 		if e.active > e.maxConc {
 			bad = append(bad, fmt.Sprintf("container %s holds %d jobs, max %d", e.pid.Id, e.active, e.maxConc))
 		}
-		if (e.lruElem != nil) != e.wantIdle() || e.availTier != e.wantTier() || (e.group != nil && p.byIdent[e.ident] != e.group) {
+		if e.lru.in != e.wantIdle() || e.availTier != e.wantTier() || (e.group != nil && p.byIdent[e.ident] != e.group) {
 			bad = append(bad, fmt.Sprintf("container %s misindexed", e.pid.Id))
 		}
 	}
@@ -181,8 +181,12 @@ func (h *harness) check(p *poolActor) {
 	if sum != p.ledger.used {
 		bad = append(bad, fmt.Sprintf("containers and reservations hold %d B, ledger says %d B", sum, p.ledger.used))
 	}
-	if p.idle.Len() != p.ledger.count[memIdle] {
-		bad = append(bad, fmt.Sprintf("idle LRU has %d, ledger %d", p.idle.Len(), p.ledger.count[memIdle]))
+	n := 0
+	for e := p.idle.front; e != nil && n <= p.idle.len(); e = e.lru.next {
+		n++
+	}
+	if p.idle.len() != p.ledger.count[memIdle] || n != p.idle.len() {
+		bad = append(bad, fmt.Sprintf("idle LRU has %d (%d linked), ledger %d", p.idle.len(), n, p.ledger.count[memIdle]))
 	}
 	if len(bad) > 0 {
 		h.mu.Lock()

@@ -1,7 +1,6 @@
 package pool
 
 import (
-	"container/list"
 	"errors"
 	"fmt"
 	"strings"
@@ -81,7 +80,7 @@ type poolActor struct {
 	stemCells    map[string][]*entry // ready, untaken, by kind
 	byRef        map[uint64]*entry   // stem cells, taken or not, until removed
 	reservations map[uint64]reservation
-	idle         list.List // idle warmed entries, least recently used at the front
+	idle         lruList // idle warmed entries, least recently used at the front
 	buf          buffer
 	subscribers  []*actor.PID
 
@@ -331,10 +330,10 @@ func (p *poolActor) pickStemCell(cells []*entry, need config.ByteSize) int {
 // assign hands job to e.
 func (p *poolActor) assign(ctx actor.Context, e *entry, job *pending, kind actors.StartKind) {
 	now := p.clock.Now()
-	p.change(e, func() {
-		e.active++
-		e.lastUsed = now
-	})
+	before := e.memState() // not change(): no closure on the hot path
+	e.active++
+	e.lastUsed = now
+	p.settle(e, before)
 	p.m.started(kind, now.Sub(job.act.Arrived))
 	if p.hooks.placed != nil {
 		p.hooks.placed(&job.act, e, kind)
@@ -465,8 +464,8 @@ func (p *poolActor) enqueueFront(job *pending) {
 // shortfall. Their memory stays booked as removing until the engine is done.
 func (p *poolActor) evict(ctx actor.Context, shortfall config.ByteSize) {
 	lru := func(yield func(*entry) bool) {
-		for el := p.idle.Front(); el != nil; el = el.Next() {
-			if !yield(el.Value.(*entry)) {
+		for e := p.idle.front; e != nil; e = e.lru.next {
+			if !yield(e) {
 				return
 			}
 		}
@@ -538,20 +537,20 @@ func (p *poolActor) onJobDone(ctx actor.Context, m *actors.JobDone) {
 	if e == nil {
 		return
 	}
-	p.change(e, func() {
-		if e.active == 0 {
-			p.log.Error().Str("container", e.pid.Id).Msg("JobDone with no job placed: count stays at 0")
-		} else {
-			e.active--
-		}
-		// A finished job means the first init succeeded.
-		if e.phase == phaseWarmingCold || e.phase == phaseWarming {
-			e.phase = phaseWarmed
-		}
-		if !m.LastUsed.IsZero() {
-			e.lastUsed = m.LastUsed
-		}
-	})
+	before := e.memState()
+	if e.active == 0 {
+		p.log.Error().Str("container", e.pid.Id).Msg("JobDone with no job placed: count stays at 0")
+	} else {
+		e.active--
+	}
+	// A finished job means the first init succeeded.
+	if e.phase == phaseWarmingCold || e.phase == phaseWarming {
+		e.phase = phaseWarmed
+	}
+	if !m.LastUsed.IsZero() {
+		e.lastUsed = m.LastUsed
+	}
+	p.settle(e, before)
 	p.drain(ctx)
 }
 
@@ -677,6 +676,12 @@ func (p *poolActor) onGone(ctx actor.Context, m *containerGone) {
 func (p *poolActor) change(e *entry, f func()) {
 	before := e.memState()
 	f()
+	p.settle(e, before)
+}
+
+// settle puts e where its state belongs, given the ledger state it had
+// before the change.
+func (p *poolActor) settle(e *entry, before memState) {
 	p.ledger.move(before, e.memState(), e.mem)
 
 	if t := e.wantTier(); t != e.availTier {
@@ -688,11 +693,10 @@ func (p *poolActor) change(e *entry, f func()) {
 		}
 	}
 	switch idle := e.wantIdle(); {
-	case idle && e.lruElem == nil:
-		e.lruElem = p.idle.PushBack(e)
-	case !idle && e.lruElem != nil:
-		p.idle.Remove(e.lruElem)
-		e.lruElem = nil
+	case idle && !e.lru.in:
+		p.idle.pushBack(e)
+	case !idle && e.lru.in:
+		p.idle.remove(e)
 	}
 }
 
