@@ -35,10 +35,10 @@ type entry struct {
 	expires  time.Time
 	lastUsed time.Time
 
-	group     *identGroup   // of its identity, from the first job on; nil for an untaken stem cell
-	availTier tier          // set of group holding it, tierNone when none
-	availPos  int           // index in that set
-	lru       lruLink       // in the idle LRU while idle
+	group     *identGroup // of its identity, from the first job on; nil for an untaken stem cell
+	availTier tier        // set of group holding it, tierNone when none
+	availPos  int         // index in that set
+	lru       lruLink     // in the idle LRU while idle
 }
 
 // memState is where the entry's memory sits in the ledger.
