@@ -79,8 +79,9 @@ type containerCell struct {
 // once: the props hold the cell that survives the actor's restarts.
 //
 // Contract with the pool: every Job the actor accepts ends in exactly one
-// of (a) a *actors.RunResult to its ReplyTo followed by *actors.JobDone to
-// the pool, or (b) *actors.Reschedule to the pool (the job did not run
+// of (a) *actors.JobDone to the pool followed by a *actors.RunResult to
+// its ReplyTo (capacity first, so a caller that invokes again as soon as
+// it has its result finds the container free), or (b) *actors.Reschedule to the pool (the job did not run
 // here). ContainerRemoving comes before the answers that follow a failure,
 // and ContainerRemoved comes once, after the engine removed the container
 // (or at once when there never was one), after every other report. Then

@@ -168,11 +168,12 @@ func TestContainerDockerPauseResumeIdleRemoval(t *testing.T) {
 		for {
 			switch m := next().(type) {
 			case *actors.ContainerReady:
-			case *actors.RunResult:
-				if _, ok := next().(*actors.JobDone); !ok {
-					t.Fatal("RunResult without JobDone")
+			case *actors.JobDone:
+				rr, ok := next().(*actors.RunResult)
+				if !ok {
+					t.Fatal("JobDone without RunResult")
 				}
-				r := m.Result
+				r := rr.Result
 				if r.Status != factory.StatusSuccess || string(r.Response) != `{"greeting":"hello js"}` {
 					t.Fatalf("%s: status %d response %s logs %v", id, r.Status, r.Response, r.Logs)
 				}

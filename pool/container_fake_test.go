@@ -355,14 +355,15 @@ func ctNext[T any](e *ctEnv) T {
 	return v
 }
 
-// result expects a RunResult then its JobDone.
+// result expects a JobDone then its RunResult. The stand-in pool is also
+// every job's ReplyTo, so the order it sees is the order of sending: the
+// capacity must be back before the caller has its result.
 func (e *ctEnv) result(pid *actor.PID) actors.Result {
 	e.t.Helper()
-	r := ctNext[*actors.RunResult](e)
 	if d := ctNext[*actors.JobDone](e); !d.Container.Equal(pid) {
 		e.t.Fatalf("JobDone from %v, want %v", d.Container, pid)
 	}
-	return r.Result
+	return ctNext[*actors.RunResult](e).Result
 }
 
 // quiet asserts the stand-in pool receives nothing for a short while: used

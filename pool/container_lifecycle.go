@@ -338,15 +338,16 @@ func (a *containerActor) dispatch(ctx actor.Context, j *containerJob, withInit b
 	go func() {
 		out := r.do(jctx, func() { root.Send(self, &containerInitOK{epoch: epoch, job: id}) })
 		// An outcome that keeps the container is answered from here, one
-		// actor hop sooner. JobDone goes before the actor's own notice, so
-		// that anything the actor sends because of that notice (a
-		// ContainerRemoved after a drain) follows it; a job the pool sends
-		// on the capacity may then reach the actor before the notice, and
-		// simply waits in its buffer. The first job (with /init) goes
-		// through the actor, so that ContainerReady precedes its result.
+		// actor hop sooner. JobDone goes before the result (see answer) and
+		// before the actor's own notice, so that anything the actor sends
+		// because of that notice (a ContainerRemoved after a drain) follows
+		// it; a job the pool sends on the capacity may then reach the actor
+		// before the notice, and simply waits in its buffer. The first job
+		// (with /init) goes through the actor, so that ContainerReady
+		// precedes its result.
 		if !r.withInit && !out.failed() && j.job.ReplyTo != nil && j.claim() {
-			root.Send(j.job.ReplyTo, &actors.RunResult{Result: out.result})
 			root.Send(pool, &actors.JobDone{Container: self, LastUsed: r.clock.Now()})
+			root.Send(j.job.ReplyTo, &actors.RunResult{Result: out.result})
 		}
 		root.Send(self, &containerJobFinished{epoch: epoch, job: id, out: out})
 	}()
@@ -389,7 +390,10 @@ func (a *containerActor) reschedule(ctx actor.Context, job actors.Job) {
 	ctx.Send(a.p.Pool, &actors.Reschedule{Container: ctx.Self(), Job: job})
 }
 
-// answer sends a job its one result and gives its capacity back.
+// answer gives a job's capacity back and sends the job its one result, in
+// that order: JobDone is in the pool's mailbox before the caller can have
+// the result, so a caller that invokes again at once always finds the
+// capacity back (a warm start), never a busy container.
 func (a *containerActor) answer(ctx actor.Context, j *containerJob, res actors.Result) {
 	if !j.claim() {
 		return
@@ -398,12 +402,12 @@ func (a *containerActor) answer(ctx actor.Context, j *containerJob, res actors.R
 		res.ContainerID = a.cell.id
 	}
 	a.log.Debug().Str("activation_id", j.job.Activation.ID).Int("status", int(res.Status)).Msg("activation finished")
+	ctx.Send(a.p.Pool, &actors.JobDone{Container: ctx.Self(), LastUsed: a.p.Clock.Now()})
 	if j.job.ReplyTo != nil {
 		ctx.Send(j.job.ReplyTo, &actors.RunResult{Result: res})
 	} else {
 		a.log.Error().Str("activation_id", j.job.Activation.ID).Msg("job without ReplyTo: its result is lost")
 	}
-	ctx.Send(a.p.Pool, &actors.JobDone{Container: ctx.Self(), LastUsed: a.p.Clock.Now()})
 }
 
 func (a *containerActor) answerError(ctx actor.Context, j *containerJob, status factory.Status, msg string) {

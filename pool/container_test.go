@@ -194,10 +194,10 @@ func TestContainerFailureRules(t *testing.T) {
 			results := map[string]actors.Result{}
 			for len(got) < 2 {
 				switch m := e.next().(type) {
-				case *actors.RunResult:
-					got[m.Result.ActivationID] = "result"
-					results[m.Result.ActivationID] = m.Result
-					ctNext[*actors.JobDone](e)
+				case *actors.JobDone:
+					r := ctNext[*actors.RunResult](e)
+					got[r.Result.ActivationID] = "result"
+					results[r.Result.ActivationID] = r.Result
 				case *actors.Reschedule:
 					if !m.Container.Equal(pid) {
 						t.Fatalf("Reschedule from %v", m.Container)

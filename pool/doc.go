@@ -41,8 +41,9 @@
 // # Contract with the container actor
 //
 // The pool sends Job (never more than the action's max concurrency at
-// once, counted by the pool itself) and Remove. The container answers each
-// job's caller and then sends JobDone, or bounces the job with Reschedule
+// once, counted by the pool itself) and Remove. The container sends
+// JobDone and then answers the job's caller (so the capacity is back before
+// the caller can ask again), or bounces the job with Reschedule
 // (which the pool takes to mean the job did not run there and the container
 // is going away). ContainerRemoving stops placement on it; ContainerRemoved
 // returns its memory, exactly once. The pool ends container actors: their

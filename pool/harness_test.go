@@ -395,9 +395,9 @@ func (s *standin) Receive(c actor.Context) {
 		if i < len(s.jobs) {
 			j := s.jobs[i]
 			s.jobs = append(s.jobs[:i], s.jobs[i+1:]...)
+			c.Send(s.params.Pool, &actors.JobDone{Container: s.pid, LastUsed: s.params.Clock.Now()})
 			c.Send(j.ReplyTo, &actors.RunResult{Result: actors.Result{ActivationID: j.Activation.ID, Status: m.Status,
 				Response: json.RawMessage(`{}`), StartKind: j.StartKind, ContainerID: s.pid.Id}})
-			c.Send(s.params.Pool, &actors.JobDone{Container: s.pid, LastUsed: s.params.Clock.Now()})
 		}
 		s.maybeRemoved(c)
 		c.Respond(&ping{})
