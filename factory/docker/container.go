@@ -29,8 +29,12 @@ type Container struct {
 	paused         bool
 	destroyed      bool
 
-	logsMu sync.Mutex
-	logPos logPosition
+	logsMu   sync.Mutex
+	logPos   logPosition
+	logSizes logSizes
+	// logTailMisses counts tail reads that did not reach the position and
+	// were read again in full (tests look at it).
+	logTailMisses int
 }
 
 var _ factory.Container = (*Container)(nil)

@@ -21,12 +21,19 @@ type engine interface {
 	// labels and whose name starts with namePrefix.
 	List(ctx context.Context, labels map[string]string, namePrefix string) ([]containerSummary, error)
 	// Logs returns the engine's multiplexed log stream with timestamps.
-	Logs(ctx context.Context, id string, since time.Time, follow bool) (io.ReadCloser, error)
+	Logs(ctx context.Context, id string, q logQuery) (io.ReadCloser, error)
 	// ImageInspect returns found=false (and no error) when the image is absent.
 	ImageInspect(ctx context.Context, ref string) (info imageInfo, found bool, err error)
 	ImageBuild(ctx context.Context, tarContext io.Reader, tag string, labels map[string]string) error
 	// ImagePull pulls ref; auth is the encoded X-Registry-Auth value or "".
 	ImagePull(ctx context.Context, ref, auth string) error
+}
+
+// logQuery selects the part of a container's log to read.
+type logQuery struct {
+	Since  time.Time // zero: from the start (the engine's filter is inclusive)
+	Tail   int       // > 0: only the last Tail lines; 0: all
+	Follow bool
 }
 
 // createSpec is everything a container is created with.

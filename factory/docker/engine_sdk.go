@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -223,12 +224,15 @@ func (e *sdkEngine) List(ctx context.Context, labels map[string]string, namePref
 	return out, nil
 }
 
-func (e *sdkEngine) Logs(ctx context.Context, id string, since time.Time, follow bool) (io.ReadCloser, error) {
-	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: follow}
-	if !since.IsZero() {
+func (e *sdkEngine) Logs(ctx context.Context, id string, q logQuery) (io.ReadCloser, error) {
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: q.Follow}
+	if !q.Since.IsZero() {
 		// Sent as seconds.nanoseconds: the engine filters at nanosecond
 		// precision (inclusively), the caller drops what it already saw.
-		opts.Since = since.UTC().Format(time.RFC3339Nano)
+		opts.Since = q.Since.UTC().Format(time.RFC3339Nano)
+	}
+	if q.Tail > 0 {
+		opts.Tail = strconv.Itoa(q.Tail)
 	}
 	return e.cli.ContainerLogs(ctx, id, opts)
 }
