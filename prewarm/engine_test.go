@@ -2,121 +2,33 @@ package prewarm_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/client"
 	"github.com/rs/zerolog"
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory/docker"
+	"github.com/stemcell-io/stemcell/internal/enginetest"
 	"github.com/stemcell-io/stemcell/pool"
-	"github.com/stemcell-io/stemcell/prewarm"
 )
 
 // The engine tests run the real pool, with this scheduler as its child, on
 // the real Docker Engine, with the runtime image built from this tree's
-// invoker binary under a tag unique to the run.
-
-var engineEnv struct {
-	once   sync.Once
-	err    error
-	cli    *client.Client
-	binary string
-	image  string // repository:tag of this run's runtime image
-}
-
-func randomSuffix() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// needEngine prepares the engine once, or skips (fails under CI=true)
-// when there is none.
-func needEngine(tb testing.TB) {
-	tb.Helper()
-	engineEnv.once.Do(setUpEngine)
-	if engineEnv.err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		tb.Fatalf("prewarm engine tests need a Docker Engine (CI=true): %v", engineEnv.err)
-	}
-	fmt.Fprintf(os.Stderr, "\n*** prewarm: SKIPPING the Docker Engine tests: %v ***\n", engineEnv.err)
-	tb.Skipf("no Docker Engine: %v", engineEnv.err)
-}
-
-func setUpEngine() {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		engineEnv.err = err
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := cli.Ping(ctx); err != nil {
-		_ = cli.Close()
-		engineEnv.err = fmt.Errorf("the engine does not answer: %w", err)
-		return
-	}
-	engineEnv.cli = cli
-	dir, err := os.MkdirTemp("", "stemcell-prewarm-test-")
-	if err != nil {
-		engineEnv.err = err
-		return
-	}
-	engineEnv.binary = filepath.Join(dir, "invoker")
-	cmd := exec.Command("go", "build", "-o", engineEnv.binary, "github.com/stemcell-io/stemcell/cmd/invoker")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		engineEnv.err = fmt.Errorf("go build cmd/invoker: %w\n%s", err, out)
-		return
-	}
-	engineEnv.image = docker.RuntimeImageName + ":t-prewarm-" + randomSuffix()
-	prewarm.AfterSuite(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		// The factory builds the image on first Init; it may not exist.
-		if _, err := cli.ImageRemove(ctx, engineEnv.image, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil &&
-			!strings.Contains(err.Error(), "No such image") {
-			fmt.Fprintln(os.Stderr, "prewarm: removing the test image:", err)
-		}
-		_ = cli.Close()
-		_ = os.RemoveAll(dir)
-	})
-}
-
-func splitImage(ref string) config.ImageName {
-	repo, tag, _ := strings.Cut(ref, ":")
-	prefix, name, _ := strings.Cut(repo, "/")
-	return config.ImageName{Prefix: prefix, Name: name, Tag: tag}
-}
+// invoker binary under a tag unique to the process (enginetest).
 
 // engineConfig is the default configuration with a unique invoker name and
 // a manifest whose nodejs:20 kind runs this run's runtime image.
 func engineConfig(tb testing.TB, cells ...config.StemCell) *config.Config {
 	cfg := config.Default()
-	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(tb.Name()))
-	if len(name) > 24 {
-		name = name[:24]
-	}
-	cfg.Invoker.Name = "t-" + name + "-" + randomSuffix()
-	img := splitImage(engineEnv.image)
+	cfg.Invoker.Name = enginetest.UniqueName(tb.Name())
+	img := enginetest.ImageName(enginetest.RuntimeImageRef())
 	cfg.RuntimesManifest.Manifest = config.Manifest{
 		Runtimes:   map[string][]config.RuntimeKind{"nodejs": {{Kind: "nodejs:20", Default: true, Image: img, StemCells: cells}}},
 		Blackboxes: []config.ImageName{img},
@@ -130,7 +42,7 @@ func engineConfig(tb testing.TB, cells ...config.StemCell) *config.Config {
 func enginePool(tb testing.TB, cfg *config.Config) *pool.Pool {
 	tb.Helper()
 	f, err := docker.NewWithOptions(cfg, testLog(), docker.Options{
-		BinaryPath: engineEnv.binary, RuntimeImages: []string{engineEnv.image},
+		BinaryPath: enginetest.InvokerBinary(tb), RuntimeImages: []string{enginetest.RuntimeImageRef()},
 	})
 	if err != nil {
 		tb.Fatalf("docker factory: %v", err)
@@ -147,48 +59,21 @@ func enginePool(tb testing.TB, cfg *config.Config) *pool.Pool {
 		if err := p.Shutdown(ctx); err != nil {
 			tb.Errorf("pool shutdown: %v", err)
 		}
-		if left := engineContainers(tb, cfg.Invoker.Name, ""); len(left) > 0 {
+		ours := docker.LabelInvoker + "=" + cfg.Invoker.Name
+		if left := enginetest.Containers(tb, ours); len(left) > 0 {
 			tb.Errorf("%d containers of invoker %s left after shutdown: %v", len(left), cfg.Invoker.Name, left)
-			removeContainers(cfg.Invoker.Name)
+			enginetest.RemoveContainers(ours)
 		}
 		_ = f.Close()
 	})
 	return p
 }
 
-// engineContainers lists the IDs of invoker's containers on the engine,
-// only those with the given role label when role is set.
+// engineContainers lists the sorted IDs of invoker's containers on the
+// engine that carry the given role label.
 func engineContainers(tb testing.TB, invoker, role string) []string {
 	tb.Helper()
-	args := filters.NewArgs(filters.Arg("label", docker.LabelInvoker+"="+invoker))
-	if role != "" {
-		args.Add("label", docker.LabelRole+"="+role)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	list, err := engineEnv.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
-	if err != nil {
-		tb.Fatalf("listing containers of %s: %v", invoker, err)
-	}
-	ids := make([]string, 0, len(list))
-	for _, c := range list {
-		ids = append(ids, c.ID)
-	}
-	sort.Strings(ids)
-	return ids
-}
-
-func removeContainers(invoker string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	args := filters.NewArgs(filters.Arg("label", docker.LabelInvoker+"="+invoker))
-	list, err := engineEnv.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
-	if err != nil {
-		return
-	}
-	for _, c := range list {
-		_ = engineEnv.cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
-	}
+	return enginetest.Containers(tb, docker.LabelInvoker+"="+invoker, docker.LabelRole+"="+role)
 }
 
 // eventually polls the engine (it has no event we could wait on that
@@ -212,12 +97,12 @@ const jsAction = `function main(params) { return {greeting: "hello " + (params.n
 
 func jsActivation(name string, mem config.ByteSize) actors.Activation {
 	return actors.Activation{
-		ID:                  "act-" + randomSuffix(),
-		TransactionID:       "tid-" + randomSuffix(),
+		ID:                  "act-" + enginetest.Suffix(),
+		TransactionID:       "tid-" + enginetest.Suffix(),
 		InvocationNamespace: "guest",
 		Action: actors.Action{
 			Namespace: "guest", Name: name, Version: "0.0.1", Digest: "sha-" + name,
-			Kind: "nodejs:20", Image: splitImage(engineEnv.image), Main: "main", Code: jsAction,
+			Kind: "nodejs:20", Image: enginetest.ImageName(enginetest.RuntimeImageRef()), Main: "main", Code: jsAction,
 			Limits: actors.ActionLimits{Memory: mem, Timeout: 30 * time.Second, MaxConcurrency: 1, Logs: config.MB},
 		},
 		Params: []byte(`{"name":"prewarm"}`),
@@ -267,7 +152,7 @@ func diff(a, b []string) []string {
 // prewarm label; an activation of their kind and memory starts prewarmed,
 // and a replacement container appears.
 func TestEngineTakenStemCellIsReplaced(t *testing.T) {
-	needEngine(t)
+	enginetest.Require(t)
 	cfg := engineConfig(t, config.StemCell{InitialCount: 2, Memory: 256 * config.MB})
 	p := enginePool(t, cfg)
 	name := cfg.Invoker.Name
@@ -301,7 +186,7 @@ func TestEngineTakenStemCellIsReplaced(t *testing.T) {
 // TestEngineExpiredStemCellsComeBack: with a short TTL, expired stem cells
 // disappear from the engine and are replaced up to the reactive minimum.
 func TestEngineExpiredStemCellsComeBack(t *testing.T) {
-	needEngine(t)
+	enginetest.Require(t)
 	cfg := engineConfig(t, config.StemCell{InitialCount: 2, Memory: 256 * config.MB,
 		Reactive: &config.ReactiveConfig{MinCount: 1, MaxCount: 2, TTL: 2 * time.Second, Threshold: 1, Increment: 1}})
 	cfg.ContainerPool.PrewarmExpirationCheckInitDelay = time.Second
@@ -333,7 +218,7 @@ func TestEngineExpiredStemCellsComeBack(t *testing.T) {
 //
 //	go test -run '^$' -bench FirstCallJS -benchtime 20x ./prewarm/
 func BenchmarkFirstCallJS(b *testing.B) {
-	needEngine(b)
+	enginetest.Require(b)
 	p50 := map[string]time.Duration{}
 	for _, mode := range []string{"prewarmed", "cold"} {
 		b.Run(mode, func(b *testing.B) {
@@ -393,7 +278,7 @@ func testLog() zerolog.Logger {
 // fails its TCP checks; after max-fails it is removed from the engine and
 // a new one takes its place. The healthy one is left alone.
 func TestEngineUnhealthyStemCellIsReplaced(t *testing.T) {
-	needEngine(t)
+	cli := enginetest.Require(t)
 	cfg := engineConfig(t, config.StemCell{InitialCount: 2, Memory: 256 * config.MB})
 	cfg.ContainerProxy.ActionHealthCheck = config.ActionHealthCheck{Enabled: true, CheckPeriod: 200 * time.Millisecond, MaxFails: 3}
 	p := enginePool(t, cfg)
@@ -412,7 +297,7 @@ func TestEngineUnhealthyStemCellIsReplaced(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := engineEnv.cli.ContainerKill(ctx, before[0], "KILL"); err != nil {
+	if err := cli.ContainerKill(ctx, before[0], "KILL"); err != nil {
 		t.Fatalf("killing stem cell %s: %v", before[0], err)
 	}
 	eventually(t, time.Minute, "the dead stem cell removed and replaced", func() bool {

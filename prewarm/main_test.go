@@ -6,11 +6,14 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/stemcell-io/stemcell/internal/enginetest"
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	runSuiteCleanups()
+	// enginetest.Main removes the engine tests' image and closes the
+	// engine client before goleak looks.
+	code := enginetest.Main(m)
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
