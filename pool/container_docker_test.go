@@ -2,55 +2,20 @@ package pool
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/client"
 	"github.com/rs/zerolog"
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/factory/docker"
+	"github.com/stemcell-io/stemcell/internal/enginetest"
 )
-
-// ctDockerClient returns an engine client, or skips the test loudly when
-// there is no engine (and fails it under CI=true).
-func ctDockerClient(t *testing.T) *client.Client {
-	t.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err = cli.Ping(ctx)
-		cancel()
-		if err != nil {
-			_ = cli.Close()
-		}
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the Docker Engine integration test needs an engine (CI=true): %v", err)
-		}
-		t.Skipf("\n*** SKIPPING %s: no Docker Engine: %v ***", t.Name(), err)
-	}
-	t.Cleanup(func() { _ = cli.Close() })
-	return cli
-}
-
-func ctRandom() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 // ctSpyFactory wraps the real factory so the test sees when the actor's
 // off-goroutine Suspend, Resume and Destroy have returned.
@@ -95,23 +60,14 @@ func (c *ctSpyContainer) Destroy(ctx context.Context) error {
 // and is removed from the engine after the idle timeout. Timers run on the
 // fake clock; the container I/O is real.
 func TestContainerDockerPauseResumeIdleRemoval(t *testing.T) {
-	cli := ctDockerClient(t)
-	suffix := ctRandom()
-
-	bin := filepath.Join(t.TempDir(), "invoker")
-	build := exec.Command("go", "build", "-o", bin, "github.com/stemcell-io/stemcell/cmd/invoker")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build cmd/invoker: %v\n%s", err, out)
-	}
-
+	cli := enginetest.Require(t)
 	cfg := config.Default()
-	cfg.Invoker.Name = "t-ctpause-" + suffix
-	img := config.ImageName{Prefix: "stemcell", Name: "action-runtime", Tag: "t-ctpause-" + suffix}
+	cfg.Invoker.Name = enginetest.UniqueName("ctpause")
+	img := enginetest.ImageName(enginetest.RuntimeImageRef())
 	cfg.RuntimesManifest.Manifest = config.Manifest{
 		Runtimes: map[string][]config.RuntimeKind{"nodejs": {{Kind: "nodejs:20", Default: true, Image: img}}},
 	}
-	f, err := docker.NewWithOptions(cfg, zerolog.Nop(), docker.Options{BinaryPath: bin})
+	f, err := docker.NewWithOptions(cfg, zerolog.Nop(), docker.Options{BinaryPath: enginetest.InvokerBinary(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,9 +80,6 @@ func TestContainerDockerPauseResumeIdleRemoval(t *testing.T) {
 			t.Errorf("factory cleanup: %v", err)
 		}
 		_ = f.Close()
-		if _, err := cli.ImageRemove(cctx, img.String(), image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
-			t.Errorf("removing test image %s: %v", img, err)
-		}
 	})
 	if err := f.Init(ctx); err != nil {
 		t.Fatalf("factory init: %v", err)

@@ -4,23 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/client"
 	"github.com/rs/zerolog"
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/factory/docker"
+	"github.com/stemcell-io/stemcell/internal/enginetest"
 )
 
 // TestPoolOnDockerEngine runs the pool on the real engine with JavaScript
@@ -31,70 +25,32 @@ func TestPoolOnDockerEngine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("engine integration test skipped in -short mode")
 	}
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		pctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err = cli.Ping(pctx)
-		cancel()
-	}
-	if err != nil {
-		if cli != nil {
-			_ = cli.Close()
-		}
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the pool's engine integration test needs a Docker Engine (CI=true): %v", err)
-		}
-		t.Skipf("\n*** SKIPPING %s: no Docker Engine: %v ***", t.Name(), err)
-	}
-
-	suffix := fmt.Sprintf("%08x", uint32(time.Now().UnixNano()))
-	bin := filepath.Join(t.TempDir(), "invoker")
-	build := exec.Command("go", "build", "-o", bin, "github.com/stemcell-io/stemcell/cmd/invoker")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build cmd/invoker: %v\n%s", err, out)
-	}
-
+	cli := enginetest.Require(t)
 	cfg := config.Default()
-	cfg.Invoker.Name = "t-pooleng-" + suffix
+	cfg.Invoker.Name = enginetest.UniqueName("pooleng")
 	cfg.ContainerPool.UserMemory = 256 * config.MB // two 128 MB containers
-	img := config.ImageName{Prefix: "stemcell", Name: "action-runtime", Tag: "t-pooleng-" + suffix}
+	img := enginetest.ImageName(enginetest.RuntimeImageRef())
 	cfg.RuntimesManifest.Manifest = config.Manifest{
 		Runtimes: map[string][]config.RuntimeKind{"nodejs": {{Kind: "nodejs:20", Default: true, Image: img}}},
 	}
-	f, err := docker.NewWithOptions(cfg, zerolog.Nop(), docker.Options{BinaryPath: bin})
+	f, err := docker.NewWithOptions(cfg, zerolog.Nop(), docker.Options{BinaryPath: enginetest.InvokerBinary(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := factory.ContainerNamePrefix(cfg.Invoker.Name)
 	ours := func() []string {
 		t.Helper()
-		lctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		list, err := cli.ContainerList(lctx, container.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("name", prefix+"_"))})
-		if err != nil {
-			t.Fatalf("list containers: %v", err)
-		}
-		var ids []string
-		for _, c := range list {
-			ids = append(ids, c.ID)
-		}
-		return ids
+		return enginetest.Containers(t, docker.LabelInvoker+"="+cfg.Invoker.Name)
 	}
 	t.Cleanup(func() {
 		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		_ = f.Cleanup(cctx)
 		_ = f.Close()
-		if _, err := cli.ImageRemove(cctx, img.String(), image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
-			t.Errorf("removing test image %s: %v", img, err)
-		}
-		_ = cli.Close()
 	})
 
 	sys := actors.NewSystem(zerolog.Nop())
 	defer sys.Shutdown()
-	p, err := Spawn(sys.Root, Options{Config: cfg, Factory: f, Log: zerolog.Nop(), Name: "pool-" + suffix})
+	p, err := Spawn(sys.Root, Options{Config: cfg, Factory: f, Log: zerolog.Nop(), Name: "pool-" + enginetest.Suffix()})
 	if err != nil {
 		t.Fatalf("spawn: %v", err)
 	}
