@@ -2,12 +2,8 @@ package docker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,15 +16,16 @@ import (
 
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/enginetest"
 )
 
 // testEnv is what TestMain prepares once for the integration tests: the
 // invoker binary, the images built from it and from the test programs, and
-// the native test action.
+// the native test action. enginetest removes the images and closes the
+// engine client after the last test.
 var testEnv struct {
 	skip         string // why the engine tests skip; "" when they run
 	eng          *sdkEngine
-	dir          string
 	binary       string // static invoker binary
 	fakeBinary   string // static fakeruntime binary
 	runtimeImage string // built from binary, unique to this run
@@ -40,7 +37,7 @@ var testEnv struct {
 }
 
 func TestMain(m *testing.M) {
-	code := runTests(m)
+	code := enginetest.Main(suite{m})
 	if code == 0 {
 		// The engine client's idle connections are closed by then; anything
 		// left is ours.
@@ -52,7 +49,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func runTests(m *testing.M) int {
+// suite sets the engine up before m's tests run, within enginetest.Main.
+type suite struct{ m *testing.M }
+
+func (s suite) Run() int {
 	if err := setUp(); err != nil {
 		if os.Getenv("CI") == "true" {
 			fmt.Fprintln(os.Stderr, "factory/docker: the integration tests need a Docker Engine (CI=true):", err)
@@ -61,52 +61,26 @@ func runTests(m *testing.M) int {
 		testEnv.skip = err.Error()
 		fmt.Fprintln(os.Stderr, "\n*** factory/docker: SKIPPING the Docker Engine integration tests:", err, "***")
 	}
-	defer tearDown()
-	return m.Run()
+	return s.m.Run()
 }
 
-func randomSuffix() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func randomSuffix() string { return enginetest.Suffix() }
 
 func setUp() error {
-	eng, err := newSDKEngine("")
+	cli, err := enginetest.Engine()
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := eng.Ping(ctx); err != nil {
-		_ = eng.Close()
-		return fmt.Errorf("the engine does not answer: %w", err)
-	}
+	eng := &sdkEngine{cli: cli}
 	testEnv.eng = eng
-	dir, err := os.MkdirTemp("", "stemcell-docker-test-")
-	if err != nil {
+	const mod = enginetest.Module + "/"
+	if testEnv.binary, err = enginetest.Binary(mod + "cmd/invoker"); err != nil {
 		return err
 	}
-	testEnv.dir = dir
-	build := func(out, pkg string) (string, error) {
-		path := filepath.Join(dir, out)
-		cmd := exec.Command("go", "build", "-o", path, pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
-		}
-		return path, nil
-	}
-	const mod = "github.com/stemcell-io/stemcell/"
-	if testEnv.binary, err = build("invoker", mod+"cmd/invoker"); err != nil {
+	if testEnv.fakeBinary, err = enginetest.Binary(mod + "factory/docker/testdata/fakeruntime"); err != nil {
 		return err
 	}
-	fake, err := build("fake", mod+"factory/docker/testdata/fakeruntime")
-	if err != nil {
-		return err
-	}
-	testEnv.fakeBinary = fake
-	nativePath, err := build("native", mod+"factory/docker/testdata/nativeaction")
+	nativePath, err := enginetest.Binary(mod + "factory/docker/testdata/nativeaction")
 	if err != nil {
 		return err
 	}
@@ -114,19 +88,21 @@ func setUp() error {
 		return err
 	}
 
+	testEnv.runtimeImage = enginetest.RuntimeImageRef()
+	if err := enginetest.EnsureRuntimeImage(&Factory{eng: eng, log: zerolog.Nop()}); err != nil {
+		return err
+	}
 	suffix := randomSuffix()
-	testEnv.runtimeImage = "stemcell/action-runtime:t-" + suffix
 	testEnv.fakeImage = "stemcell/factory-test-fake:ok-" + suffix
 	testEnv.image503 = "stemcell/factory-test-fake:503-" + suffix
 	testEnv.imageExit = "stemcell/factory-test-fake:exit-" + suffix
 	testEnv.imageNoExec = "stemcell/factory-test-fake:noexec-" + suffix
+	for _, img := range []string{testEnv.fakeImage, testEnv.image503, testEnv.imageExit, testEnv.imageNoExec} {
+		enginetest.TrackImage(img)
+	}
 	bctx, bcancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer bcancel()
-	f := &Factory{eng: eng, log: zerolog.Nop()}
-	if err := f.BuildRuntimeImage(bctx, testEnv.binary, testEnv.runtimeImage); err != nil {
-		return err
-	}
-	fakeBin, err := os.ReadFile(fake)
+	fakeBin, err := os.ReadFile(testEnv.fakeBinary)
 	if err != nil {
 		return err
 	}
@@ -154,22 +130,7 @@ func setUp() error {
 	return nil
 }
 
-func tearDown() {
-	if testEnv.eng == nil {
-		return
-	}
-	for _, img := range []string{testEnv.runtimeImage, testEnv.fakeImage, testEnv.image503, testEnv.imageExit, testEnv.imageNoExec} {
-		if img != "" {
-			removeImage(img)
-		}
-	}
-	_ = testEnv.eng.Close()
-	if testEnv.dir != "" {
-		_ = os.RemoveAll(testEnv.dir)
-	}
-}
-
-// removeImage removes an image this test run built.
+// removeImage removes an image a test built.
 func removeImage(ref string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -191,24 +152,14 @@ func needEngine(t *testing.T) {
 func testConfig(t testing.TB) *config.Config {
 	t.Helper()
 	cfg := config.Default()
-	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
-	if len(name) > 30 {
-		name = name[:30]
-	}
-	cfg.Invoker.Name = "t-" + name + "-" + randomSuffix()
+	cfg.Invoker.Name = enginetest.UniqueName(t.Name())
 	cfg.Invoker.APIHost = "https://api.stemcell.test"
-	img := splitImage(testEnv.runtimeImage)
+	img := enginetest.ImageName(testEnv.runtimeImage)
 	cfg.RuntimesManifest.Manifest = config.Manifest{
 		Runtimes:   map[string][]config.RuntimeKind{"nodejs": {{Kind: "nodejs:20", Default: true, Image: img}}},
 		Blackboxes: []config.ImageName{img},
 	}
 	return cfg
-}
-
-func splitImage(ref string) config.ImageName {
-	repo, tag, _ := strings.Cut(ref, ":")
-	prefix, name, _ := strings.Cut(repo, "/")
-	return config.ImageName{Prefix: prefix, Name: name, Tag: tag}
 }
 
 // newTestFactory makes a factory on cfg and removes its containers when
@@ -245,7 +196,7 @@ func specFor(f *Factory, img string, userProvided bool, action *factory.ActionRe
 	return factory.ContainerSpec{
 		TransactionID: "tid-" + randomSuffix(),
 		Name:          factory.ContainerName(strings.TrimSuffix(f.namePrefix, "_"), containerSeq.Add(1), role, who),
-		Image:         splitImage(img),
+		Image:         enginetest.ImageName(img),
 		UserProvided:  userProvided,
 		Kind:          kind,
 		Memory:        128 * config.MB,
