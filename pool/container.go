@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
@@ -112,6 +113,25 @@ type containerActor struct {
 	stateTimer actors.CancelFunc
 	timerGen   uint64 // stale timeouts carry an older generation
 
+	// The pause-grace timer is armed lazily: once when the container goes
+	// Ready with no pause timer pending, not on every job. When it fires it
+	// pauses, or re-arms for what is left of the grace counted from
+	// readyAt, the last time the container went Ready.
+	pauseArmed bool
+	readyAt    time.Time
+	pauseMsg   *containerPauseTimeout
+
+	// Jobs run on a few long-lived worker goroutines per container (at most
+	// its max concurrency), fed through work, instead of a goroutine per
+	// job. They live while the container runs jobs and stop when it pauses,
+	// goes away or this instance ends (stopWork).
+	work    chan *containerJob
+	workers int
+	// jobCtx is the context of every job of this instance; cancelJobs
+	// serves Remove{Abort}, restarts and stops, which end all of them.
+	jobCtx     context.Context
+	cancelJobs context.CancelFunc
+
 	action  *actors.Action // the action of the first job; fixed for life
 	ident   actors.Identity
 	maxConc int
@@ -130,15 +150,24 @@ type containerActor struct {
 	inHand *actors.Job
 }
 
-// containerJob is one accepted job.
+// containerJob is one accepted job. Once dispatched, it is also the
+// message its worker posts back when the I/O is done: the worker writes
+// out, then sends the job to the actor; nothing else writes it after
+// dispatch but claimed.
 type containerJob struct {
-	id     uint64
-	job    actors.Job
-	cancel context.CancelFunc
+	id       uint64
+	job      *actors.Job // the pool's message, never written after sending
+	withInit bool
+	ctx      context.Context
+	epoch    int
+	out      jobOutcome
 	// claimed is set by whoever answers the job: the actor, or the job's
 	// I/O goroutine for an outcome that changes nothing in the actor.
 	claimed atomic.Bool
 }
+
+// A job finishing for an actor that stopped is an expected dead letter.
+func (*containerJob) IgnoreDeadLetterLogging() {}
 
 // claim reports whether the caller is the one to answer the job.
 func (j *containerJob) claim() bool { return j.claimed.CompareAndSwap(false, true) }
@@ -182,7 +211,7 @@ func (a *containerActor) Receive(ctx actor.Context) {
 		if m.epoch == a.epoch {
 			a.onInitOK(ctx, m)
 		}
-	case *containerJobFinished:
+	case *containerJob:
 		if m.epoch == a.epoch {
 			a.onJobFinished(ctx, m)
 		}
@@ -195,8 +224,8 @@ func (a *containerActor) Receive(ctx actor.Context) {
 			a.onResumed(ctx, m)
 		}
 	case *containerPauseTimeout:
-		if m.gen == a.timerGen && a.state == stateReady {
-			a.pause(ctx)
+		if m.epoch == a.epoch {
+			a.onPauseTimeout(ctx)
 		}
 	case *containerIdleTimeout:
 		if m.gen == a.timerGen && a.state == statePaused {

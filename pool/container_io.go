@@ -26,11 +26,6 @@ type (
 		epoch int
 		job   uint64
 	}
-	containerJobFinished struct {
-		epoch int
-		job   uint64
-		out   jobOutcome
-	}
 	containerSuspended struct {
 		epoch int
 		err   error
@@ -41,17 +36,16 @@ type (
 	}
 	containerDestroyed    struct{}
 	containerAck          struct{}
-	containerPauseTimeout struct{ gen uint64 }
+	containerPauseTimeout struct{ epoch int }
 	containerIdleTimeout  struct{ gen uint64 }
 )
 
 // I/O results for an actor that stopped (from outside, or after a crash
 // and its cleanup) are expected dead letters.
-func (*containerDestroyed) IgnoreDeadLetterLogging()   {}
-func (*containerInitOK) IgnoreDeadLetterLogging()      {}
-func (*containerJobFinished) IgnoreDeadLetterLogging() {}
-func (*containerSuspended) IgnoreDeadLetterLogging()   {}
-func (*containerResumed) IgnoreDeadLetterLogging()     {}
+func (*containerDestroyed) IgnoreDeadLetterLogging() {}
+func (*containerInitOK) IgnoreDeadLetterLogging()    {}
+func (*containerSuspended) IgnoreDeadLetterLogging() {}
+func (*containerResumed) IgnoreDeadLetterLogging()   {}
 
 // Safety margins for I/O whose own timeouts live elsewhere (the action's
 // timeout in the container client, docker timeouts in the factory): they
@@ -132,6 +126,7 @@ func (a *containerActor) requestCreate(ctx actor.Context) {
 
 // pause suspends the container off the actor goroutine.
 func (a *containerActor) pause(ctx actor.Context) {
+	a.stopWork() // no job runs while paused; a resume starts them again
 	a.setState(ctx, statePausing)
 	a.cell.mayBePaused = true
 	c, epoch, root, self := a.cell.container, a.epoch, ctx.ActorSystem().Root, ctx.Self()
@@ -166,6 +161,7 @@ func (a *containerActor) destroy(ctx actor.Context) {
 	a.bounceBuffer(ctx)
 	a.cancelStateTimer()
 	a.timers.Stop()
+	a.stopWork()
 	a.state = stateRemoving
 	self := ctx.Self()
 	if a.cell.container == nil {

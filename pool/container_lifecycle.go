@@ -53,6 +53,7 @@ func (a *containerActor) recover(ctx actor.Context) {
 // answers what it can, since its successor will not know these jobs.
 func (a *containerActor) onRestarting(ctx actor.Context) {
 	a.timers.Stop()
+	a.stopWork()
 	if a.inHand != nil {
 		a.reschedule(ctx, *a.inHand)
 		a.inHand = nil
@@ -66,6 +67,7 @@ func (a *containerActor) onRestarting(ctx actor.Context) {
 func (a *containerActor) onStopping(ctx actor.Context) {
 	a.timers.Stop()
 	a.abandonJobs(ctx, msgShutdown)
+	a.stopWork()
 	switch {
 	case a.cell.destroyStarted, a.cell.createPending:
 		// The destroy goroutine, or the creation's, reports ContainerRemoved.
@@ -79,8 +81,8 @@ func (a *containerActor) onStopping(ctx actor.Context) {
 // abandonJobs answers every running job with an internal error (cancelling
 // its I/O) and bounces every buffered job to the pool.
 func (a *containerActor) abandonJobs(ctx actor.Context, msg string) {
+	a.cancelRunning()
 	for _, j := range a.active {
-		j.cancel()
 		a.answerError(ctx, j, factory.StatusInternalError, msg)
 	}
 	a.bounceBuffer(ctx)
@@ -109,16 +111,16 @@ func (a *containerActor) onJob(ctx actor.Context, m *actors.Job) {
 			a.log.Warn().Int("max_concurrency", a.maxConc).
 				Msg("intra-container concurrency without container-pool.akka-client: one connection per request")
 		}
-	} else if id := m.Activation.Identity(); id != a.ident {
+	} else if !sameIdentity(&a.ident, &m.Activation) {
 		// Isolation (invariant 4): a container never serves two identities.
-		a.log.Error().Str("activation_id", m.Activation.ID).Interface("want", a.ident).Interface("got", id).
+		a.log.Error().Str("activation_id", m.Activation.ID).Interface("want", a.ident).Interface("got", m.Activation.Identity()).
 			Msg("job for another action identity bounced")
 		a.inHand = nil
 		a.reschedule(ctx, *m)
 		return
 	}
 	a.nextJob++
-	j := &containerJob{id: a.nextJob, job: *m}
+	j := &containerJob{id: a.nextJob, job: m}
 	a.inHand = nil
 	a.buffer = append(a.buffer, j)
 	a.advance(ctx)
@@ -126,8 +128,8 @@ func (a *containerActor) onJob(ctx actor.Context, m *actors.Job) {
 
 func (a *containerActor) onRemove(ctx actor.Context, m *actors.Remove) {
 	if m.Abort {
+		a.cancelRunning()
 		for _, j := range a.active {
-			j.cancel()
 			a.answerError(ctx, j, factory.StatusInternalError, msgShutdown)
 		}
 		for _, j := range a.buffer {
@@ -187,13 +189,11 @@ func (a *containerActor) onInitOK(ctx actor.Context, m *containerInitOK) {
 	a.advance(ctx)
 }
 
-func (a *containerActor) onJobFinished(ctx actor.Context, m *containerJobFinished) {
-	j := a.active[m.job]
-	if j == nil {
+func (a *containerActor) onJobFinished(ctx actor.Context, j *containerJob) {
+	if a.active[j.id] != j {
 		return
 	}
-	delete(a.active, m.job)
-	j.cancel()
+	delete(a.active, j.id)
 	if j.claimed.Load() {
 		// Answered already: from its goroutine (an outcome that keeps the
 		// container), or by an abort, restart or stop whose cancellation
@@ -201,7 +201,7 @@ func (a *containerActor) onJobFinished(ctx actor.Context, m *containerJobFinishe
 		a.advance(ctx)
 		return
 	}
-	o := m.out
+	o := &j.out
 	if o.err != nil {
 		a.log.Warn().Str("activation_id", j.job.Activation.ID).Err(o.err).Bool("health", o.health).Msg("container I/O failed")
 	}
@@ -214,7 +214,7 @@ func (a *containerActor) onJobFinished(ctx actor.Context, m *containerJobFinishe
 	switch {
 	case o.health:
 		if j.claim() {
-			a.reschedule(ctx, j.job)
+			a.reschedule(ctx, *j.job)
 		}
 	case o.initFailed:
 		a.answer(ctx, j, o.result)
@@ -294,7 +294,10 @@ func (a *containerActor) advance(ctx actor.Context) {
 			a.destroy(ctx)
 		default:
 			a.setState(ctx, stateReady)
-			a.armTimer(ctx, a.p.Config.ContainerProxy.Timeouts.PauseGrace, func(gen uint64) any { return &containerPauseTimeout{gen} })
+			a.readyAt = a.p.Clock.Now()
+			if !a.pauseArmed {
+				a.armPause(ctx, a.p.Config.ContainerProxy.Timeouts.PauseGrace)
+			}
 		}
 	case stateReady:
 		if len(a.buffer) > 0 {
@@ -317,40 +320,89 @@ func (a *containerActor) advance(ctx actor.Context) {
 	}
 }
 
-// dispatch starts one job's I/O on a goroutine of its own.
+// dispatch hands one job to the container's workers, starting one when
+// every worker may be busy: never more than the jobs in flight, so never
+// more than the max concurrency. work holds at most that many jobs, so
+// the send never blocks the actor.
 func (a *containerActor) dispatch(ctx actor.Context, j *containerJob, withInit bool) {
 	a.active[j.id] = j
-	r := jobRun{
-		c:           a.cell.container,
-		containerID: a.cell.id,
-		act:         j.job.Activation,
-		startKind:   j.job.StartKind,
-		withInit:    withInit,
-		maxConc:     a.maxConc,
-		payload:     a.p.Config.Limits.Payload,
-		clock:       a.p.Clock,
+	if a.jobCtx == nil {
+		// No deadline here: the container bounds each call by the action's
+		// timeout; cancelJobs serves Remove{Abort}, restarts and stops.
+		a.jobCtx, a.cancelJobs = context.WithCancel(context.Background())
 	}
-	// No deadline here: the container bounds each call by the action's
-	// timeout; cancel serves Remove{Abort}, restarts and stops.
-	jctx, cancel := context.WithCancel(context.Background())
-	j.cancel = cancel
-	root, self, pool, epoch, id := ctx.ActorSystem().Root, ctx.Self(), a.p.Pool, a.epoch, j.id
-	go func() {
-		out := r.do(jctx, func() { root.Send(self, &containerInitOK{epoch: epoch, job: id}) })
-		// An outcome that keeps the container is answered from here, one
-		// actor hop sooner. JobDone goes before the result (see answer) and
-		// before the actor's own notice, so that anything the actor sends
-		// because of that notice (a ContainerRemoved after a drain) follows
-		// it; a job the pool sends on the capacity may then reach the actor
-		// before the notice, and simply waits in its buffer. The first job
-		// (with /init) goes through the actor, so that ContainerReady
-		// precedes its result.
-		if !r.withInit && !out.failed() && j.job.ReplyTo != nil && j.claim() {
-			root.Send(pool, &actors.JobDone{Container: self, LastUsed: r.clock.Now()})
-			root.Send(j.job.ReplyTo, &actors.RunResult{Result: out.result})
+	j.withInit, j.ctx, j.epoch = withInit, a.jobCtx, a.epoch
+	if a.work == nil {
+		a.work = make(chan *containerJob, a.maxConc)
+		a.workers = 0
+	}
+	if a.workers < len(a.active) {
+		a.workers++
+		w := jobWorker{
+			tmpl: jobRun{
+				c:           a.cell.container,
+				containerID: a.cell.id,
+				path:        actionPath(a.action),
+				maxConc:     a.maxConc,
+				payload:     a.p.Config.Limits.Payload,
+				clock:       a.p.Clock,
+			},
+			root: ctx.ActorSystem().Root,
+			self: ctx.Self(),
+			pool: a.p.Pool,
 		}
-		root.Send(self, &containerJobFinished{epoch: epoch, job: id, out: out})
-	}()
+		go w.loop(a.work)
+	}
+	a.work <- j
+}
+
+// stopWork lets the workers end once their current job is done.
+func (a *containerActor) stopWork() {
+	if a.work != nil {
+		close(a.work)
+		a.work, a.workers = nil, 0
+	}
+}
+
+// cancelRunning cancels the I/O of every job in flight.
+func (a *containerActor) cancelRunning() {
+	if a.cancelJobs != nil {
+		a.cancelJobs()
+		a.jobCtx, a.cancelJobs = nil, nil
+	}
+}
+
+// jobWorker runs a container's jobs off the actor goroutine; it holds no
+// reference to the actor.
+type jobWorker struct {
+	tmpl       jobRun
+	root       *actor.RootContext
+	self, pool *actor.PID
+}
+
+func (w jobWorker) loop(work <-chan *containerJob) {
+	for j := range work {
+		w.run(j)
+	}
+}
+
+func (w jobWorker) run(j *containerJob) {
+	r := w.tmpl
+	r.act, r.startKind, r.withInit = &j.job.Activation, j.job.StartKind, j.withInit
+	j.out = r.do(j.ctx, func() { w.root.Send(w.self, &containerInitOK{epoch: j.epoch, job: j.id}) })
+	// An outcome that keeps the container is answered from here, one
+	// actor hop sooner. JobDone goes before the result (see answer) and
+	// before the actor's own notice (the job itself, posted back), so that
+	// anything the actor sends because of that notice (a ContainerRemoved
+	// after a drain) follows it; a job the pool sends on the capacity may
+	// then reach the actor before the notice, and simply waits in its
+	// buffer. The first job (with /init) goes through the actor, so that
+	// ContainerReady precedes its result.
+	if !r.withInit && !j.out.failed() && j.job.ReplyTo != nil && j.claim() {
+		w.root.Send(w.pool, &actors.JobDone{Container: w.self, LastUsed: r.clock.Now()})
+		w.root.Send(j.job.ReplyTo, &actors.RunResult{Result: j.out.result})
+	}
+	w.root.Send(w.self, j)
 }
 
 func (a *containerActor) popBuffer() *containerJob {
@@ -380,7 +432,7 @@ func (a *containerActor) leave(ctx actor.Context, replace bool) {
 func (a *containerActor) bounceBuffer(ctx actor.Context) {
 	for _, j := range a.buffer {
 		if j.claim() {
-			a.reschedule(ctx, j.job)
+			a.reschedule(ctx, *j.job)
 		}
 	}
 	a.buffer = nil
@@ -446,4 +498,27 @@ func (a *containerActor) cancelStateTimer() {
 		a.stateTimer()
 		a.stateTimer = nil
 	}
+}
+
+// armPause schedules the pause check after d.
+func (a *containerActor) armPause(ctx actor.Context, d time.Duration) {
+	if a.pauseMsg == nil || a.pauseMsg.epoch != a.epoch {
+		a.pauseMsg = &containerPauseTimeout{epoch: a.epoch}
+	}
+	a.pauseArmed = true
+	a.timers.SendOnce(ctx, d, a.pauseMsg)
+}
+
+// onPauseTimeout pauses a container that has been Ready for the whole
+// pause grace; one that worked meanwhile gets the rest of its grace.
+func (a *containerActor) onPauseTimeout(ctx actor.Context) {
+	a.pauseArmed = false
+	if a.state != stateReady {
+		return // armed again when it next goes Ready
+	}
+	if left := a.readyAt.Add(a.p.Config.ContainerProxy.Timeouts.PauseGrace).Sub(a.p.Clock.Now()); left > 0 {
+		a.armPause(ctx, left)
+		return
+	}
+	a.pause(ctx)
 }

@@ -41,11 +41,14 @@ func (o jobOutcome) failed() bool {
 }
 
 // jobRun is everything the goroutine running one job needs; it holds no
-// reference to the actor.
+// reference to the actor. The container's worker fills in the per-job
+// fields of a copy of its template, so a job costs no copy of the
+// activation and no allocation here.
 type jobRun struct {
 	c           factory.Container
 	containerID string
-	act         actors.Activation
+	path        string // actionPath of the container's action, fixed for life
+	act         *actors.Activation
 	startKind   actors.StartKind
 	withInit    bool
 	maxConc     int
@@ -57,7 +60,7 @@ type jobRun struct {
 // initOK is called as soon as /init succeeded, before /run, so that jobs
 // buffered behind this one can start while it runs.
 func (r jobRun) do(ctx context.Context, initOK func()) jobOutcome {
-	act := &r.act
+	act := r.act
 	var init *factory.Outcome
 	if r.withInit {
 		out, err := r.c.Initialize(ctx, r.initRequest())
@@ -121,7 +124,7 @@ func (r jobRun) result(start, end time.Time, out factory.Outcome) actors.Result 
 }
 
 func (r jobRun) errorResult(status factory.Status, msg string, now time.Time) actors.Result {
-	return errorResult(&r.act, r.startKind, r.containerID, status, msg, now)
+	return errorResult(r.act, r.startKind, r.containerID, status, msg, now)
 }
 
 // errorResult is the answer to a job that did not run to an outcome of its
@@ -175,10 +178,10 @@ func (r jobRun) collectLogs(ctx context.Context, o *jobOutcome) {
 // contextKeys are the activation's context (reference §4.3 step 3): the
 // /run body carries them next to "value", /init gets them as __OW_* env.
 func (r jobRun) contextKeys(deadline time.Time) map[string]string {
-	act := &r.act
+	act := r.act
 	keys := map[string]string{
 		"namespace":      act.InvocationNamespace,
-		"action_name":    actionPath(&act.Action),
+		"action_name":    r.actionPath(),
 		"action_version": act.Action.Version,
 		"activation_id":  act.ID,
 		"transaction_id": act.TransactionID,
@@ -193,8 +196,19 @@ func (r jobRun) contextKeys(deadline time.Time) map[string]string {
 // actionPath is the fully qualified name, /namespace[/package]/name.
 func actionPath(a *actors.Action) string { return "/" + a.Namespace + "/" + a.Name }
 
+// actionPath is the job's action path, built once per container.
+func (r jobRun) actionPath() string {
+	if r.path != "" {
+		return r.path
+	}
+	return actionPath(&r.act.Action)
+}
+
+// emptyParams stands in for absent parameters; shared and never written.
+var emptyParams = json.RawMessage(`{}`)
+
 func (r jobRun) initRequest() factory.InitRequest {
-	act := &r.act
+	act := r.act
 	env := make(map[string]string, len(act.InitEnv)+7)
 	for k, v := range act.InitEnv {
 		env[k] = v
@@ -218,15 +232,15 @@ func (r jobRun) initRequest() factory.InitRequest {
 }
 
 func (r jobRun) runRequest() factory.RunRequest {
-	act := &r.act
+	act := r.act
 	params := act.Params
 	if len(params) == 0 {
-		params = json.RawMessage(`{}`)
+		params = emptyParams
 	}
 	return factory.RunRequest{
 		Params:        params,
 		Namespace:     act.InvocationNamespace,
-		ActionName:    actionPath(&act.Action),
+		ActionName:    r.actionPath(),
 		ActionVersion: act.Action.Version,
 		ActivationID:  act.ID,
 		TransactionID: act.TransactionID,
