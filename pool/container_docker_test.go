@@ -8,12 +8,10 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/rs/zerolog"
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
-	"github.com/stemcell-io/stemcell/factory/docker"
 	"github.com/stemcell-io/stemcell/internal/enginetest"
 )
 
@@ -61,26 +59,9 @@ func (c *ctSpyContainer) Destroy(ctx context.Context) error {
 // fake clock; the container I/O is real.
 func TestContainerDockerPauseResumeIdleRemoval(t *testing.T) {
 	cli := enginetest.Require(t)
-	cfg := config.Default()
-	cfg.Invoker.Name = enginetest.UniqueName("ctpause")
-	img := enginetest.ImageName(enginetest.RuntimeImageRef())
-	cfg.RuntimesManifest.Manifest = config.Manifest{
-		Runtimes: map[string][]config.RuntimeKind{"nodejs": {{Kind: "nodejs:20", Default: true, Image: img}}},
-	}
-	f, err := docker.NewWithOptions(cfg, zerolog.Nop(), docker.Options{BinaryPath: enginetest.InvokerBinary(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, img, f := dockerFactory(t, "ctpause")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(context.Background(), time.Minute)
-		defer ccancel()
-		if err := f.Cleanup(cctx); err != nil {
-			t.Errorf("factory cleanup: %v", err)
-		}
-		_ = f.Close()
-	})
 	if err := f.Init(ctx); err != nil {
 		t.Fatalf("factory init: %v", err)
 	}

@@ -26,27 +26,12 @@ func TestPoolOnDockerEngine(t *testing.T) {
 		t.Skip("engine integration test skipped in -short mode")
 	}
 	cli := enginetest.Require(t)
-	cfg := config.Default()
-	cfg.Invoker.Name = enginetest.UniqueName("pooleng")
+	cfg, img, f := dockerFactory(t, "pooleng")
 	cfg.ContainerPool.UserMemory = 256 * config.MB // two 128 MB containers
-	img := enginetest.ImageName(enginetest.RuntimeImageRef())
-	cfg.RuntimesManifest.Manifest = config.Manifest{
-		Runtimes: map[string][]config.RuntimeKind{"nodejs": {{Kind: "nodejs:20", Default: true, Image: img}}},
-	}
-	f, err := docker.NewWithOptions(cfg, zerolog.Nop(), docker.Options{BinaryPath: enginetest.InvokerBinary(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ours := func() []string {
 		t.Helper()
 		return enginetest.Containers(t, docker.LabelInvoker+"="+cfg.Invoker.Name)
 	}
-	t.Cleanup(func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		_ = f.Cleanup(cctx)
-		_ = f.Close()
-	})
 
 	sys := actors.NewSystem(zerolog.Nop())
 	defer sys.Shutdown()
