@@ -41,6 +41,14 @@ func (f *Factory) Init(ctx context.Context) error {
 
 // Cleanup removes this invoker's containers at shutdown, within 30 s.
 func (f *Factory) Cleanup(ctx context.Context) error {
+	// A create whose caller gave up may still be running in the engine:
+	// the list below would miss what it makes.
+	wctx, cancel := context.WithTimeout(ctx, cleanupTimeout)
+	err := f.detached.wait(wctx)
+	cancel()
+	if err != nil {
+		f.log.Warn().Err(err).Msg("cleanup: creations abandoned by their callers are still running; removing what exists now")
+	}
 	if err := f.removeOwn(ctx); err != nil {
 		return fmt.Errorf("removing the containers of invoker %q at shutdown: %w", f.invoker, err)
 	}

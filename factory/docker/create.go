@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -98,28 +99,80 @@ func (f *Factory) containerSpec(spec factory.ContainerSpec, ref string) createSp
 
 // createAndStart holds a start slot for create+start, the expensive part.
 // It returns the container id as soon as the engine has one, also on error,
-// so that the caller can remove it (the name, when a create was abandoned
-// and the engine may or may not have made the container).
+// so that the caller can remove it.
 func (f *Factory) createAndStart(ctx context.Context, cs createSpec) (string, error) {
 	if err := f.starts.Acquire(ctx); err != nil {
 		return "", fmt.Errorf("waiting for a start slot (docker.parallel-runs %d): %w", f.cfg.Docker.ParallelRuns, err)
 	}
 	defer f.starts.Release()
+	id, err := f.create(ctx, cs)
+	if err != nil {
+		return id, &engineError{op: "create", err: err}
+	}
 	runCtx, cancel := withTimeout(ctx, f.timeouts.Run)
 	defer cancel()
-	id, err := f.eng.Create(runCtx, cs)
-	if err != nil {
-		if runCtx.Err() != nil {
-			// The engine may finish a create whose request was abandoned:
-			// remove by name so nothing is left behind.
-			return cs.Name, &engineError{op: "create", err: err}
-		}
-		return "", &engineError{op: "create", err: err}
-	}
 	if err := f.eng.Start(runCtx, id); err != nil {
 		return id, &engineError{op: "start", err: err}
 	}
 	return id, nil
+}
+
+// create asks the engine for the container on a context that the caller's
+// cancellation does not reach, bounded by docker.timeouts.run. An abandoned
+// create request may still complete in the engine, and only the finished
+// call says whether it did and under which id: removing by name at once
+// can run before the engine has made the container. When the caller has
+// gone, the call goes on in the background and removes what it made;
+// Cleanup waits for such calls.
+func (f *Factory) create(ctx context.Context, cs createSpec) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	type result struct {
+		id  string
+		err error
+	}
+	var (
+		mu        sync.Mutex
+		abandoned bool
+		done      = make(chan result, 1)
+	)
+	f.detached.add()
+	go func() {
+		defer f.detached.done()
+		cctx, cancel := withTimeout(context.WithoutCancel(ctx), f.timeouts.Run)
+		defer cancel()
+		id, err := f.eng.Create(cctx, cs)
+		mu.Lock()
+		gone := abandoned
+		if !gone {
+			done <- result{id, err}
+		}
+		mu.Unlock()
+		if gone && err == nil {
+			f.log.Info().Str("container", cs.Name).Msg("removing a container whose creation was abandoned")
+			f.removeQuietly(id)
+		}
+	}()
+	select {
+	case r := <-done:
+		return r.id, r.err
+	case <-ctx.Done():
+	}
+	mu.Lock()
+	abandoned = true
+	mu.Unlock()
+	select {
+	case r := <-done:
+		// The engine answered before the caller's end was noticed: the
+		// caller removes by id.
+		if r.err == nil {
+			return r.id, ctx.Err()
+		}
+		return "", r.err
+	default:
+		return "", ctx.Err()
+	}
 }
 
 // engineError says which engine call failed.

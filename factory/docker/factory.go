@@ -73,6 +73,7 @@ type Factory struct {
 	timeouts   config.DockerClientTimeouts
 	starts     *fairSemaphore
 	pulls      inflight
+	detached   detachedCalls // creates that outlive their caller
 	runtimeTag []string
 }
 

@@ -18,8 +18,12 @@ type faultyEngine struct {
 	noIP       bool
 	afterStart func() // runs after a successful start
 	// abandonCreate, when set, runs after the engine created the container
-	// and the create then fails as an abandoned request does.
+	// and before the create returns (the caller gives up meanwhile).
 	abandonCreate func()
+	// createStarted, when set, receives once per Create before it reaches
+	// the engine; createGate, when set, holds it there until closed.
+	createStarted chan<- struct{}
+	createGate    <-chan struct{}
 
 	mu               sync.Mutex
 	starting, maxCon int
@@ -31,10 +35,15 @@ func (e *faultyEngine) Create(ctx context.Context, s createSpec) (string, error)
 	e.starting++
 	e.maxCon = max(e.maxCon, e.starting)
 	e.mu.Unlock()
+	if e.createStarted != nil {
+		e.createStarted <- struct{}{}
+	}
+	if e.createGate != nil {
+		<-e.createGate
+	}
 	id, err := e.engine.Create(ctx, s)
 	if err == nil && e.abandonCreate != nil {
 		e.abandonCreate()
-		id, err = "", ctx.Err()
 	}
 	if err != nil {
 		e.done()
@@ -122,6 +131,10 @@ func TestCreateFailuresLeaveNothingBehind(t *testing.T) {
 			if d := time.Since(start); d > 20*time.Second {
 				t.Errorf("failing took %v; it must not wait out docker.timeouts.run", d)
 			}
+			// An abandoned create removes what it made in the background.
+			if err := f.detached.wait(testCtx(t)); err != nil {
+				t.Fatal(err)
+			}
 			if len(fe.removed) != 1 {
 				t.Errorf("removed %v, want the one container created", fe.removed)
 			}
@@ -130,6 +143,89 @@ func TestCreateFailuresLeaveNothingBehind(t *testing.T) {
 				t.Fatalf("containers left behind: %v %v", left, lerr)
 			}
 		})
+	}
+}
+
+// TestAbandonedCreateFinishesInTheBackground gives up on a create while the
+// engine call has not returned: CreateContainer returns at once, the call
+// completes, and what it made is removed.
+func TestAbandonedCreateFinishesInTheBackground(t *testing.T) {
+	needEngine(t)
+	f := newTestFactory(t, testConfig(t))
+	started, gate := make(chan struct{}, 1), make(chan struct{})
+	fe := &faultyEngine{engine: f.eng, createStarted: started, createGate: gate}
+	f.eng = fe
+	ctx, cancel := context.WithCancel(testCtx(t))
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		c, err := f.CreateContainer(ctx, specFor(f, testEnv.fakeImage, false, nil))
+		if err == nil {
+			_ = c.Destroy(context.Background())
+		}
+		errc <- err
+	}()
+	deadline := time.After(30 * time.Second)
+	select {
+	case <-started:
+	case <-deadline:
+		t.Fatal("the create never reached the engine")
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		var se *factory.StartupError
+		if !errors.As(err, &se) || se.Msg != msgProvision || !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want the provisioning StartupError wrapping context.Canceled", err)
+		}
+	case <-deadline:
+		t.Fatal("CreateContainer waited for an engine call its caller had given up on")
+	}
+	fe.mu.Lock()
+	early := len(fe.removed)
+	fe.mu.Unlock()
+	if early != 0 {
+		t.Fatalf("removed %v before the engine made the container", fe.removed)
+	}
+	close(gate) // the engine now makes the container
+	if err := f.detached.wait(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	if len(fe.removed) != 1 {
+		t.Errorf("removed %v, want the one container the abandoned create made", fe.removed)
+	}
+	left, err := testEnv.eng.List(testCtx(t), map[string]string{LabelInvoker: f.invoker}, "")
+	if err != nil || len(left) != 0 {
+		t.Fatalf("containers left behind: %v %v", left, err)
+	}
+}
+
+func TestDetachedCallsWait(t *testing.T) {
+	var d detachedCalls
+	if err := d.wait(context.Background()); err != nil {
+		t.Fatalf("wait with none running: %v", err)
+	}
+	d.add()
+	d.add()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := d.wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("wait with two running and an ended ctx: %v, want context.Canceled", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- d.wait(context.Background()) }()
+	d.done()
+	if err := d.wait(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("wait with one running and an ended ctx: %v, want context.Canceled", err)
+	}
+	d.done()
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	d.add() // from zero again, after a wait
+	d.done()
+	if err := d.wait(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 
