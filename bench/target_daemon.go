@@ -234,11 +234,11 @@ func (t *daemonTarget) invoke(ctx context.Context, _ int, a workload.Arrival) ou
 }
 
 // recordOutcome reads status, wait and start kind from a record. The
-// daemon's records carry waitTime and, when the container was initialised
-// for this activation, initTime; a start kind only if the daemon adds one
-// (annotation "startKind" or "start"). Without it, no initTime means a warm
-// start and an initTime means cold or prewarmed, which the record does not
-// tell apart: "unknown".
+// daemon's records carry waitTime, initTime when the container was
+// initialised for this activation, and the start kind (annotation
+// "startKind"; "start" is read too). A record without one (an OpenWhisk
+// server's) says only this much: no initTime means a warm start, an
+// initTime cold or prewarmed, which it does not tell apart: "unknown".
 func recordOutcome(rec record) outcome {
 	o := outcome{Status: daemonStatuses[rec.Response.Status], StartKind: "warm"}
 	if o.Status == "" {

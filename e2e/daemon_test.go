@@ -55,6 +55,9 @@ func TestDaemonAPI(t *testing.T) {
 	if _, cold := first["initTime"]; !cold {
 		t.Errorf("first invoke has no initTime: it initialised a container, so it must: %s", r.body)
 	}
+	if k := first["startKind"]; k != "cold" && k != "prewarmed" {
+		t.Errorf("first invoke startKind %v, want cold or prewarmed", k)
+	}
 	if first["path"] != "guest/hello" || first["kind"] != "nodejs:20" || first["timeout"] != false {
 		t.Errorf("annotations: %v", first)
 	}
@@ -67,7 +70,7 @@ func TestDaemonAPI(t *testing.T) {
 		t.Errorf("blocking result=true: %v", r)
 	}
 	warm := d.activation(r.header.Get("X-Openwhisk-Activation-Id"))
-	if _, cold := annotations(warm)["initTime"]; cold {
+	if ann := annotations(warm); ann["initTime"] != nil || ann["startKind"] != "warm" {
 		t.Errorf("second invoke was not warm: %v", warm["annotations"])
 	}
 	// The daemon's own log lines about that activation carry the request id.

@@ -242,6 +242,12 @@ func (s *Server) finalRecord(act actors.Activation, run *runnable, id *Identity,
 	if res.InitTime > 0 {
 		rec.Annotations = append(rec.Annotations, store.KeyValue{Key: "initTime", Value: msJSON(res.InitTime)})
 	}
+	// OpenWhisk's initTime cannot tell a cold start from a stem cell's;
+	// ours can. Absent when no container was placed (refused, shut down).
+	if res.StartKind != "" {
+		kind, _ := json.Marshal(string(res.StartKind)) // a string always marshals
+		rec.Annotations = append(rec.Annotations, store.KeyValue{Key: "startKind", Value: kind})
+	}
 	return rec
 }
 

@@ -455,7 +455,7 @@ func TestInvokeBlocking(t *testing.T) {
 		ann[kv.Key] = string(kv.Value)
 	}
 	want := map[string]string{"path": `"guest/hello"`, "kind": `"nodejs:20"`, "waitTime": "2", "initTime": "40", "timeout": "false",
-		"limits": `{"timeout":60000,"memory":256,"logs":10,"concurrency":1}`}
+		"startKind": `"cold"`, "limits": `{"timeout":60000,"memory":256,"logs":10,"concurrency":1}`}
 	for k, v := range want {
 		if ann[k] != v {
 			t.Errorf("annotation %s = %s, want %s", k, ann[k], v)
