@@ -1,9 +1,7 @@
 package pool
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -28,13 +26,6 @@ func dockerFactory(t *testing.T, what string) (*config.Config, config.ImageName,
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := f.Cleanup(ctx); err != nil {
-			t.Errorf("factory cleanup: %v", err)
-		}
-		_ = f.Close()
-	})
+	enginetest.CleanupFactory(t, f)
 	return cfg, img, f
 }

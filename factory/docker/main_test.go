@@ -170,14 +170,7 @@ func newTestFactory(t *testing.T, cfg *config.Config) *Factory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := f.Cleanup(ctx); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-		_ = f.Close()
-	})
+	enginetest.CleanupFactory(t, f)
 	return f
 }
 

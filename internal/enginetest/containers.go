@@ -74,3 +74,23 @@ func containers(labels []string) ([]string, error) {
 	sort.Strings(ids)
 	return ids, nil
 }
+
+// Factory is what a Docker factory offers for its end: removing its
+// invoker's containers, then releasing its engine client.
+type Factory interface {
+	Cleanup(ctx context.Context) error
+	Close() error
+}
+
+// CleanupFactory removes f's containers and closes f when tb ends,
+// whatever happened; a failed removal fails tb.
+func CleanupFactory(tb testing.TB, f Factory) {
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := f.Cleanup(ctx); err != nil {
+			tb.Errorf("factory cleanup: %v", err)
+		}
+		_ = f.Close()
+	})
+}

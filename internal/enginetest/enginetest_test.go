@@ -3,6 +3,8 @@ package enginetest
 import (
 	"context"
 	"debug/elf"
+	"errors"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -213,5 +215,55 @@ func TestRemoveImages(t *testing.T) {
 	removeImages([]string{built, never})
 	if _, err := cli.ImageInspect(ctx, built); !cerrdefs.IsNotFound(err) {
 		t.Fatalf("%s after removal: inspect says %v, want not found", built, err)
+	}
+}
+
+// recordingTB keeps what a helper registers and reports, so a failure can
+// be checked instead of failing the test.
+type recordingTB struct {
+	testing.TB
+	cleanups []func()
+	errs     []string
+}
+
+func (r *recordingTB) Helper()                   {}
+func (r *recordingTB) Cleanup(f func())          { r.cleanups = append(r.cleanups, f) }
+func (r *recordingTB) Errorf(f string, a ...any) { r.errs = append(r.errs, fmt.Sprintf(f, a...)) }
+
+type stubFactory struct {
+	cleanupErr error
+	calls      []string
+}
+
+func (f *stubFactory) Cleanup(context.Context) error {
+	f.calls = append(f.calls, "cleanup")
+	return f.cleanupErr
+}
+func (f *stubFactory) Close() error { f.calls = append(f.calls, "close"); return nil }
+
+func TestCleanupFactory(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		cleanupErr error
+		wantErrs   int
+	}{
+		{"removed", nil, 0},
+		{"removal fails", errors.New("engine gone"), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := &recordingTB{TB: t}
+			f := &stubFactory{cleanupErr: tc.cleanupErr}
+			CleanupFactory(tb, f)
+			if len(f.calls) != 0 || len(tb.cleanups) != 1 {
+				t.Fatalf("before the end: calls %v, %d cleanups registered; want none, 1", f.calls, len(tb.cleanups))
+			}
+			tb.cleanups[0]()
+			if strings.Join(f.calls, ",") != "cleanup,close" {
+				t.Errorf("at the end: calls %v, want cleanup then close", f.calls)
+			}
+			if len(tb.errs) != tc.wantErrs {
+				t.Errorf("reported %q, want %d errors", tb.errs, tc.wantErrs)
+			}
+		})
 	}
 }
