@@ -70,12 +70,6 @@ func Require(tb testing.TB) *client.Client {
 	return cli
 }
 
-func engineClient() *client.Client {
-	engine.mu.Lock()
-	defer engine.mu.Unlock()
-	return engine.cli
-}
-
 // closeEngine closes the client for good: later calls of Engine get nil
 // and the error "closed".
 func closeEngine() {
@@ -84,6 +78,8 @@ func closeEngine() {
 	defer engine.mu.Unlock()
 	if engine.cli != nil {
 		_ = engine.cli.Close()
+	}
+	if engine.cli != nil || engine.err == nil {
 		engine.cli = nil
 		engine.err = errors.New("the engine client is closed: the tests are over")
 	}
