@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/docker/docker/api/types/network"
 	"github.com/rs/zerolog"
 
+	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 )
 
@@ -271,4 +273,56 @@ func reportPercentiles(b *testing.B, prefix string, lat []time.Duration) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	b.ReportMetric(ms(percentile(lat, 50)), prefix+"p50-ms")
 	b.ReportMetric(ms(percentile(lat, 99)), prefix+"p99-ms")
+}
+
+// BenchmarkRunLogs is a warm /run followed by the collection of its logs
+// (both sentinels), two ways on the same container in one loop: the tail
+// read Logs makes once the log has a position, and the full "since" read
+// it falls back to (the only read before), whose cost grows with the log.
+//
+//	go test -run '^$' -bench RunLogs -benchtime 300x ./factory/docker
+func BenchmarkRunLogs(b *testing.B) {
+	if testEnv.skip != "" {
+		b.Skip("no Docker Engine: " + testEnv.skip)
+	}
+	f := benchFactory(b)
+	ctx := context.Background()
+	fc, err := f.CreateContainer(ctx, specFor(f, testEnv.runtimeImage, false, nil))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = fc.Destroy(context.Background()) })
+	c := fc.(*Container)
+	if out, err := c.Initialize(ctx, initReq(jsHello, false)); err != nil || out.Status != factory.StatusSuccess {
+		b.Fatalf("init: %v %s", err, out.Result)
+	}
+	req := factory.LogRequest{Limit: 10 * config.MB, WaitForSentinel: true}
+	collect := func(full bool) time.Duration {
+		mustRun(b, c)
+		saved := c.logSizes
+		if full {
+			c.logSizes = logSizes{} // no window: the full read
+		}
+		start := time.Now()
+		lines, err := c.Logs(ctx, req)
+		took := time.Since(start)
+		if full {
+			c.logSizes.total += saved.total
+		}
+		if err != nil || len(lines) != 2 || !strings.Contains(strings.Join(lines, "\n"), "stdout: hi bench") {
+			b.Fatalf("logs: %v %q", err, lines)
+		}
+		return took
+	}
+	collect(true)
+	var tail, full []time.Duration
+	misses := c.logTailMisses
+	for b.Loop() {
+		tail = append(tail, collect(false))
+		full = append(full, collect(true))
+	}
+	reportPercentiles(b, "tail-", tail)
+	reportPercentiles(b, "full-", full)
+	b.ReportMetric(float64(median(tail))/float64(median(full)), "tail/full")
+	b.ReportMetric(float64(c.logTailMisses-misses), "tail-misses")
 }

@@ -81,12 +81,11 @@ type logFrame struct {
 //
 // The engine's json-file reader decodes a container's whole log for a
 // "since" query, so that read grows with the container's age (about 1 ms
-// per 400 lines on the test VM). Once both streams have a position, the
-// first read therefore asks only for the log's last lines, sized from the
-// previous activation, and keeps the answer when it provably reaches back
-// past the position (tailCoverage). The full read remains the fallback,
-// and the follow read runs only when the runtime's sentinels have not
-// reached the log yet (the engine copies output asynchronously).
+// per 400 lines on the test VM). Once both streams have a position, Logs
+// therefore asks only for the log's last lines, sized from the previous
+// activation, followed (when waiting) until the sentinels arrive: one
+// engine call, whose answer counts only when it provably reaches back past
+// the position (tailCoverage). The full read is the fallback.
 func (c *Container) Logs(ctx context.Context, req factory.LogRequest) ([]string, error) {
 	c.logsMu.Lock()
 	defer c.logsMu.Unlock()
@@ -96,30 +95,34 @@ func (c *Container) Logs(ctx context.Context, req factory.LogRequest) ([]string,
 	ctx, cancel := context.WithTimeout(ctx, overall)
 	defer cancel()
 
+	wait := req.WaitForSentinel
 	col := logCollector{limit: int64(req.Limit), pos: c.logPos}
-	end, tailed := passEOF, false
+	end, done := passEOF, false
 	if n, ok := c.logSizes.tailWindow(c.logPos); ok {
 		cov := tailCoverage{pos: c.logPos}
 		var err error
-		end, err = c.readPass(ctx, &col, logQuery{Tail: n}, req.WaitForSentinel, cov.watch)
+		end, err = c.readPass(ctx, &col, logQuery{Tail: n, Follow: wait}, wait, cov.check)
 		if err != nil {
 			return nil, err
 		}
-		if tailed = cov.covered(); !tailed {
+		if done = end != passMiss && cov.covered(); !done {
 			c.logTailMisses++
 			col = logCollector{limit: int64(req.Limit), pos: c.logPos}
 		}
 	}
-	if !tailed || (end == passEOF && req.WaitForSentinel) {
+	if !done {
+		// After a follow that broke off (idle, deadline), the full read
+		// takes what is there instead of waiting all over again.
+		follow := wait && end != passBroken
 		var err error
-		end, err = c.readPass(ctx, &col, logQuery{Since: col.pos.since(), Follow: req.WaitForSentinel}, req.WaitForSentinel, nil)
+		end, err = c.readPass(ctx, &col, logQuery{Since: col.pos.since(), Follow: follow}, wait, nil)
 		if err != nil {
 			return nil, err
 		}
 	}
 	// A stream that ended is normal without waiting, a gap when the
 	// sentinels never came.
-	col.incomplete = end == passBroken || (end == passEOF && req.WaitForSentinel)
+	col.incomplete = end == passBroken || (end == passEOF && wait)
 	c.logPos = col.pos
 	c.logSizes.add(col.fresh)
 	return col.result(time.Now()), nil
@@ -132,12 +135,14 @@ const (
 	passSentinels passEnd = iota // both sentinels arrived (when stopping at them)
 	passEOF                      // the engine ended the stream
 	passBroken                   // a read error, the idle timeout or the deadline
+	passMiss                     // the check refused a frame: this read cannot be used
 )
 
 // readPass reads the log selected by q into col. With stopAtSentinels it
 // returns at the second sentinel, leaving what follows for the next call.
-// watch, when set, sees every frame before col does.
-func (c *Container) readPass(ctx context.Context, col *logCollector, q logQuery, stopAtSentinels bool, watch func(logFrame)) (passEnd, error) {
+// check, when set, sees every frame before col does, and ends the read
+// when it refuses one.
+func (c *Container) readPass(ctx context.Context, col *logCollector, q logQuery, stopAtSentinels bool, check func(logFrame) bool) (passEnd, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rc, err := c.f.eng.Logs(ctx, c.id, q)
@@ -163,8 +168,8 @@ func (c *Container) readPass(ctx context.Context, col *logCollector, q logQuery,
 	for {
 		select {
 		case fr := <-frames:
-			if watch != nil {
-				watch(fr)
+			if check != nil && !check(fr) {
+				return passMiss, nil
 			}
 			if col.add(fr) && stopAtSentinels {
 				return passSentinels, nil
@@ -225,19 +230,22 @@ func (s logSizes) tailWindow(pos logPosition) (int, bool) {
 // than the stream's position proves that every line before the window is
 // older still. A first line stamped exactly at the position does not:
 // other lines of that stamp may lie before the window, and the position
-// skips such lines by count.
+// skips such lines by count. A first line that is not older disproves it
+// at once (check refuses it); a stream absent from the window proves
+// nothing (covered stays false).
 type tailCoverage struct {
 	pos   logPosition
 	first [2]bool // a line of the stream was in the window
 	older [2]bool // the stream's first line in the window is older than pos
 }
 
-func (t *tailCoverage) watch(fr logFrame) {
+func (t *tailCoverage) check(fr logFrame) bool {
 	i := streamIndex(fr.stream)
 	if !t.first[i] {
 		t.first[i] = true
 		t.older[i] = fr.time.Before(t.pos.last[i])
 	}
+	return t.older[i]
 }
 
 func (t *tailCoverage) covered() bool { return t.older[0] && t.older[1] }

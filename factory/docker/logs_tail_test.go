@@ -176,7 +176,9 @@ func TestTailCoverage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cov := tailCoverage{pos: pos}
 			for _, f := range tt.frames {
-				cov.watch(f)
+				if !cov.check(f) {
+					break
+				}
 			}
 			if got := cov.covered(); got != tt.want {
 				t.Errorf("covered = %v, want %v", got, tt.want)
@@ -187,8 +189,9 @@ func TestTailCoverage(t *testing.T) {
 
 // memLogEngine serves a log held in memory, in the order the engine would
 // have written it, with the engine's Tail, Since (inclusive) and Follow.
-// Lines in late reach the log only after the next query was answered, as
-// lines still in the engine's copier do.
+// Lines in late reach the log after the next query has read it, as lines
+// still in the engine's copier do: a followed read gets them, a plain one
+// does not.
 type memLogEngine struct {
 	engine
 	mu      sync.Mutex
@@ -211,10 +214,16 @@ func (e *memLogEngine) Logs(ctx context.Context, _ string, q logQuery) (io.ReadC
 			buf.Write(frame(byte(streamIndex(f.stream)+1), f.time, f.text))
 		}
 	}
-	e.log = append(e.log, e.late...)
+	late := e.late
+	e.log = append(e.log, late...)
 	e.late = nil
 	if !q.Follow {
 		return io.NopCloser(&buf), nil
+	}
+	for _, f := range late { // a followed log delivers them as they come
+		if q.Since.IsZero() || !f.time.Before(q.Since) {
+			buf.Write(frame(byte(streamIndex(f.stream)+1), f.time, f.text))
+		}
 	}
 	return struct {
 		io.Reader
@@ -260,7 +269,7 @@ func TestLogsReadPlan(t *testing.T) {
 	}{
 		{name: "the window holds the activation: one read",
 			write: func(e *memLogEngine) { e.log = append(e.log, out("a"), errl("b"), out(Sentinel), errl(Sentinel)) },
-			want:  []string{"stdout: a", "stderr: b"}, wantPlan: plan{tail: 1}},
+			want:  []string{"stdout: a", "stderr: b"}, wantPlan: plan{tail: 1, follow: 1}},
 		{name: "more lines than the window: the full read",
 			write: func(e *memLogEngine) {
 				for i := range 20 {
@@ -269,13 +278,13 @@ func TestLogsReadPlan(t *testing.T) {
 				e.log = append(e.log, quiet()...)
 			},
 			want:     numberedStream("stdout", 20),
-			wantPlan: plan{tail: 1, since: 1, follow: 1}, wantMiss: true},
+			wantPlan: plan{tail: 1, since: 1, follow: 2}, wantMiss: true},
 		{name: "a sentinel still in the copier: followed",
 			write: func(e *memLogEngine) {
 				e.log = append(e.log, out("a"), out(Sentinel))
 				e.late = append(e.late, errl("late"), errl(Sentinel))
 			},
-			want: []string{"stdout: a", "stderr: late"}, wantPlan: plan{tail: 1, since: 1, follow: 1}},
+			want: []string{"stdout: a", "stderr: late"}, wantPlan: plan{tail: 1, follow: 1}},
 		{name: "stderr's older line written before the other stream's lines: the full read",
 			write: func(e *memLogEngine) {
 				// An activation whose stderr sentinel the engine wrote
@@ -293,7 +302,7 @@ func TestLogsReadPlan(t *testing.T) {
 				e.log = append(e.log, out("new"), out(Sentinel), errl(Sentinel))
 			},
 			want:     []string{"stdout: new"},
-			wantPlan: plan{tail: 1, since: 1, follow: 1}, wantMiss: true},
+			wantPlan: plan{tail: 1, since: 1, follow: 2}, wantMiss: true},
 		{name: "a new line stamped at a stream's position is not proof: the full read",
 			write: func(e *memLogEngine) {
 				prev := e.log[len(e.log)-1] // stderr sentinel at the position
@@ -304,7 +313,10 @@ func TestLogsReadPlan(t *testing.T) {
 				e.log = append(e.log, out(Sentinel), errl(Sentinel))
 			},
 			want:     append([]string{"stderr: same stamp"}, numberedStream("stdout", 10)...),
-			wantPlan: plan{tail: 1, since: 1, follow: 1}, wantMiss: true},
+			wantPlan: plan{tail: 1, since: 1, follow: 2}, wantMiss: true},
+		{name: "a sentinel that never comes: one followed read, then the missing-data line",
+			write: func(e *memLogEngine) { e.log = append(e.log, out("a"), out(Sentinel)) },
+			want:  []string{"stdout: a", "stderr: " + logsIncomplete}, wantPlan: plan{tail: 1, follow: 1}},
 		{name: "without waiting for sentinels: one read to the end",
 			write:     func(e *memLogEngine) { e.log = append(e.log, out("a"), errl("crash")) },
 			noSentinl: true,
@@ -332,14 +344,13 @@ func TestLogsReadPlan(t *testing.T) {
 			}
 			var p plan
 			for _, q := range e.queries {
-				switch {
-				case q.Tail > 0:
+				if q.Tail > 0 {
 					p.tail++
-				case q.Follow:
+				} else {
 					p.since++
+				}
+				if q.Follow {
 					p.follow++
-				default:
-					p.since++
 				}
 			}
 			if p != tt.wantPlan {
