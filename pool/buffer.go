@@ -11,13 +11,24 @@ import (
 
 // pending is an accepted activation not yet placed on a container.
 type pending struct {
-	act     actors.Activation
-	replyTo *actor.PID
-	retried bool // placement already failed once (counted as waited)
-	evicted bool // containers were evicted for it: its cold start is a recreation
+	act      actors.Activation
+	replyTo  *actor.PID
+	retried  bool // placement already failed once (counted as waited)
+	evicted  bool // containers were evicted for it: its cold start is a recreation
+	ident    actors.Identity
+	hasIdent bool
 }
 
 func (p *pending) memory() config.ByteSize { return p.act.Action.Limits.Memory }
+
+// identity is the activation's identity, built once: placement and the
+// eviction look-ahead ask for it again on every try.
+func (p *pending) identity() actors.Identity {
+	if !p.hasIdent {
+		p.ident, p.hasIdent = p.act.Identity(), true
+	}
+	return p.ident
+}
 
 // buffer is the FIFO of activations waiting for capacity. Only its head is
 // ever tried, so a large job at the head holds back smaller ones behind it

@@ -36,9 +36,12 @@ func TestPlanEviction(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := planEviction(tc.shortfall, tc.evictable, slices.Values(tc.lru), func(m int) config.ByteSize { return config.ByteSize(m) * mb })
+			// The head alone, with nothing free or on its way back.
+			head := []aheadJob[string]{{Need: tc.shortfall, Ident: "head"}}
+			got, _ := planAhead(0, tc.evictable, head, slices.Values(tc.lru),
+				func(m int) config.ByteSize { return config.ByteSize(m) * mb }, func(int) string { return "idle" })
 			if !slices.Equal(got, tc.want) {
-				t.Fatalf("planEviction(shortfall %d MB) = %v, want %v", tc.shortfall.MBs(), got, tc.want)
+				t.Fatalf("planAhead(head needs %d MB) = %v, want %v", tc.shortfall.MBs(), got, tc.want)
 			}
 		})
 	}

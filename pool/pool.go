@@ -222,6 +222,11 @@ func (p *poolActor) onRun(ctx actor.Context, m *actors.Run) {
 	}
 	if p.buf.len() > 0 {
 		p.enqueue(ctx, job)
+		if p.buf.len() <= lookAhead {
+			// The new job is in the look-ahead's view: its evictions may
+			// start while the head waits.
+			p.evictAhead(ctx, p.buf.head())
+		}
 		return
 	}
 	if !p.place(ctx, job) {
@@ -265,7 +270,7 @@ func (p *poolActor) reject(ctx actor.Context, job *pending, reason string, err e
 func (p *poolActor) place(ctx actor.Context, job *pending) bool {
 	a := &job.act
 	need := a.Action.Limits.Memory
-	grp := p.byIdent[a.Identity()]
+	grp := p.byIdent[job.identity()]
 	s := situation{
 		Need:      need,
 		Total:     p.ledger.total,
@@ -296,12 +301,10 @@ func (p *poolActor) place(ctx actor.Context, job *pending) bool {
 		p.take(ctx, cells[stem], job)
 	case placeCold:
 		p.createCold(ctx, job)
-	case placeEvict:
-		p.evict(ctx, d.Shortfall)
-		job.evicted = true
-		p.waiting(job)
-		return false
-	case placeWait:
+	case placeEvict, placeWait:
+		// Evictions for this job, and for those buffered behind it, start
+		// now (evictAhead); the job waits for the memory either way.
+		p.evictAhead(ctx, job)
 		p.waiting(job)
 		return false
 	case placeReject:
@@ -458,23 +461,6 @@ func (p *poolActor) registered(e *entry) {
 
 func (p *poolActor) enqueueFront(job *pending) {
 	p.buf.pushFront(job)
-}
-
-// evict removes idle containers, least recently used first, to cover
-// shortfall. Their memory stays booked as removing until the engine is done.
-func (p *poolActor) evict(ctx actor.Context, shortfall config.ByteSize) {
-	lru := func(yield func(*entry) bool) {
-		for e := p.idle.front; e != nil; e = e.lru.next {
-			if !yield(e) {
-				return
-			}
-		}
-	}
-	victims := planEviction(shortfall, p.ledger.mem[memIdle], lru, func(e *entry) config.ByteSize { return e.mem })
-	for _, e := range victims {
-		p.m.evictions.Inc()
-		p.removeContainer(ctx, e, false)
-	}
 }
 
 // removeContainer tells e's actor to destroy its container.
