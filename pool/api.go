@@ -48,7 +48,6 @@ const factoryInitTimeout = 5 * time.Minute
 type Pool struct {
 	root *actor.RootContext
 	pid  *actor.PID
-	m    *metrics
 }
 
 // Spawn prepares the factory (Init removes this invoker's leftover
@@ -121,7 +120,7 @@ func spawn(root *actor.RootContext, opts Options, h hooks) (*Pool, error) {
 		disp.stop()
 		return nil, fmt.Errorf("pool.Spawn: actor name %q: %w", opts.Name, err)
 	}
-	return &Pool{root: root, pid: pid, m: m}, nil
+	return &Pool{root: root, pid: pid}, nil
 }
 
 // PID is the pool actor; raw messages (actors.Run, actors.Subscribe, ...)
@@ -143,7 +142,6 @@ func (p *Pool) Invoke(ctx context.Context, a Activation) (Result, error) {
 	if rr.Err != nil {
 		return rr.Result, rr.Err
 	}
-	p.m.result(rr.Result.Status)
 	return rr.Result, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
+	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/factory/fake"
 )
 
@@ -209,6 +210,7 @@ func minimalContainer(p containerParams) *actor.Props {
 		switch m := c.Message().(type) {
 		case *actors.Job:
 			c.Send(p.Pool, &actors.JobDone{Container: c.Self()})
+			p.Results.inc(factory.StatusSuccess)
 			c.Send(m.ReplyTo, &actors.RunResult{Result: actors.Result{ActivationID: m.Activation.ID, StartKind: m.StartKind}})
 		case *actors.Remove:
 			c.Send(p.Pool, &actors.ContainerRemoved{Container: c.Self()})

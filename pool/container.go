@@ -23,6 +23,7 @@ type containerParams struct {
 	Config   *config.Config        // container-proxy timeouts, limits, payload sizes, akka-client
 	Clock    actors.Clock
 	Log      zerolog.Logger
+	Results  *resultCounters // counts every result the actor sends; nil counts nothing
 
 	// testHook, when set, sees every message before the actor handles it;
 	// tests panic in it to crash the actor at a chosen point.

@@ -347,9 +347,10 @@ func (a *containerActor) dispatch(ctx actor.Context, j *containerJob, withInit b
 				payload:     a.p.Config.Limits.Payload,
 				clock:       a.p.Clock,
 			},
-			root: ctx.ActorSystem().Root,
-			self: ctx.Self(),
-			pool: a.p.Pool,
+			root:    ctx.ActorSystem().Root,
+			self:    ctx.Self(),
+			pool:    a.p.Pool,
+			results: a.p.Results,
 		}
 		go w.loop(a.work)
 	}
@@ -378,6 +379,7 @@ type jobWorker struct {
 	tmpl       jobRun
 	root       *actor.RootContext
 	self, pool *actor.PID
+	results    *resultCounters
 }
 
 func (w jobWorker) loop(work <-chan *containerJob) {
@@ -400,6 +402,7 @@ func (w jobWorker) run(j *containerJob) {
 	// ContainerReady precedes its result.
 	if !r.withInit && !j.out.failed() && j.job.ReplyTo != nil && j.claim() {
 		w.root.Send(w.pool, &actors.JobDone{Container: w.self, LastUsed: r.clock.Now()})
+		w.results.inc(j.out.result.Status)
 		w.root.Send(j.job.ReplyTo, &actors.RunResult{Result: j.out.result})
 	}
 	w.root.Send(w.self, j)
@@ -455,6 +458,7 @@ func (a *containerActor) answer(ctx actor.Context, j *containerJob, res actors.R
 	}
 	a.log.Debug().Str("activation_id", j.job.Activation.ID).Int("status", int(res.Status)).Msg("activation finished")
 	ctx.Send(a.p.Pool, &actors.JobDone{Container: ctx.Self(), LastUsed: a.p.Clock.Now()})
+	a.p.Results.inc(res.Status)
 	if j.job.ReplyTo != nil {
 		ctx.Send(j.job.ReplyTo, &actors.RunResult{Result: res})
 	} else {

@@ -22,7 +22,7 @@ type metrics struct {
 	rescheduled prometheus.Counter
 	evictions   prometheus.Counter
 	rejectedBy  *prometheus.CounterVec
-	resultsBy   [4]prometheus.Counter
+	resultsBy   resultCounters
 	memory      *prometheus.GaugeVec
 	containers  *prometheus.GaugeVec
 	bufferLen   prometheus.Gauge
@@ -61,7 +61,7 @@ func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
 			"Memory the buffered activations need."))),
 	}
 	results := prometheus.NewCounterVec(prometheus.CounterOpts(opts("results_total",
-		"Results returned through Invoke, by status (0 success, 1 application error, 2 developer error, 3 internal error).")), []string{"status"})
+		"Results of activations that ran (or were answered by their container), by status (0 success, 1 application error, 2 developer error, 3 internal error); counted by the container actor, so results sent to raw Run messages count too.")), []string{"status"})
 	for i, k := range startKinds {
 		m.startedBy[i] = started.WithLabelValues(string(k))
 	}
@@ -94,10 +94,24 @@ func (m *metrics) started(kind actors.StartKind, wait time.Duration) {
 
 func (m *metrics) rejected(reason string) { m.rejectedBy.WithLabelValues(reason).Inc() }
 
-func (m *metrics) result(s factory.Status) {
-	if s >= 0 && int(s) < len(m.resultsBy) {
-		m.resultsBy[s].Inc()
+// resultCounters count results by status. The pool hands them to every
+// container actor (containerParams.Results): a container answers its
+// callers directly, so that is the one place every result passes.
+type resultCounters [4]prometheus.Counter
+
+// inc counts one result; nil counts nothing (a pool without metrics).
+func (r *resultCounters) inc(s factory.Status) {
+	if r != nil && s >= 0 && int(s) < len(r) {
+		r[s].Inc()
 	}
+}
+
+// results is what the pool passes its container actors.
+func (m *metrics) results() *resultCounters {
+	if m == nil {
+		return nil
+	}
+	return &m.resultsBy
 }
 
 func (m *metrics) observe(s *actors.MemorySnapshot) {

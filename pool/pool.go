@@ -395,6 +395,7 @@ func (p *poolActor) createCold(ctx actor.Context, job *pending) {
 		Config:  p.cfg,
 		Clock:   p.clock,
 		Log:     p.log.With().Str("container", spec.Name).Logger(),
+		Results: p.m.results(),
 	})
 	p.registered(e)
 	p.join(e)
@@ -764,6 +765,7 @@ func (p *poolActor) onStemCellReady(ctx actor.Context, m *actors.StemCellReady) 
 		Config:   p.cfg,
 		Clock:    p.clock,
 		Log:      p.log.With().Str("container", m.Container.ID()).Logger(),
+		Results:  p.m.results(),
 	})
 	p.registered(e)
 	p.byRef[e.ref] = e
