@@ -104,8 +104,10 @@ func (f *Factory) createAndStart(ctx context.Context, cs createSpec) (string, er
 	if err := f.starts.Acquire(ctx); err != nil {
 		return "", fmt.Errorf("waiting for a start slot (docker.parallel-runs %d): %w", f.cfg.Docker.ParallelRuns, err)
 	}
-	defer f.starts.Release()
-	id, err := f.create(ctx, cs)
+	id, handedOff, err := f.create(ctx, cs, f.starts.Release)
+	if !handedOff {
+		defer f.starts.Release()
+	}
 	if err != nil {
 		return id, &engineError{op: "create", err: err}
 	}
@@ -123,10 +125,13 @@ func (f *Factory) createAndStart(ctx context.Context, cs createSpec) (string, er
 // call says whether it did and under which id: removing by name at once
 // can run before the engine has made the container. When the caller has
 // gone, the call goes on in the background and removes what it made;
-// Cleanup waits for such calls.
-func (f *Factory) create(ctx context.Context, cs createSpec) (string, error) {
+// Cleanup waits for such calls. The background call keeps the caller's
+// start slot (handedOff) and releases it when done, so that abandoned
+// creates count against docker.parallel-runs while the engine works on
+// them.
+func (f *Factory) create(ctx context.Context, cs createSpec, releaseSlot func()) (id string, handedOff bool, err error) {
 	if err := ctx.Err(); err != nil {
-		return "", err
+		return "", false, err
 	}
 	type result struct {
 		id  string
@@ -149,14 +154,18 @@ func (f *Factory) create(ctx context.Context, cs createSpec) (string, error) {
 			done <- result{id, err}
 		}
 		mu.Unlock()
-		if gone && err == nil {
+		if !gone {
+			return
+		}
+		if err == nil {
 			f.log.Info().Str("container", cs.Name).Msg("removing a container whose creation was abandoned")
 			f.removeQuietly(id)
 		}
+		releaseSlot()
 	}()
 	select {
 	case r := <-done:
-		return r.id, r.err
+		return r.id, false, r.err
 	case <-ctx.Done():
 	}
 	mu.Lock()
@@ -167,11 +176,11 @@ func (f *Factory) create(ctx context.Context, cs createSpec) (string, error) {
 		// The engine answered before the caller's end was noticed: the
 		// caller removes by id.
 		if r.err == nil {
-			return r.id, ctx.Err()
+			return r.id, false, ctx.Err()
 		}
-		return "", r.err
+		return "", false, r.err
 	default:
-		return "", ctx.Err()
+		return "", true, ctx.Err()
 	}
 }
 

@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -148,11 +149,16 @@ func TestCreateFailuresLeaveNothingBehind(t *testing.T) {
 
 // TestAbandonedCreateFinishesInTheBackground gives up on a create while the
 // engine call has not returned: CreateContainer returns at once, the call
-// completes, and what it made is removed.
+// completes, holding its start slot until then, and what it made is
+// removed.
 func TestAbandonedCreateFinishesInTheBackground(t *testing.T) {
 	needEngine(t)
-	f := newTestFactory(t, testConfig(t))
+	cfg := testConfig(t)
+	cfg.Docker.ParallelRuns = 1
+	f := newTestFactory(t, cfg)
 	started, gate := make(chan struct{}, 1), make(chan struct{})
+	var openGate sync.Once
+	defer openGate.Do(func() { close(gate) }) // a failed test must not leave creates hanging
 	fe := &faultyEngine{engine: f.eng, createStarted: started, createGate: gate}
 	f.eng = fe
 	ctx, cancel := context.WithCancel(testCtx(t))
@@ -187,12 +193,37 @@ func TestAbandonedCreateFinishesInTheBackground(t *testing.T) {
 	if early != 0 {
 		t.Fatalf("removed %v before the engine made the container", fe.removed)
 	}
-	close(gate) // the engine now makes the container
+	// The abandoned create still holds the only start slot.
+	second := make(chan error, 1)
+	go func() {
+		c, err := f.CreateContainer(testCtx(t), specFor(f, testEnv.fakeImage, false, nil))
+		if err == nil {
+			err = c.Destroy(context.Background())
+		}
+		second <- err
+	}()
+	select {
+	case <-started:
+		t.Fatal("a second create reached the engine while the abandoned one held the only slot")
+	case <-time.After(300 * time.Millisecond):
+	}
+	openGate.Do(func() { close(gate) }) // the engine now makes the container
 	if err := f.detached.wait(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	if len(fe.removed) != 1 {
-		t.Errorf("removed %v, want the one container the abandoned create made", fe.removed)
+	fe.mu.Lock()
+	removed := slices.Clone(fe.removed)
+	fe.mu.Unlock()
+	if len(removed) != 1 {
+		t.Errorf("removed %v, want the one container the abandoned create made", removed)
+	}
+	select {
+	case <-started:
+	case <-deadline:
+		t.Fatal("the second create never got the slot")
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("second create: %v", err)
 	}
 	left, err := testEnv.eng.List(testCtx(t), map[string]string{LabelInvoker: f.invoker}, "")
 	if err != nil || len(left) != 0 {
