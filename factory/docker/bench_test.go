@@ -276,8 +276,9 @@ func reportPercentiles(b *testing.B, prefix string, lat []time.Duration) {
 }
 
 // BenchmarkRunLogs is a warm /run followed by the collection of its logs
-// (both sentinels), two ways on the same container in one loop: the tail
-// read Logs makes once the log has a position, and the full "since" read
+// (both sentinels), three ways in one loop: from the tap on the
+// container's attachment (the default), and, on a second container created
+// without one, the tail read of the engine's log and the full "since" read
 // it falls back to (the only read before), whose cost grows with the log.
 //
 //	go test -run '^$' -bench RunLogs -benchtime 300x ./factory/docker
@@ -287,17 +288,26 @@ func BenchmarkRunLogs(b *testing.B) {
 	}
 	f := benchFactory(b)
 	ctx := context.Background()
-	fc, err := f.CreateContainer(ctx, specFor(f, testEnv.runtimeImage, false, nil))
-	if err != nil {
-		b.Fatal(err)
+	newJS := func() *Container {
+		fc, err := f.CreateContainer(ctx, specFor(f, testEnv.runtimeImage, false, nil))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = fc.Destroy(context.Background()) })
+		c := fc.(*Container)
+		if out, err := c.Initialize(ctx, initReq(jsHello, false)); err != nil || out.Status != factory.StatusSuccess {
+			b.Fatalf("init: %v %s", err, out.Result)
+		}
+		return c
 	}
-	b.Cleanup(func() { _ = fc.Destroy(context.Background()) })
-	c := fc.(*Container)
-	if out, err := c.Initialize(ctx, initReq(jsHello, false)); err != nil || out.Status != factory.StatusSuccess {
-		b.Fatalf("init: %v %s", err, out.Result)
+	tapped := newJS()
+	f.noTap = true
+	c := newJS()
+	if tapped.tap == nil || c.tap != nil {
+		b.Fatal("want one container with a tap and one without")
 	}
 	req := factory.LogRequest{Limit: 10 * config.MB, WaitForSentinel: true}
-	collect := func(full bool) time.Duration {
+	collect := func(c *Container, full bool) time.Duration {
 		mustRun(b, c)
 		saved := c.logSizes
 		if full {
@@ -314,13 +324,16 @@ func BenchmarkRunLogs(b *testing.B) {
 		}
 		return took
 	}
-	collect(true)
-	var tail, full []time.Duration
+	collect(c, true)
+	collect(tapped, false)
+	var tap, tail, full []time.Duration
 	misses := c.logTailMisses
 	for b.Loop() {
-		tail = append(tail, collect(false))
-		full = append(full, collect(true))
+		tap = append(tap, collect(tapped, false))
+		tail = append(tail, collect(c, false))
+		full = append(full, collect(c, true))
 	}
+	reportPercentiles(b, "tap-", tap)
 	reportPercentiles(b, "tail-", tail)
 	reportPercentiles(b, "full-", full)
 	b.ReportMetric(float64(median(tail))/float64(median(full)), "tail/full")

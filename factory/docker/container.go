@@ -30,6 +30,7 @@ type Container struct {
 	destroyed      bool
 
 	logsMu   sync.Mutex
+	tap      *logTap // nil: the engine's log is read
 	logPos   logPosition
 	logSizes logSizes
 	// logTailMisses counts tail reads that did not reach the position and
@@ -39,8 +40,8 @@ type Container struct {
 
 var _ factory.Container = (*Container)(nil)
 
-func newContainer(f *Factory, id, name, addr string) *Container {
-	return &Container{f: f, id: id, name: name, addr: addr, maxConcurrency: 1}
+func newContainer(f *Factory, id, name, addr string, tap *logTap) *Container {
+	return &Container{f: f, id: id, name: name, addr: addr, maxConcurrency: 1, tap: tap}
 }
 
 // ID is the engine's container id.
@@ -187,5 +188,13 @@ func (c *Container) Destroy(ctx context.Context) error {
 		return fmt.Errorf("removing container %s: %w", c.name, err)
 	}
 	c.destroyed = true
+	// The engine ends the attachment with the container; this waits for
+	// the tap's reader (a Logs call in flight holds logsMu, and the tap).
+	c.logsMu.Lock()
+	if c.tap != nil {
+		c.tap.close()
+		c.tap = nil
+	}
+	c.logsMu.Unlock()
 	return nil
 }

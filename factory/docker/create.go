@@ -55,17 +55,23 @@ func (f *Factory) CreateContainer(ctx context.Context, spec factory.ContainerSpe
 	}
 
 	cs := f.containerSpec(spec, ref)
-	id, err := f.createAndStart(ctx, cs)
+	id, tap, err := f.createAndStart(ctx, cs)
 	if err != nil {
 		if id != "" {
 			f.removeQuietly(id)
 		}
+		if tap != nil {
+			tap.close()
+		}
 		return nil, f.classifyStartError(err, spec, ref, pullFailed)
 	}
 
-	c, err := f.awaitReady(ctx, id, spec.Name)
+	c, err := f.awaitReady(ctx, id, spec.Name, tap)
 	if err != nil {
 		f.removeQuietly(id)
+		if tap != nil {
+			tap.close()
+		}
 		return nil, err
 	}
 	log.Debug().Str("id", id).Str("addr", c.addr).Msg("container ready")
@@ -99,24 +105,44 @@ func (f *Factory) containerSpec(spec factory.ContainerSpec, ref string) createSp
 
 // createAndStart holds a start slot for create+start, the expensive part.
 // It returns the container id as soon as the engine has one, also on error,
-// so that the caller can remove it.
-func (f *Factory) createAndStart(ctx context.Context, cs createSpec) (string, error) {
+// so that the caller can remove it, and the tap on its output (nil when
+// the attachment failed: the engine's log is read instead), which the
+// caller closes on error.
+func (f *Factory) createAndStart(ctx context.Context, cs createSpec) (string, *logTap, error) {
 	if err := f.starts.Acquire(ctx); err != nil {
-		return "", fmt.Errorf("waiting for a start slot (docker.parallel-runs %d): %w", f.cfg.Docker.ParallelRuns, err)
+		return "", nil, fmt.Errorf("waiting for a start slot (docker.parallel-runs %d): %w", f.cfg.Docker.ParallelRuns, err)
 	}
 	id, handedOff, err := f.create(ctx, cs, f.starts.Release)
 	if !handedOff {
 		defer f.starts.Release()
 	}
 	if err != nil {
-		return id, &engineError{op: "create", err: err}
+		return id, nil, &engineError{op: "create", err: err}
 	}
 	runCtx, cancel := withTimeout(ctx, f.timeouts.Run)
 	defer cancel()
+	tap := f.attach(runCtx, id, cs.Name)
 	if err := f.eng.Start(runCtx, id); err != nil {
-		return id, &engineError{op: "start", err: err}
+		return id, tap, &engineError{op: "start", err: err}
 	}
-	return id, nil
+	return id, tap, nil
+}
+
+// attach taps the container's output before it starts, so that nothing it
+// writes is missed. Without a tap the container still works: its logs are
+// read from the engine.
+func (f *Factory) attach(ctx context.Context, id, name string) *logTap {
+	if f.noTap {
+		return nil
+	}
+	rc, err := f.eng.Attach(ctx, id)
+	if err != nil {
+		f.log.Warn().Err(err).Str("container", name).Msg("attaching to the output failed; its logs are read from the engine")
+		return nil
+	}
+	// Enough for the largest log limit, so that the limit, not the
+	// bound, cuts a chatty activation.
+	return newLogTap(rc, int64(f.cfg.Limits.Log.Max)+1<<20)
 }
 
 // create asks the engine for the container on a context that the caller's
@@ -213,7 +239,7 @@ func (f *Factory) classifyStartError(err error, spec factory.ContainerSpec, ref 
 // awaitReady finds the container's address and waits until its runtime
 // accepts a TCP connection, bounded by docker.timeouts.run. A container that
 // exits meanwhile fails fast instead of waiting out the bound.
-func (f *Factory) awaitReady(ctx context.Context, id, name string) (*Container, error) {
+func (f *Factory) awaitReady(ctx context.Context, id, name string, tap *logTap) (*Container, error) {
 	ctx, cancel := withTimeout(ctx, f.timeouts.Run)
 	defer cancel()
 	info, err := f.inspect(ctx, id)
@@ -228,7 +254,7 @@ func (f *Factory) awaitReady(ctx context.Context, id, name string) (*Container, 
 	if err := f.waitListening(ctx, id, addr); err != nil {
 		return nil, &factory.StartupError{Msg: msgProvision, Err: err}
 	}
-	return newContainer(f, id, name, addr), nil
+	return newContainer(f, id, name, addr, tap), nil
 }
 
 // addressOn is the container's IP on network. The "default" mode is the

@@ -22,6 +22,10 @@ type engine interface {
 	List(ctx context.Context, labels map[string]string, namePrefix string) ([]containerSummary, error)
 	// Logs returns the engine's multiplexed log stream with timestamps.
 	Logs(ctx context.Context, id string, q logQuery) (io.ReadCloser, error)
+	// Attach returns the container's live stdout and stderr, multiplexed
+	// as Logs multiplexes them but without timestamps, from now on; Close
+	// ends the attachment.
+	Attach(ctx context.Context, id string) (io.ReadCloser, error)
 	// ImageInspect returns found=false (and no error) when the image is absent.
 	ImageInspect(ctx context.Context, ref string) (info imageInfo, found bool, err error)
 	ImageBuild(ctx context.Context, tarContext io.Reader, tag string, labels map[string]string) error

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -223,6 +224,20 @@ func (e *sdkEngine) List(ctx context.Context, labels map[string]string, namePref
 	}
 	return out, nil
 }
+
+func (e *sdkEngine) Attach(ctx context.Context, id string) (io.ReadCloser, error) {
+	hr, err := e.cli.ContainerAttach(ctx, id, container.AttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if err != nil {
+		return nil, err
+	}
+	return hijacked{hr}, nil
+}
+
+// hijacked reads an attachment and closes its connection.
+type hijacked struct{ hr types.HijackedResponse }
+
+func (h hijacked) Read(p []byte) (int, error) { return h.hr.Reader.Read(p) }
+func (h hijacked) Close() error               { h.hr.Close(); return nil }
 
 func (e *sdkEngine) Logs(ctx context.Context, id string, q logQuery) (io.ReadCloser, error) {
 	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: q.Follow}

@@ -74,6 +74,7 @@ type Factory struct {
 	starts     *fairSemaphore
 	pulls      inflight
 	detached   detachedCalls // creates that outlive their caller
+	noTap      bool          // tests: read logs from the engine only
 	runtimeTag []string
 }
 

@@ -79,6 +79,10 @@ type logFrame struct {
 // OpenWhisk formats them. With WaitForSentinel it follows the log until
 // both end-of-activation sentinels arrive.
 //
+// A container attached at creation takes its lines from the tap (see
+// logTap), stamped on arrival; the engine's log takes over for good if the
+// attachment ends.
+//
 // The engine's json-file reader decodes a container's whole log for a
 // "since" query, so that read grows with the container's age (about 1 ms
 // per 400 lines on the test VM). Once both streams have a position, Logs
@@ -94,6 +98,22 @@ func (c *Container) Logs(ctx context.Context, req factory.LogRequest) ([]string,
 	overall := time.Duration(max(limitMB, 5)) * 2 * time.Second
 	ctx, cancel := context.WithTimeout(ctx, overall)
 	defer cancel()
+
+	if c.tap != nil {
+		passed := c.tap.sentinelsPassed()
+		lines, err := c.tapLogs(ctx, req)
+		if !errors.Is(err, errTapEnded) {
+			return lines, err
+		}
+		// The engine's log has every line: go on from where the tap was
+		// when this call began.
+		c.f.log.Warn().Err(err).Str("container", c.name).Msg("reading logs from the engine from now on")
+		c.tap.close()
+		c.tap = nil
+		if err := c.resync(ctx, passed); err != nil {
+			return nil, err
+		}
+	}
 
 	wait := req.WaitForSentinel
 	col := logCollector{limit: int64(req.Limit), pos: c.logPos}

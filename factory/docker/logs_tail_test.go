@@ -43,6 +43,7 @@ func (e *logQueryEngine) take() []logQuery {
 func TestLogsTailRead(t *testing.T) {
 	needEngine(t)
 	f := newTestFactory(t, testConfig(t))
+	f.noTap = true // the engine reads are under test
 	qe := &logQueryEngine{engine: f.eng}
 	f.eng = qe
 	c := create(t, f, specFor(f, testEnv.runtimeImage, false, nil))
@@ -325,7 +326,7 @@ func TestLogsReadPlan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := &memLogEngine{}
-			c = newContainer(&Factory{eng: e}, "id", "name", "addr")
+			c = newContainer(&Factory{eng: e}, "id", "name", "addr", nil)
 			for range 20 {
 				e.log = append(e.log, quiet()...)
 				collect(e)
