@@ -2,6 +2,7 @@ package pool
 
 import (
 	"iter"
+	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -43,41 +44,43 @@ type aheadJob[K comparable] struct {
 // the job it was evicted for.
 func planAhead[T any, K comparable](avail, evictable config.ByteSize, jobs []aheadJob[K], lru iter.Seq[T],
 	memory func(T) config.ByteSize, ident func(T) K) (victims []T, forJob []int) {
-	next, stop := iter.Pull(lru)
-	defer stop()
-	protected := make(map[K]struct{}, len(jobs))
-	var cum, got config.ByteSize
-	got = avail
-	for i, j := range jobs {
-		protected[j.Ident] = struct{}{}
-		cum += j.Need
-		if cum <= got {
+	// protected holds the identities of jobs 0..i: only ever grows, so an
+	// idle container skipped once is never eligible later in the plan.
+	protected := make([]K, 0, len(jobs))
+	i, cum, have := 0, config.ByteSize(0), avail
+	// open moves i to the first job not covered yet, counting its need; it
+	// reports false when none is left or when even every idle container
+	// would not cover it.
+	open := func() bool {
+		for ; i < len(jobs); i++ {
+			protected = append(protected, jobs[i].Ident)
+			cum += jobs[i].Need
+			if cum > have {
+				return cum-avail <= evictable
+			}
+		}
+		return false
+	}
+	if !open() {
+		return nil, nil
+	}
+	kept := 0 // victims of covered jobs; those taken for job i are kept only once it is covered
+	for c := range lru {
+		if slices.Contains(protected, ident(c)) {
 			continue
 		}
-		if cum-avail > evictable {
-			break // even every idle container would not cover it
+		victims = append(victims, c)
+		forJob = append(forJob, i)
+		if have += memory(c); have < cum {
+			continue
 		}
-		took := len(victims)
-		have := got
-		for have < cum {
-			c, ok := next()
-			if !ok {
-				break
-			}
-			if _, skip := protected[ident(c)]; skip {
-				continue // never eligible again: the protected set only grows
-			}
-			victims = append(victims, c)
-			forJob = append(forJob, i)
-			have += memory(c)
+		kept = len(victims)
+		i++
+		if !open() {
+			break
 		}
-		if have < cum {
-			// Job i cannot fit: keep only what the jobs before it need.
-			return victims[:took], forJob[:took]
-		}
-		got = have
 	}
-	return victims, forJob
+	return victims[:kept], forJob[:kept]
 }
 
 // evictAhead starts the evictions that planAhead finds for head, which
