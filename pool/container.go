@@ -138,6 +138,7 @@ type containerActor struct {
 	maxConc int
 
 	nextJob     uint64
+	free        []*containerJob          // records of finished jobs, for reuse (newJob)
 	buffer      []*containerJob          // accepted, not started
 	active      map[uint64]*containerJob // I/O in flight (answered or not)
 	initialized bool                     // /init succeeded

@@ -120,7 +120,7 @@ func (a *containerActor) onJob(ctx actor.Context, m *actors.Job) {
 		return
 	}
 	a.nextJob++
-	j := &containerJob{id: a.nextJob, job: m}
+	j := a.newJob(a.nextJob, m)
 	a.inHand = nil
 	a.buffer = append(a.buffer, j)
 	a.advance(ctx)
@@ -194,6 +194,7 @@ func (a *containerActor) onJobFinished(ctx actor.Context, j *containerJob) {
 		return
 	}
 	delete(a.active, j.id)
+	defer a.recycle(j)
 	if j.claimed.Load() {
 		// Answered already: from its goroutine (an outcome that keeps the
 		// container), or by an abort, restart or stop whose cancellation
@@ -525,4 +526,31 @@ func (a *containerActor) onPauseTimeout(ctx actor.Context) {
 		return
 	}
 	a.pause(ctx)
+}
+
+// newJob returns a job record, reusing one whose job is over: a record
+// holds a whole outcome (a few hundred bytes), and a warm container goes
+// through one per activation.
+func (a *containerActor) newJob(id uint64, m *actors.Job) *containerJob {
+	n := len(a.free)
+	if n == 0 {
+		return &containerJob{id: id, job: m}
+	}
+	j := a.free[n-1]
+	a.free[n-1] = nil
+	a.free = a.free[:n-1]
+	j.id, j.job = id, m
+	return j
+}
+
+// recycle keeps j for a later job. Only onJobFinished calls it, when j's
+// worker has posted it back (its last touch) and j has left active and
+// been answered or bounced: nothing refers to it any more.
+func (a *containerActor) recycle(j *containerJob) {
+	if len(a.free) >= a.maxConc {
+		return
+	}
+	j.job, j.ctx, j.out, j.withInit, j.epoch = nil, nil, jobOutcome{}, false, 0
+	j.claimed.Store(false)
+	a.free = append(a.free, j)
 }
