@@ -75,6 +75,9 @@ func (c *Container) httpClient(maxConcurrency int) runtimeClient {
 // it stands for, or the out-of-memory error when the engine says the
 // container was OOM-killed.
 func (c *Container) Initialize(ctx context.Context, req factory.InitRequest) (factory.Outcome, error) {
+	if c.tap != nil {
+		c.tap.setConcurrency(req.MaxConcurrency)
+	}
 	start := time.Now()
 	out, err := c.httpClient(req.MaxConcurrency).Init(ctx, req)
 	return c.checkConnection("init", start, out, err)

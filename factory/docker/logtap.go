@@ -22,8 +22,10 @@ import (
 // stalls the container's output), so the tap reads all the time and
 // bounds what it holds instead: at most maxBytes of lines (later lines
 // are dropped and the activation is reported incomplete), and at most
-// maxHeldSegments activations nobody collected (an action whose log limit
-// is 0 is never collected): older ones are dropped whole.
+// maxHeld activations nobody collected (an action whose log limit is 0 is
+// never collected): older ones are dropped whole. maxHeld leaves room for
+// every activation of a concurrent action to finish before its Logs call
+// runs.
 //
 // Lines are stamped when they arrive, strictly increasing, in the order
 // the engine multiplexed them.
@@ -35,25 +37,35 @@ type logTap struct {
 	mu      sync.Mutex
 	frames  []logFrame
 	bytes   int64
-	held    [2]int        // sentinels held, per stream
-	passed  [2]int        // sentinels taken or dropped, per stream
-	seen    int           // lines that arrived, kept or not
+	held    [2]int // sentinels held, per stream
+	passed  [2]int // sentinels taken or dropped, per stream
+	seen    int    // lines that arrived, kept or not
+	maxHeld int
 	lost    bool          // lines were dropped since the last take
 	ended   error         // why the attachment ended; nil while it runs
 	arrived chan struct{} // closed (and replaced) when frames arrive or the attachment ends
 	last    time.Time
 }
 
-// maxHeldSegments bounds the activations a tap keeps that nobody collected.
+// maxHeldSegments bounds the activations a tap keeps that nobody collected,
+// beyond the action's concurrency.
 const maxHeldSegments = 4
 
 // maxLineBytes splits an unterminated line, as the engine does.
 const maxLineBytes = 16 << 10
 
 func newLogTap(rc io.ReadCloser, maxBytes int64) *logTap {
-	t := &logTap{rc: rc, maxBytes: maxBytes, done: make(chan struct{}), arrived: make(chan struct{})}
+	t := &logTap{rc: rc, maxBytes: maxBytes, maxHeld: maxHeldSegments, done: make(chan struct{}), arrived: make(chan struct{})}
 	go t.read()
 	return t
+}
+
+// setConcurrency makes room for the activations of an action that runs
+// up to n at once.
+func (t *logTap) setConcurrency(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.maxHeld = maxHeldSegments + max(n, 1)
 }
 
 // close ends the attachment and waits for the reader.
@@ -153,7 +165,7 @@ func (t *logTap) add(stream int, text string) {
 	t.bytes += int64(len(text))
 	if sentinel {
 		t.held[stream]++
-		if min(t.held[0], t.held[1]) > maxHeldSegments {
+		if min(t.held[0], t.held[1]) > t.maxHeld {
 			t.dropOldestSegment()
 		}
 	}

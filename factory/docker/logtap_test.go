@@ -105,10 +105,18 @@ func TestTapLogs(t *testing.T) {
 		missing bool     // ends with the missing-data line
 	}
 	S := Sentinel
+	segments := func(n int) []string {
+		var l []string
+		for i := range n {
+			l = append(l, fmt.Sprintf("1:out%d", i), fmt.Sprintf("2:err%d", i), "2:"+S, "1:"+S)
+		}
+		return l
+	}
 	tests := []struct {
-		name     string
-		maxBytes int64
-		calls    []call
+		name        string
+		maxBytes    int64
+		concurrency int
+		calls       []call
 	}{
 		{name: "one activation after another", calls: []call{
 			{write: []string{"1:a", "2:b", "1:" + S, "2:" + S, "1:next"}, want: []string{"stdout: a", "stderr: b"}},
@@ -128,14 +136,12 @@ func TestTapLogs(t *testing.T) {
 			{write: []string{"1:abc", "1:defgh", "1:" + S, "2:" + S}, want: []string{"stdout: abc"}, missing: true},
 			{write: []string{"1:ok", "1:" + S, "2:" + S}, want: []string{"stdout: ok"}},
 		}},
-		{name: "uncollected activations are dropped whole, oldest first", calls: []call{
-			{write: func() []string {
-				var l []string
-				for i := range maxHeldSegments + 2 {
-					l = append(l, fmt.Sprintf("1:out%d", i), fmt.Sprintf("2:err%d", i), "2:"+S, "1:"+S)
-				}
-				return l
-			}(), want: []string{"stdout: out2", "stderr: err2"}},
+		{name: "uncollected activations are dropped whole, oldest first", concurrency: 1, calls: []call{
+			{write: segments(maxHeldSegments + 1 + 2), want: []string{"stdout: out2", "stderr: err2"}},
+		}},
+		{name: "a concurrent action's activations wait for their Logs calls", concurrency: 3, calls: []call{
+			{write: segments(maxHeldSegments + 3), want: []string{"stdout: out0", "stderr: err0"}},
+			{want: []string{"stdout: out1", "stderr: err1"}},
 		}},
 	}
 	for _, tt := range tests {
@@ -145,6 +151,7 @@ func TestTapLogs(t *testing.T) {
 				maxBytes = 1 << 20
 			}
 			p := newPipeTap(t, maxBytes)
+			p.setConcurrency(tt.concurrency)
 			c := newContainer(&Factory{}, "id", "name", "addr", p.logTap)
 			written := 0
 			for i, cl := range tt.calls {
