@@ -319,3 +319,31 @@ func TestLogsFromTheTapOnTheEngine(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDemuxLines feeds arbitrary bytes as an attachment: lines come out
+// without newlines, none longer than maxLineBytes, and never more text
+// than went in.
+func FuzzDemuxLines(f *testing.F) {
+	f.Add(rawFrame(1, "hello\n"))
+	f.Add(append(rawFrame(2, "par"), rawFrame(2, "tial\r\n")...))
+	f.Add(append(rawFrame(1, Sentinel+"\n"), rawFrame(2, "")...))
+	f.Add([]byte{3, 0, 0, 0, 0, 0, 0, 1, 'x'})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) >= 8 && binary.BigEndian.Uint32(data[4:8]) > 1<<20 {
+			return // the parser allocates what a header declares
+		}
+		text := 0
+		_ = demuxLines(strings.NewReader(string(data)), func(stream int, line string) {
+			if stream != 0 && stream != 1 {
+				t.Fatalf("line on stream %d", stream)
+			}
+			if strings.Contains(line, "\n") || len(line) > maxLineBytes {
+				t.Fatalf("line of %d bytes with a newline or too long: %q", len(line), line)
+			}
+			text += len(line)
+		})
+		if text > len(data) {
+			t.Fatalf("%d bytes of lines from %d bytes of input", text, len(data))
+		}
+	})
+}
