@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -31,13 +32,21 @@ import (
 // sentinels that no Logs call takes, so on echo's container it would shift
 // every later log read by one activation. quiet's invokes and the bare
 // /run share one container; echo runs the same code in a twin.
+//
+// A second daemon, the same but with container-pool.akka-client=true
+// (pooled keep-alive connections to the containers instead of one per
+// request), runs in the same loop: its figures are prefixed "pooled-".
 func BenchmarkWarmInvoke(b *testing.B) {
-	d := newDaemon(b, append([]string{"--user-memory", "1024m", "--log-level", "warn"}, strings.Fields(os.Getenv("STEMCELL_BENCH_ARGS"))...)...)
-	d.start()
-	defer d.shutdown()
+	args := append([]string{"--user-memory", "1024m", "--log-level", "warn"}, strings.Fields(os.Getenv("STEMCELL_BENCH_ARGS"))...)
+	d := newDaemon(b, args...)
+	dp := newDaemon(b, append(slices.Clone(args), "--set", "container-pool.akka-client=true")...)
 	const code = `function main(p) { return p; }`
-	d.putAction("echo", code, nil)
-	d.putAction("quiet", code, map[string]int{"logs": 0})
+	for _, d := range []*daemon{d, dp} {
+		d.start()
+		defer d.shutdown()
+		d.putAction("echo", code, nil)
+		d.putAction("quiet", code, map[string]int{"logs": 0})
+	}
 	invoke := "/api/v1/namespaces/_/actions/echo?blocking=true&result=true"
 	quiet := "/api/v1/namespaces/_/actions/quiet?blocking=true&result=true"
 
@@ -69,11 +78,15 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	post("http://"+d.addr+quiet, `{"n":1}`, true)
 	runURL := "http://" + actionContainerAddr(b, d, bareBody) + "/run"
 	post("http://"+d.addr+invoke, `{"n":1}`, true)
-	var api, noLogs, bare []time.Duration
+	post("http://"+dp.addr+quiet, `{"n":1}`, true)
+	post("http://"+dp.addr+invoke, `{"n":1}`, true)
+	var api, noLogs, pooled, pooledNoLogs, bare []time.Duration
 	b.ResetTimer()
 	for range b.N {
 		api = append(api, post("http://"+d.addr+invoke, `{"n":1}`, true))
 		noLogs = append(noLogs, post("http://"+d.addr+quiet, `{"n":1}`, true))
+		pooled = append(pooled, post("http://"+dp.addr+invoke, `{"n":1}`, true))
+		pooledNoLogs = append(pooledNoLogs, post("http://"+dp.addr+quiet, `{"n":1}`, true))
 		bare = append(bare, post(runURL, bareBody, false))
 	}
 	b.StopTimer()
@@ -86,6 +99,10 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	b.ReportMetric(bareP50, "bare-run-p50-ms")
 	b.ReportMetric(quantile(bare, 0.99), "bare-run-p99-ms")
 	b.ReportMetric(apiP50-bareP50, "overhead-p50-ms")
+	b.ReportMetric(quantile(pooled, 0.5), "pooled-daemon-p50-ms")
+	b.ReportMetric(quantile(pooled, 0.99), "pooled-daemon-p99-ms")
+	b.ReportMetric(quantile(pooled, 0.5)-bareP50, "pooled-overhead-p50-ms")
+	b.ReportMetric(quantile(pooledNoLogs, 0.5)-bareP50, "pooled-overhead-nologs-p50-ms")
 }
 
 // quantile returns the q-quantile in milliseconds.
