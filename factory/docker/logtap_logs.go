@@ -60,7 +60,9 @@ func (c *Container) tapLogs(ctx context.Context, req factory.LogRequest) ([]stri
 
 // resync finds, in the engine's log, where collection from the tap stopped:
 // on each stream, after the passed[i]-th sentinel. From there the engine's
-// log takes over.
+// log takes over. Lines a call took past a stream's last sentinel (only a
+// call that did not wait for the sentinels does) come again: sentinels are
+// the only marks the two sources share.
 func (c *Container) resync(ctx context.Context, passed [2]int) error {
 	rc, err := c.f.eng.Logs(ctx, c.id, logQuery{})
 	if err != nil {
