@@ -471,3 +471,30 @@ func (s *standin) report(c actor.Context) {
 	s.h.destroyed[s.pid.Id]++
 	s.h.mu.Unlock()
 }
+
+// checkAnsweredOnceInOrder asserts DESIGN invariants 2 and 3 at the end of a
+// randomized run: every activation answered exactly once, and first
+// placements in arrival order. arrival maps an activation id to its rank.
+func (h *harness) checkAnsweredOnceInOrder(t *testing.T, seed uint64, arrival map[string]int) {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id := range arrival {
+		if n := len(h.results[id]); n != 1 {
+			t.Fatalf("seed %d: activation %s answered %d times", seed, id, n)
+		}
+	}
+	seen := map[string]bool{}
+	last := -1
+	for _, p := range h.placements {
+		if seen[p.ID] {
+			continue
+		}
+		seen[p.ID] = true
+		if i := arrival[p.ID]; i < last {
+			t.Fatalf("seed %d: %s (arrival %d) placed after arrival %d", seed, p.ID, i, last)
+		} else {
+			last = i
+		}
+	}
+}

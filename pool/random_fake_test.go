@@ -152,31 +152,14 @@ func randomFakeRun(t *testing.T, seed uint64, steps int) {
 	}
 	check(steps, "shutdown")
 
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for id := range arrival {
-		if n := len(h.results[id]); n != 1 {
-			t.Fatalf("seed %d: activation %s answered %d times", seed, id, n)
-		}
-	}
-	seen := map[string]bool{}
-	last := -1
-	for _, p := range h.placements {
-		if seen[p.ID] {
-			continue
-		}
-		seen[p.ID] = true
-		if i := arrival[p.ID]; i < last {
-			t.Fatalf("seed %d: %s (arrival %d) placed after arrival %d", seed, p.ID, i, last)
-		} else {
-			last = i
-		}
-	}
+	h.checkAnsweredOnceInOrder(t, seed, arrival)
 	if err := ff.Verify(); err != nil {
 		t.Fatalf("seed %d: fake factory: %v", seed, err)
 	}
 	if live := ff.Live(); len(live) != 0 {
 		t.Fatalf("seed %d: %d containers still live in the fake engine", seed, len(live))
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	t.Logf("seed %d: %d activations, %d containers created, %d placements", seed, len(arrival), len(ff.Created()), len(h.placements))
 }

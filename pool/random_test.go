@@ -193,26 +193,7 @@ func randomRun(t *testing.T, seed uint64, steps int) {
 	fail(steps, "shutdown")
 
 	// Each activation answered exactly once; first placements in arrival order.
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for id := range arrival {
-		if n := len(h.results[id]); n != 1 {
-			t.Fatalf("seed %d: activation %s answered %d times", seed, id, n)
-		}
-	}
-	seen := map[string]bool{}
-	last := -1
-	for _, p := range h.placements {
-		if seen[p.ID] {
-			continue
-		}
-		seen[p.ID] = true
-		if i := arrival[p.ID]; i < last {
-			t.Fatalf("seed %d: %s (arrival %d) placed after arrival %d", seed, p.ID, i, last)
-		} else {
-			last = i
-		}
-	}
+	h.checkAnsweredOnceInOrder(t, seed, arrival)
 	eng.mu.Lock()
 	defer eng.mu.Unlock()
 	for _, c := range eng.containers {
@@ -220,6 +201,8 @@ func randomRun(t *testing.T, seed uint64, steps int) {
 			t.Fatalf("seed %d: container %s destroyed %d times, want exactly 1", seed, c.id, c.destroyed)
 		}
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	t.Logf("seed %d: %d activations, %d containers, %d placements", seed, len(arrival), len(eng.containers), len(h.placements))
 }
 
