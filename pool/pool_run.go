@@ -1,0 +1,297 @@
+package pool
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/config"
+	"github.com/stemcell-io/stemcell/factory"
+)
+
+// Placement of activations: the buffer, placement order, cold creation.
+
+func (p *poolActor) onRun(ctx actor.Context, m *actors.Run) {
+	job := &pending{act: m.Activation, replyTo: ctx.Sender()}
+	if job.act.Arrived.IsZero() {
+		job.act.Arrived = p.clock.Now()
+	}
+	if p.shutdown != nil {
+		p.reject(ctx, job, "rejected", fmt.Errorf("activation %s: %w", job.act.ID, ErrShuttingDown))
+		return
+	}
+	if err := validate(&job.act); err != nil {
+		p.reject(ctx, job, "invalid", err)
+		return
+	}
+	if p.buf.len() > 0 {
+		p.enqueue(ctx, job)
+		if p.buf.len() <= lookAhead {
+			// The new job is in the look-ahead's view: its evictions may
+			// start while the head waits.
+			p.evictAhead(ctx, p.buf.head())
+		}
+		return
+	}
+	if !p.place(ctx, job) {
+		p.enqueue(ctx, job)
+	}
+}
+
+// validate refuses what placement cannot handle: a non-positive memory
+// would make the ledger meaningless.
+func validate(a *actors.Activation) error {
+	if a.Action.Limits.Memory <= 0 {
+		return fmt.Errorf("activation %s of %s/%s: memory %d B is invalid: must be > 0: %w",
+			a.ID, a.Action.Namespace, a.Action.Name, a.Action.Limits.Memory, ErrInvalidActivation)
+	}
+	if a.Action.Limits.MaxConcurrency < 1 {
+		a.Action.Limits.MaxConcurrency = 1
+	}
+	return nil
+}
+
+func (p *poolActor) enqueue(ctx actor.Context, job *pending) {
+	if p.buf.len() >= p.bufferMax {
+		p.reject(ctx, job, "buffer_full", fmt.Errorf("activation %s: %d activations already wait, container-pool.buffer-size is %d: %w",
+			job.act.ID, p.buf.len(), p.bufferMax, ErrBufferFull))
+		return
+	}
+	p.buf.pushBack(job)
+	p.m.buffered.Inc()
+}
+
+func (p *poolActor) reject(ctx actor.Context, job *pending, reason string, err error) {
+	p.m.rejected(reason)
+	p.log.Warn().Err(err).Str("activation_id", job.act.ID).Msg("activation rejected")
+	if job.replyTo != nil {
+		ctx.Send(job.replyTo, &actors.RunResult{Result: actors.Result{ActivationID: job.act.ID}, Err: err})
+	}
+}
+
+// place tries to put job on a container. It reports false when the job
+// must wait; a job it rejects counts as handled.
+func (p *poolActor) place(ctx actor.Context, job *pending) bool {
+	a := &job.act
+	need := a.Action.Limits.Memory
+	grp := p.byIdent[job.identity()]
+	s := situation{
+		Need:      need,
+		Total:     p.ledger.total,
+		Free:      p.ledger.free(),
+		Removing:  p.ledger.mem[memRemoving],
+		Evictable: p.ledger.mem[memIdle],
+		WarmTier:  tierNone,
+	}
+	var warm *entry
+	if grp != nil {
+		s.WarmTier, warm = grp.best()
+	}
+	stem := -1
+	var cells []*entry
+	if s.WarmTier == tierNone {
+		cells = p.stemCells[a.Action.Kind]
+		if len(cells) > 0 {
+			stem = p.pickStemCell(cells, need)
+			s.StemCell = stem >= 0
+		}
+	}
+	d := decide(s)
+	switch d.Verdict {
+	case placeWarm:
+		p.m.warmTier[d.Tier].Inc()
+		p.assign(ctx, warm, job, actors.StartWarm)
+	case placeStemCell:
+		p.take(ctx, cells[stem], job)
+	case placeCold:
+		p.createCold(ctx, job)
+	case placeEvict, placeWait:
+		// Evictions for this job, and for those buffered behind it, start
+		// now (evictAhead); the job waits for the memory either way.
+		p.evictAhead(ctx, job)
+		p.waiting(job)
+		return false
+	case placeReject:
+		p.reject(ctx, job, "too_large", fmt.Errorf("activation %s of %s/%s: memory %d MB exceeds container-pool.user-memory %d MB: %w",
+			a.ID, a.Action.Namespace, a.Action.Name, need.MBs(), p.ledger.total.MBs(), ErrTooLarge))
+	}
+	return true
+}
+
+// waiting marks a job that could not be placed.
+func (p *poolActor) waiting(job *pending) {
+	job.retried = true
+}
+
+func (p *poolActor) pickStemCell(cells []*entry, need config.ByteSize) int {
+	// Stem cells of one kind are few (the manifest's counts), so a scan and a
+	// small copy to plain data cost less than keeping them sorted.
+	var buf [16]stemCell
+	plain := buf[:0]
+	for _, e := range cells {
+		plain = append(plain, stemCell{Ref: e.ref, Memory: e.mem, Expires: e.expires})
+	}
+	return pickStemCell(plain, need, p.cfg.ContainerPool.PrewarmPromotion)
+}
+
+// assign hands job to e.
+func (p *poolActor) assign(ctx actor.Context, e *entry, job *pending, kind actors.StartKind) {
+	now := p.clock.Now()
+	before := e.memState() // not change(): no closure on the hot path
+	e.active++
+	e.lastUsed = now
+	p.settle(e, before)
+	p.m.started(kind, now.Sub(job.act.Arrived))
+	if p.hooks.placed != nil {
+		p.hooks.placed(&job.act, e, kind)
+	}
+	ctx.Send(e.pid, &actors.Job{Activation: job.act, ReplyTo: job.replyTo, StartKind: kind})
+}
+
+func (p *poolActor) take(ctx actor.Context, e *entry, job *pending) {
+	p.dropStemCell(e)
+	a := &job.act
+	e.ident = a.Identity()
+	p.join(e)
+	p.change(e, func() {
+		e.phase = phaseWarming
+		e.maxConc = a.Action.Limits.MaxConcurrency
+	})
+	p.tell(ctx, &actors.StemCellTaken{Ref: e.ref, Kind: e.kind, Memory: e.mem})
+	p.assign(ctx, e, job, actors.StartPrewarmed)
+}
+
+func (p *poolActor) createCold(ctx actor.Context, job *pending) {
+	a := &job.act
+	need := a.Action.Limits.Memory
+	if err := p.ledger.add(memStarting, need); err != nil {
+		// decide said it fits; a refusal here is a bug, and the ledger wins.
+		p.log.Error().Err(err).Str("activation_id", a.ID).Msg("cold start refused by the ledger")
+		p.enqueueFront(job)
+		return
+	}
+	p.seq++
+	spec := factory.ContainerSpec{
+		TransactionID: a.TransactionID,
+		Name:          factory.ContainerName(p.prefix, p.seq, a.InvocationNamespace, a.Action.Name),
+		Image:         a.Action.Image,
+		UserProvided:  a.Action.UserProvided,
+		Kind:          a.Action.Kind,
+		Memory:        need,
+		CPUShares:     p.cfg.ContainerPool.CPUShare(need),
+		Action:        &factory.ActionRef{Namespace: a.InvocationNamespace, Name: qualifiedName(a.Action), Version: a.Action.Version},
+	}
+	if lim, ok := p.cfg.ContainerPool.CPULimit(need); ok {
+		spec.CPULimit = lim
+	}
+	e := &entry{
+		ident:     a.Identity(),
+		kind:      a.Action.Kind,
+		mem:       need,
+		maxConc:   a.Action.Limits.MaxConcurrency,
+		phase:     phaseWarmingCold,
+		availTier: tierNone,
+	}
+	e.pid = p.spawnContainer(ctx, containerParams{
+		Pool:    ctx.Self(),
+		Factory: p.factoryPID,
+		Spec:    spec,
+		Config:  p.cfg,
+		Clock:   p.clock,
+		Log:     p.log.With().Str("container", spec.Name).Logger(),
+		Results: p.m.results(),
+	})
+	p.registered(e)
+	p.join(e)
+	p.change(e, func() {})
+	kind := actors.StartCold
+	if job.evicted {
+		kind = actors.StartRecreated
+	}
+	p.tell(ctx, &actors.ColdStart{Kind: e.kind, Memory: need})
+	p.assign(ctx, e, job, kind)
+}
+
+// qualifiedName is the action's name without its namespace, e.g.
+// "pkg/hello" for Namespace "guest/pkg" and Name "hello".
+func qualifiedName(a actors.Action) string {
+	if _, pkg, ok := strings.Cut(a.Namespace, "/"); ok && pkg != "" {
+		return pkg + "/" + a.Name
+	}
+	return a.Name
+}
+
+// spawnContainer starts a container actor whose life the pool ends: the
+// actor's own Stop of itself is ignored, and the pool poisons it once it has
+// handled its ContainerRemoved. A container that stopped itself could drop
+// Jobs the pool sent it before learning it was going away (protoactor drops
+// what is left in a stopped actor's mailbox); kept alive, it bounces them
+// back with Reschedule, and the poison pill queues behind them.
+func (p *poolActor) spawnContainer(ctx actor.Context, params containerParams) *actor.PID {
+	props := p.hooks.container(params).Configure(actor.WithContextDecorator(poolOwnsStop), actor.WithDispatcher(p.disp))
+	return ctx.SpawnPrefix(props, containerNamePrefix)
+}
+
+func poolOwnsStop(next actor.ContextDecoratorFunc) actor.ContextDecoratorFunc {
+	return func(c actor.Context) actor.Context { return next(ownedStop{c}) }
+}
+
+// ownedStop is a container actor's context whose Stop of itself is a no-op.
+type ownedStop struct{ actor.Context }
+
+func (c ownedStop) Stop(pid *actor.PID) {
+	if pid.Equal(c.Self()) {
+		return
+	}
+	c.Context.Stop(pid)
+}
+
+// join puts e in the group of its identity, for life.
+func (p *poolActor) join(e *entry) {
+	g := p.byIdent[e.ident]
+	if g == nil {
+		g = &identGroup{}
+		p.byIdent[e.ident] = g
+	}
+	g.members++
+	e.group = g
+}
+
+func (p *poolActor) registered(e *entry) {
+	p.entries[e.pid.Id] = e
+	if p.hooks.spawned != nil {
+		p.hooks.spawned(e.pid)
+	}
+}
+
+func (p *poolActor) enqueueFront(job *pending) {
+	p.buf.pushFront(job)
+}
+
+// removeContainer tells e's actor to destroy its container.
+func (p *poolActor) removeContainer(ctx actor.Context, e *entry, abort bool) {
+	if e.phase == phaseStemCell {
+		p.dropStemCell(e)
+	}
+	p.change(e, func() { e.removing = true })
+	ctx.Send(e.pid, &actors.Remove{Abort: abort})
+}
+
+// drain places buffered jobs, head first, until one has to wait. Jobs are
+// placed by a direct call, never re-sent to the mailbox, so the head can
+// neither be placed twice nor be overtaken (reference §2.3 `resent`).
+func (p *poolActor) drain(ctx actor.Context) {
+	had := p.buf.len() > 0
+	for p.buf.len() > 0 {
+		if !p.place(ctx, p.buf.head()) {
+			break
+		}
+		p.buf.popHead()
+	}
+	if had && p.buf.len() == 0 {
+		// Reservations were refused while work waited.
+		p.tell(ctx, &actors.CapacityChanged{})
+	}
+}
