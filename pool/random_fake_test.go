@@ -3,8 +3,6 @@ package pool
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -21,24 +19,11 @@ import (
 // kills, health errors, timeouts, failed resumes). The fake checks that
 // every container it created was destroyed exactly once.
 func TestRandomInterleavingsFakeFactory(t *testing.T) {
-	seeds := []uint64{uint64(time.Now().UnixNano()) + 7}
-	if v := os.Getenv(seedEnv); v != "" {
-		s, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: must be an unsigned integer: %v", seedEnv, v, err)
-		}
-		seeds = []uint64{s}
-	}
 	steps := 2000
 	if testing.Short() {
 		steps = 400
 	}
-	for _, seed := range seeds {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			t.Logf("seed %d: replay with %s=%d", seed, seedEnv, seed)
-			randomFakeRun(t, seed, steps)
-		})
-	}
+	forEachSeed(t, []uint64{uint64(time.Now().UnixNano()) + 7}, func(t *testing.T, seed uint64) { randomFakeRun(t, seed, steps) })
 }
 
 func randomFakeRun(t *testing.T, seed uint64, steps int) {

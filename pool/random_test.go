@@ -23,24 +23,11 @@ const seedEnv = "STEMCELL_POOL_SEED"
 // shuts down. The invariants are checked by the pool after every message it
 // handles and by the test after every step.
 func TestRandomInterleavings(t *testing.T) {
-	seeds := []uint64{uint64(time.Now().UnixNano()), uint64(time.Now().UnixNano()) + 1}
-	if v := os.Getenv(seedEnv); v != "" {
-		s, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: must be an unsigned integer: %v", seedEnv, v, err)
-		}
-		seeds = []uint64{s}
-	}
 	steps := 1500
 	if testing.Short() {
 		steps = 300
 	}
-	for _, seed := range seeds {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			t.Logf("seed %d: replay with %s=%d", seed, seedEnv, seed)
-			randomRun(t, seed, steps)
-		})
-	}
+	forEachSeed(t, []uint64{uint64(time.Now().UnixNano()), uint64(time.Now().UnixNano()) + 1}, func(t *testing.T, seed uint64) { randomRun(t, seed, steps) })
 }
 
 type rndAction struct {
@@ -227,4 +214,23 @@ func (h *harness) unanswered(arrival map[string]int) []string {
 		}
 	}
 	return out
+}
+
+// forEachSeed runs run once per seed: the given defaults, or the one seed
+// named by the replay variable, each in a subtest that prints how to replay it.
+func forEachSeed(t *testing.T, defaults []uint64, run func(t *testing.T, seed uint64)) {
+	seeds := defaults
+	if v := os.Getenv(seedEnv); v != "" {
+		s, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: must be an unsigned integer: %v", seedEnv, v, err)
+		}
+		seeds = []uint64{s}
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Logf("seed %d: replay with %s=%d", seed, seedEnv, seed)
+			run(t, seed)
+		})
+	}
 }
