@@ -80,6 +80,9 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	post("http://"+d.addr+invoke, `{"n":1}`, true)
 	post("http://"+dp.addr+quiet, `{"n":1}`, true)
 	post("http://"+dp.addr+invoke, `{"n":1}`, true)
+	fwd := "http://" + startForwarder(b, runURL[len("http://"):len(runURL)-len("/run")], false) + "/run"
+	fwdPooled := "http://" + startForwarder(b, runURL[len("http://"):len(runURL)-len("/run")], true) + "/run"
+	var fwdLat, fwdPooledLat []time.Duration
 	var api, noLogs, pooled, pooledNoLogs, bare []time.Duration
 	b.ResetTimer()
 	for range b.N {
@@ -88,8 +91,12 @@ func BenchmarkWarmInvoke(b *testing.B) {
 		pooled = append(pooled, post("http://"+dp.addr+invoke, `{"n":1}`, true))
 		pooledNoLogs = append(pooledNoLogs, post("http://"+dp.addr+quiet, `{"n":1}`, true))
 		bare = append(bare, post(runURL, bareBody, false))
+		fwdLat = append(fwdLat, post(fwd, bareBody, false))
+		fwdPooledLat = append(fwdPooledLat, post(fwdPooled, bareBody, false))
 	}
 	b.StopTimer()
+	b.ReportMetric(quantile(fwdLat, 0.5)-quantile(bare, 0.5), "forwarder-overhead-p50-ms")
+	b.ReportMetric(quantile(fwdPooledLat, 0.5)-quantile(bare, 0.5), "pooled-forwarder-overhead-p50-ms")
 	b.ReportMetric(quantile(noLogs, 0.5), "daemon-nologs-p50-ms")
 	b.ReportMetric(quantile(noLogs, 0.5)-quantile(bare, 0.5), "overhead-nologs-p50-ms")
 	b.ReportMetric(quantile(noLogs, 0.99), "daemon-nologs-p99-ms")

@@ -50,6 +50,9 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	if target := os.Getenv(forwarderEnv); target != "" {
+		return runForwarder(target)
+	}
 	dir, err := os.MkdirTemp("", "stemcell-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -45,12 +45,15 @@ type Options struct {
 // overlap up to MaxConcurrency connections, the rest wait for a connection
 // within their own timeout.
 type Client struct {
-	addr      string
-	initURL   string
-	runURL    string
-	opts      Options
-	transport *http.Transport
-	http      *http.Client
+	addr    string
+	initURL string
+	runURL  string
+	opts    Options
+	// send makes one HTTP exchange: a keep-alive http.Client when pooled,
+	// a oneShot otherwise. closeIdle drops kept-alive connections.
+	send      func(*http.Request) (*http.Response, error)
+	closeIdle func()
+	oneShot   *oneShot // the sender when not pooled, for tests
 
 	// onRetry, when set by tests, sees every refused /init attempt.
 	onRetry func(error)
@@ -70,6 +73,17 @@ func New(addr string, opts Options) *Client {
 	if opts.InitTruncation <= 0 {
 		opts.InitTruncation = defaultPayloadLimit
 	}
+	c := &Client{
+		addr:    addr,
+		initURL: "http://" + addr + "/init",
+		runURL:  "http://" + addr + "/run",
+		opts:    opts,
+	}
+	if !opts.Pooled {
+		c.oneShot = newOneShot(addr, opts.MaxConcurrency)
+		c.send, c.closeIdle = c.oneShot.do, c.oneShot.close
+		return c
+	}
 	t := &http.Transport{
 		// Containers sit on a local bridge: an HTTP(S)_PROXY from the
 		// environment must not capture them.
@@ -78,21 +92,14 @@ func New(addr string, opts Options) *Client {
 		// Transparent gzip would hide Content-Length, which the protocol
 		// requires.
 		DisableCompression: true,
-		DisableKeepAlives:  !opts.Pooled,
 		MaxConnsPerHost:    opts.MaxConcurrency,
 		// 0 would fall back to net/http's default of 2 idle connections.
 		MaxIdleConnsPerHost: opts.MaxConcurrency,
 		MaxIdleConns:        opts.MaxConcurrency,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	return &Client{
-		addr:      addr,
-		initURL:   "http://" + addr + "/init",
-		runURL:    "http://" + addr + "/run",
-		opts:      opts,
-		transport: t,
-		http:      &http.Client{Transport: t},
-	}
+	c.send, c.closeIdle = (&http.Client{Transport: t}).Do, t.CloseIdleConnections
+	return c
 }
 
 // Addr is the runtime's host:port.
@@ -101,7 +108,7 @@ func (c *Client) Addr() string { return c.addr }
 // Close drops idle connections; requests in flight are not interrupted and
 // the client stays usable. Suspend closes it before pausing so that no
 // kept-alive connection outlives a frozen runtime.
-func (c *Client) Close() { c.transport.CloseIdleConnections() }
+func (c *Client) Close() { c.closeIdle() }
 
 // Init posts /init and waits up to req.Timeout, retrying refused
 // connections while the runtime boots. The error is non-nil only when ctx
@@ -213,7 +220,7 @@ func (c *Client) post(ctx context.Context, url string, body []byte, max, trunc i
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return response{}, err
 	}

@@ -3,6 +3,7 @@ package actionclient
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -11,17 +12,33 @@ import (
 )
 
 // BenchmarkWarmRun measures one warm /run round trip to a local runtime
-// stand-in, with a keep-alive pool (akka-client true) and with one
-// connection per request (false), side by side.
+// stand-in, side by side: a keep-alive pool (akka-client true), one
+// connection per request (false), and, as the baseline of the latter,
+// net/http's Transport with keep-alives off, which the one-connection
+// client replaced.
 func BenchmarkWarmRun(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		pooled bool
-	}{{"pooled", true}, {"conn-per-request", false}} {
+		client func(addr string) *Client
+	}{
+		{"pooled", true, nil},
+		{"conn-per-request", false, nil},
+		{"conn-per-request-transport-baseline", false, func(addr string) *Client {
+			c := New(addr, Options{})
+			t := &http.Transport{Proxy: nil, DisableCompression: true, DisableKeepAlives: true, MaxConnsPerHost: 1}
+			c.send, c.closeIdle = (&http.Client{Transport: t}).Do, t.CloseIdleConnections
+			return c
+		}},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
 			srv := httptest.NewServer(reply(200, `{"greeting":"Hello, stemcell!"}`))
 			defer srv.Close()
-			c := New(srv.Listener.Addr().String(), Options{Pooled: bc.pooled})
+			addr := srv.Listener.Addr().String()
+			c := New(addr, Options{Pooled: bc.pooled})
+			if bc.client != nil {
+				c = bc.client(addr)
+			}
 			defer c.Close()
 			req := factory.RunRequest{
 				Params: json.RawMessage(`{"name":"stemcell"}`), Namespace: "guest", ActionName: "/guest/hello",

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -429,37 +432,47 @@ func TestRunDoesNotRetryRefused(t *testing.T) {
 }
 
 func TestCancelledContextIsAnError(t *testing.T) {
-	arrived := make(chan struct{})
-	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		close(arrived)
-		<-r.Context().Done()
-	}))
-	c := client(t, srv, Options{Pooled: true})
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-arrived
-		cancel()
-	}()
-	_, err := c.Run(ctx, factory.RunRequest{Timeout: 10 * time.Second})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("Run with a cancelled context: %v, want context.Canceled", err)
+	for _, pooled := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pooled=%v", pooled), func(t *testing.T) {
+			arrived := make(chan struct{})
+			srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
+				close(arrived)
+				<-r.Context().Done()
+			}))
+			c := client(t, srv, Options{Pooled: pooled})
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				<-arrived
+				cancel()
+			}()
+			// The runtime never answers: only the cancellation ends the
+			// call, long before the action's timeout.
+			_, err := c.Run(ctx, factory.RunRequest{Timeout: time.Hour})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Run with a cancelled context: %v, want context.Canceled", err)
+			}
+		})
 	}
 }
 
-// countConns serves h and counts the TCP connections it accepted.
-func countConns(t *testing.T, h http.Handler) (*httptest.Server, *atomic.Int32) {
+// perConn serves h and counts the requests each TCP connection carried,
+// by the client's address.
+func perConn(t *testing.T, h http.Handler) (*httptest.Server, func() map[string]int) {
 	t.Helper()
-	var n atomic.Int32
-	srv := httptest.NewUnstartedServer(h)
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			n.Add(1)
-		}
+	var mu sync.Mutex
+	counts := map[string]int{}
+	srv := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		counts[r.RemoteAddr]++
+		mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	return srv, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(counts)
 	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv, &n
 }
 
 func TestConnectionReuse(t *testing.T) {
@@ -468,29 +481,41 @@ func TestConnectionReuse(t *testing.T) {
 		name      string
 		pooled    bool
 		body      string
-		wantConns int32
+		wantConns int // connections that carried requests
 	}{
 		{"pooled reuses one connection", true, `{"ok":true}`, 1},
 		{"pooled reuses after draining an oversized body", true, strings.Repeat("z", 4096), 1},
-		{"unpooled opens one per request", false, `{"ok":true}`, runs},
+		{"unpooled uses one per request", false, `{"ok":true}`, runs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, conns := countConns(t, reply(200, tt.body))
+			srv, counts := perConn(t, reply(200, tt.body))
 			c := client(t, srv, Options{Pooled: tt.pooled})
 			for range runs {
 				if _, err := c.Run(context.Background(), factory.RunRequest{Timeout: 5 * time.Second, MaxPayload: 1024, Truncation: 16}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if got := conns.Load(); got != tt.wantConns {
-				t.Errorf("%d runs used %d connections, want %d", runs, got, tt.wantConns)
+			got := counts()
+			if len(got) != tt.wantConns {
+				t.Errorf("%d runs came on %d connections (%v), want %d", runs, len(got), got, tt.wantConns)
+			}
+			for addr, n := range got {
+				if want := runs / tt.wantConns; n != want {
+					t.Errorf("connection %s carried %d requests, want %d", addr, n, want)
+				}
 			}
 		})
 	}
 }
 
 func TestMaxConcurrencyBoundsConnections(t *testing.T) {
+	for _, pooled := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pooled=%v", pooled), func(t *testing.T) { testMaxConcurrency(t, pooled) })
+	}
+}
+
+func testMaxConcurrency(t *testing.T, pooled bool) {
 	const limit = 2
 	var inFlight, peak atomic.Int32
 	arrived := make(chan struct{}, 3)
@@ -508,7 +533,7 @@ func TestMaxConcurrencyBoundsConnections(t *testing.T) {
 		inFlight.Add(-1)
 		reply(200, `{}`)(w, r)
 	}))
-	c := client(t, srv, Options{Pooled: true, MaxConcurrency: limit})
+	c := client(t, srv, Options{Pooled: pooled, MaxConcurrency: limit})
 	errs := make(chan error, 3)
 	for range 3 {
 		go func() {
