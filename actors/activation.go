@@ -51,6 +51,12 @@ type Activation struct {
 	APIKey              string
 	// Arrived is when the activation was accepted; the pool sets it when zero.
 	Arrived time.Time
+	// LogsAfterResult asks for the result as soon as the action answered,
+	// before its logs are collected (OpenWhisk's ResultMessage ahead of the
+	// CompletionMessage): the Result then comes with Logs nil and LateLogs
+	// set whenever logs were still to collect. The container takes its next
+	// activation only after those logs, so they never mix.
+	LogsAfterResult bool
 }
 
 // Identity returns the (namespace, action) key a warm container must match.
@@ -80,5 +86,9 @@ type Result struct {
 	StartKind    StartKind
 	TimedOut     bool
 	Logs         []string
-	ContainerID  string
+	// LateLogs, set only for an activation with LogsAfterResult whose
+	// result came before its logs, receives the logs exactly once (with
+	// OpenWhisk's warning line when collecting them failed).
+	LateLogs    <-chan []string
+	ContainerID string
 }

@@ -198,7 +198,13 @@ func (a *containerActor) onJobFinished(ctx actor.Context, j *containerJob) {
 	if j.claimed.Load() {
 		// Answered already: from its goroutine (an outcome that keeps the
 		// container), or by an abort, restart or stop whose cancellation
-		// this outcome merely reflects.
+		// this outcome merely reflects. A job answered before its logs may
+		// still have failed to collect them: the container is not trusted
+		// any more (reference §4.3 step 8).
+		if j.out.logsFailed {
+			a.leave(ctx, true)
+			a.bounceBuffer(ctx)
+		}
 		a.advance(ctx)
 		return
 	}
@@ -392,21 +398,45 @@ func (w jobWorker) loop(work <-chan *containerJob) {
 func (w jobWorker) run(j *containerJob) {
 	r := w.tmpl
 	r.act, r.startKind, r.withInit = &j.job.Activation, j.job.StartKind, j.withInit
-	j.out = r.do(j.ctx, func() { w.root.Send(w.self, &containerInitOK{epoch: j.epoch, job: j.id}) })
-	// An outcome that keeps the container is answered from here, one
-	// actor hop sooner. JobDone goes before the result (see answer) and
-	// before the actor's own notice (the job itself, posted back), so that
-	// anything the actor sends because of that notice (a ContainerRemoved
-	// after a drain) follows it; a job the pool sends on the capacity may
-	// then reach the actor before the notice, and simply waits in its
-	// buffer. The first job (with /init) goes through the actor, so that
-	// ContainerReady precedes its result.
-	if !r.withInit && !j.out.failed() && j.job.ReplyTo != nil && j.claim() {
-		w.root.Send(w.pool, &actors.JobDone{Container: w.self, LastUsed: r.clock.Now()})
-		w.results.inc(j.out.result.Status)
-		w.root.Send(j.job.ReplyTo, &actors.RunResult{Result: j.out.result})
+	var lateLogs chan []string
+	ran := func(o *jobOutcome) {
+		// Answered before its logs when the caller asked for it: the logs
+		// follow on LateLogs. Should collecting them fail, the container
+		// goes away all the same (onJobFinished).
+		if r.act.LogsAfterResult && r.act.Action.Limits.Logs != 0 && w.answerable(r, o, j) {
+			lateLogs = make(chan []string, 1)
+			res := o.result
+			res.LateLogs = lateLogs
+			w.answer(r, j, res)
+		}
+	}
+	j.out = r.do(j.ctx, func() { w.root.Send(w.self, &containerInitOK{epoch: j.epoch, job: j.id}) }, ran)
+	if lateLogs != nil {
+		lateLogs <- j.out.result.Logs
+	} else if w.answerable(r, &j.out, j) {
+		w.answer(r, j, j.out.result)
 	}
 	w.root.Send(w.self, j)
+}
+
+// answerable says whether this goroutine answers the job, and claims it
+// if so: an outcome that keeps the container is answered from here, one
+// actor hop sooner. The first job (with /init) goes through the actor, so
+// that ContainerReady precedes its result.
+func (w jobWorker) answerable(r jobRun, o *jobOutcome, j *containerJob) bool {
+	return !r.withInit && !o.failed() && j.job.ReplyTo != nil && j.claim()
+}
+
+// answer gives the job's capacity back and then its result, in that order
+// (see containerActor.answer). JobDone also goes before the actor's own
+// notice (the job itself, posted back), so that anything the actor sends
+// because of that notice (a ContainerRemoved after a drain) follows it; a
+// job the pool sends on the capacity may then reach the actor before the
+// notice, and simply waits in its buffer or in this worker's queue.
+func (w jobWorker) answer(r jobRun, j *containerJob, res actors.Result) {
+	w.root.Send(w.pool, &actors.JobDone{Container: w.self, LastUsed: r.clock.Now()})
+	w.results.inc(res.Status)
+	w.root.Send(j.job.ReplyTo, &actors.RunResult{Result: res})
 }
 
 func (a *containerActor) popBuffer() *containerJob {

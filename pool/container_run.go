@@ -58,8 +58,9 @@ type jobRun struct {
 
 // do runs /init (when withInit), then /run, then collects the logs.
 // initOK is called as soon as /init succeeded, before /run, so that jobs
-// buffered behind this one can start while it runs.
-func (r jobRun) do(ctx context.Context, initOK func()) jobOutcome {
+// buffered behind this one can start while it runs; ran sees the outcome of
+// /run before its logs are collected, and may answer it then.
+func (r jobRun) do(ctx context.Context, initOK func(), ran func(*jobOutcome)) jobOutcome {
 	act := r.act
 	var init *factory.Outcome
 	if r.withInit {
@@ -91,6 +92,7 @@ func (r jobRun) do(ctx context.Context, initOK func()) jobOutcome {
 		res.WaitTime = waitTime(act.Arrived, init.Start)
 	}
 	o := jobOutcome{result: res}
+	ran(&o)
 	r.collectLogs(ctx, &o)
 	return o
 }

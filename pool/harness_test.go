@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,8 @@ type harness struct {
 	mu         sync.Mutex
 	containers []*actor.PID // in creation order
 	results    map[string][]actors.RunResult
+	// Results answered before their logs, and logs that followed them.
+	lateLogs, lateLogsIn atomic.Int64
 	placements []placement
 	fromPool   []any // messages the pool sent the prewarm scheduler
 	violations []string
@@ -84,6 +87,13 @@ func newHarnessWith(t testing.TB, cfg *config.Config, eng factory.ContainerFacto
 			h.mu.Lock()
 			h.results[r.Result.ActivationID] = append(h.results[r.Result.ActivationID], *r)
 			h.mu.Unlock()
+			if late := r.Result.LateLogs; late != nil {
+				h.lateLogs.Add(1)
+				go func() {
+					<-late
+					h.lateLogsIn.Add(1)
+				}()
+			}
 		case *ping:
 			c.Respond(r)
 		}

@@ -100,6 +100,12 @@ func randomFakeRun(t *testing.T, seed uint64, steps int) {
 			arrival[id] = len(arrival)
 			x := act(id, namespaces[rng.IntN(len(namespaces))], a.name, a.mem)
 			x.Action.Limits.MaxConcurrency = a.maxConc
+			// Some callers take the result before the logs (a blocking
+			// invoke of the daemon); those logs must follow exactly once.
+			if rng.IntN(2) == 0 {
+				x.Action.Limits.Logs = 10 * config.MB
+				x.LogsAfterResult = rng.IntN(2) == 0
+			}
 			h.run(x)
 		case r < 80:
 			n := 1 + rng.IntN(3)
@@ -138,6 +144,12 @@ func randomFakeRun(t *testing.T, seed uint64, steps int) {
 	check(steps, "shutdown")
 
 	h.checkAnsweredOnceInOrder(t, seed, arrival)
+	for h.lateLogsIn.Load() != h.lateLogs.Load() {
+		if time.Now().After(deadline) {
+			t.Fatalf("seed %d: %d of %d results answered before their logs never got them", seed, h.lateLogs.Load()-h.lateLogsIn.Load(), h.lateLogs.Load())
+		}
+		time.Sleep(time.Millisecond) // polling pace; the loop condition is the synchronisation
+	}
 	if err := ff.Verify(); err != nil {
 		t.Fatalf("seed %d: fake factory: %v", seed, err)
 	}
@@ -146,5 +158,6 @@ func randomFakeRun(t *testing.T, seed uint64, steps int) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	t.Logf("seed %d: %d activations, %d containers created, %d placements", seed, len(arrival), len(ff.Created()), len(h.placements))
+	t.Logf("seed %d: %d activations (%d answered before their logs), %d containers created, %d placements",
+		seed, len(arrival), h.lateLogs.Load(), len(ff.Created()), len(h.placements))
 }

@@ -100,6 +100,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns
 		return
 	}
 	pending := s.pendingRecord(act, run, id)
+	act.LogsAfterResult = blocking
 	if !blocking {
 		// The id goes out only once a restart would find the activation.
 		if err := s.store.PutPending(pending); err != nil {
@@ -162,7 +163,10 @@ func (s *Server) prepareActivation(r *http.Request, id *Identity, ns string, p a
 }
 
 // start runs the activation on its own goroutine, which outlives the
-// request: it records the result and then hands it to done.
+// request: it records the result and hands it to done. A blocking caller
+// gets the record as soon as the action answered, before the logs are
+// collected (OpenWhisk's ResultMessage), so its "logs" is empty; the
+// stored record has them, and reads wait for it (store.Promise).
 func (s *Server) start(r *http.Request, act actors.Activation, run *runnable, id *Identity) <-chan *store.Activation {
 	done := make(chan *store.Activation, 1)
 	log := hlog.FromRequest(r).With().Str("activation_id", act.ID).Str("namespace", act.InvocationNamespace).
@@ -173,7 +177,6 @@ func (s *Server) start(r *http.Request, act actors.Activation, run *runnable, id
 		defer s.admit.release()
 		res, err := s.inv.Invoke(s.stop, act)
 		rec := s.finalRecord(act, run, id, res, err)
-		s.store.Complete(rec)
 		s.metrics.activations.WithLabelValues(rec.Response.Status).Inc()
 		ev := log.Info()
 		if err != nil {
@@ -181,9 +184,36 @@ func (s *Server) start(r *http.Request, act actors.Activation, run *runnable, id
 		}
 		ev.Str("status", rec.Response.Status).Int64("duration_ms", rec.Duration).
 			Str("start", string(res.StartKind)).Msg("activation finished")
-		done <- rec
+		answer := *rec
+		answer.Logs = []string{}
+		if res.LateLogs == nil {
+			s.store.Complete(rec)
+			done <- &answer
+			return
+		}
+		promise := s.store.Promise()
+		done <- &answer
+		rec.Logs = s.lateLogs(res.LateLogs)
+		promise.Keep(rec)
 	}()
 	return done
+}
+
+// msgLogsLost replaces logs that never came (the daemon gave up on the
+// activation), in OpenWhisk's words for logs that could not be collected.
+const msgLogsLost = "There was an issue while collecting your logs. Data might be missing."
+
+// lateLogs waits for the logs that follow a result.
+func (s *Server) lateLogs(late <-chan []string) []string {
+	select {
+	case logs := <-late:
+		if logs == nil {
+			return []string{}
+		}
+		return logs
+	case <-s.stop.Done():
+		return []string{msgLogsLost}
+	}
 }
 
 // pendingRecord is what a restart finds of an activation that never

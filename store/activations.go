@@ -35,20 +35,19 @@ func (s *Store) PutPending(rec *Activation) error {
 // the returned channel receives the outcome of the write. Readers of this
 // store see the record as soon as Complete has returned (they wait for the
 // queue), and a pending record of the same id is removed in the same
-// transaction.
+// transaction. The record is encoded by the writer, off the caller's path:
+// it must not change after the call.
 func (s *Store) Complete(rec *Activation) <-chan error {
 	done := make(chan error, 1)
-	v, err := json.Marshal(rec)
-	if err != nil {
-		done <- fmt.Errorf("store: encode activation %s: %w", rec.ActivationID, err)
-		return done
-	}
-	ns, id, start, path := rec.Namespace, rec.ActivationID, rec.Start, actionPathOf(rec)
-	o := &op{done: done, apply: func(tx *bolt.Tx) error {
-		return putRecord(tx, ns, id, start, path, v)
+	o := &op{done: done, async: true, apply: func(tx *bolt.Tx) error {
+		v, err := json.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("store: encode activation %s: %w", rec.ActivationID, err)
+		}
+		return putRecord(tx, rec.Namespace, rec.ActivationID, rec.Start, actionPathOf(rec), v)
 	}}
 	if err := s.enqueue(o); err != nil {
-		done <- fmt.Errorf("store: activation %s: %w", id, err)
+		done <- fmt.Errorf("store: activation %s: %w", rec.ActivationID, err)
 	}
 	return done
 }

@@ -61,6 +61,9 @@ type Store struct {
 	ops     chan *op
 	queued  atomic.Int64 // writes enqueued and not yet committed
 	stopped chan struct{}
+
+	promMu   sync.Mutex
+	promises map[*Promise]struct{} // records promised and not yet queued
 }
 
 // op is one unit of work for the writer. apply runs inside the batch's
@@ -68,6 +71,7 @@ type Store struct {
 type op struct {
 	apply func(tx *bolt.Tx) error
 	done  chan error
+	async bool // nobody may wait on done: the writer logs a failure
 }
 
 // Open opens (creating if needed) the database in dir, turns activations
@@ -98,11 +102,12 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: create buckets in %q: %w", path, err)
 	}
 	s := &Store{
-		db:      db,
-		opts:    opts,
-		log:     opts.Log.With().Str("component", "store").Logger(),
-		ops:     make(chan *op, 1024),
-		stopped: make(chan struct{}),
+		db:       db,
+		opts:     opts,
+		log:      opts.Log.With().Str("component", "store").Logger(),
+		ops:      make(chan *op, 1024),
+		stopped:  make(chan struct{}),
+		promises: map[*Promise]struct{}{},
 	}
 	n, err := s.recoverPending()
 	if err != nil {
@@ -204,7 +209,7 @@ func (s *Store) commit(batch []*op) {
 		if err != nil {
 			e = fmt.Errorf("store: commit: %w", err)
 		}
-		if e != nil && o.done == nil {
+		if e != nil && (o.done == nil || o.async) {
 			s.log.Error().Err(e).Msg("asynchronous store write failed")
 		}
 		if o.done != nil {
@@ -214,9 +219,10 @@ func (s *Store) commit(batch []*op) {
 	s.queued.Add(-int64(len(batch)))
 }
 
-// flush waits until every write enqueued before the call is committed, so
-// a read sees what an earlier request wrote.
+// flush waits until every write enqueued or promised before the call is
+// committed, so a read sees what an earlier request wrote.
 func (s *Store) flush() error {
+	s.awaitPromises()
 	if s.queued.Load() == 0 {
 		return nil
 	}
