@@ -38,13 +38,13 @@ type harness struct {
 	results    map[string][]actors.RunResult
 	// Results answered before their logs, and logs that followed them.
 	lateLogs, lateLogsIn atomic.Int64
-	placements []placement
-	fromPool   []any // messages the pool sent the prewarm scheduler
-	violations []string
-	destroyed  map[string]int // stand-in PID id -> ContainerRemoved reports
-	crashed    map[string]bool
-	received   map[string][]string // stand-in PID id -> activation ids of the jobs it got
-	autoRemove bool                // stand-ins report ContainerRemoved as soon as they may
+	placements           []placement
+	fromPool             []any // messages the pool sent the prewarm scheduler
+	violations           []string
+	destroyed            map[string]int // stand-in PID id -> ContainerRemoved reports
+	crashed              map[string]bool
+	received             map[string][]string // stand-in PID id -> activation ids of the jobs it got
+	autoRemove           bool                // stand-ins report ContainerRemoved as soon as they may
 }
 
 type placement struct {
