@@ -19,7 +19,7 @@ var keyDocs = map[string]keyDoc{
 
 	"container-pool.user-memory":                                      {"Memory that all action containers together may hold: busy, idle, prewarmed and starting ones.", true},
 	"container-pool.concurrent-peek-factor":                           {"Sizes admission: the invoker accepts at most max(maxContainers, floor(maxContainers × concurrency.max × factor)) activations beyond those running (HTTP 429 past that), where maxContainers = user-memory / limits.memory.min. Must be > 0 and <= 1.", true},
-	"container-pool.akka-client":                                      {"HTTP client to action containers: `true` a pooled keep-alive client (required for intra-container concurrency), `false` one connection per request. `pekko-client` is accepted as another name.", true},
+	"container-pool.akka-client":                                      {"HTTP client to action containers: `true` a pooled keep-alive client (required for intra-container concurrency), `false` one connection per request, each opened in the background while the previous request runs. `pekko-client` is accepted as another name.", true},
 	"container-pool.prewarm-expiration-check-init-delay":              {"Delay before the first stem-cell expiry check. Must be >= 0.", true},
 	"container-pool.prewarm-expiration-check-interval":                {"Period of the stem-cell expiry check (and reactive sizing). Must be >= 1s.", true},
 	"container-pool.prewarm-expiration-check-interval-variance":       {"A random extra in [0, variance) added to each interval, drawn anew each tick, so invokers drift apart. Unset (null) means none. Must be >= 0.", true},
