@@ -127,24 +127,6 @@ func spawn(root *actor.RootContext, opts Options, h hooks) (*Pool, error) {
 // sent to it work as the methods do.
 func (p *Pool) PID() *actor.PID { return p.pid }
 
-// Invoke runs a and waits for its result, or until ctx ends. An error means
-// the pool did not run a (shutting down, buffer full, invalid) or ctx ended
-// first; an activation that ran and failed is a Result with its status.
-func (p *Pool) Invoke(ctx context.Context, a Activation) (Result, error) {
-	res, err := p.request(ctx, &actors.Run{Activation: a})
-	if err != nil {
-		return Result{ActivationID: a.ID}, fmt.Errorf("invoke activation %s: %w", a.ID, err)
-	}
-	rr, ok := res.(*actors.RunResult)
-	if !ok {
-		return Result{ActivationID: a.ID}, fmt.Errorf("invoke activation %s: unexpected answer %T", a.ID, res)
-	}
-	if rr.Err != nil {
-		return rr.Result, rr.Err
-	}
-	return rr.Result, nil
-}
-
 // Snapshot returns the pool's current memory state.
 func (p *Pool) Snapshot(ctx context.Context) (actors.MemorySnapshot, error) {
 	res, err := p.request(ctx, &actors.SnapshotRequest{})

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/rs/zerolog/hlog"
-
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/store"
@@ -109,27 +107,34 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns
 			return
 		}
 	}
-	done := s.start(r, act, run, id)
+	inv := &invocation{act: act, run: run, id: id, log: activationLog(r, act, run)}
+	s.workers.Add(1)
+	results := s.inv.Submit(act)
 	w.Header().Set(activationHeader, act.ID)
 	if !blocking {
+		go s.finish(inv, results)
 		writeJSON(w, http.StatusAccepted, map[string]string{"activationId": act.ID})
 		return
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
-	case rec := <-done:
-		s.answerBlocking(w, rec, resultOnly)
+	case rr := <-results:
+		s.answerBlocking(w, s.settleBlocking(inv, rr), resultOnly)
+	case <-s.stop.Done():
+		s.answerBlocking(w, s.settleBlocking(inv, nil), resultOnly)
 	case <-timer.C:
 		if err := s.store.PutPending(pending); err != nil {
-			hlog.FromRequest(r).Error().Err(err).Str("activation_id", act.ID).Msg("recording a pending activation failed")
+			inv.log.Error().Err(err).Msg("recording a pending activation failed")
 		}
+		go s.finish(inv, results)
 		writeJSON(w, http.StatusAccepted, map[string]string{"activationId": act.ID})
 	case <-r.Context().Done():
 		// The client left; the activation goes on and must not get lost.
 		if err := s.store.PutPending(pending); err != nil {
-			hlog.FromRequest(r).Error().Err(err).Str("activation_id", act.ID).Msg("recording a pending activation failed")
+			inv.log.Error().Err(err).Msg("recording a pending activation failed")
 		}
+		go s.finish(inv, results)
 	}
 }
 
@@ -160,60 +165,6 @@ func (s *Server) prepareActivation(r *http.Request, id *Identity, ns string, p a
 		act.APIKey = id.UUID + ":" + id.Key
 	}
 	return act, run, nil
-}
-
-// start runs the activation on its own goroutine, which outlives the
-// request: it records the result and hands it to done. A blocking caller
-// gets the record as soon as the action answered, before the logs are
-// collected (OpenWhisk's ResultMessage), so its "logs" is empty; the
-// stored record has them, and reads wait for it (store.Promise).
-func (s *Server) start(r *http.Request, act actors.Activation, run *runnable, id *Identity) <-chan *store.Activation {
-	done := make(chan *store.Activation, 1)
-	log := hlog.FromRequest(r).With().Str("activation_id", act.ID).Str("namespace", act.InvocationNamespace).
-		Str("action", run.doc.Namespace+"/"+run.doc.Name).Logger()
-	s.workers.Add(1)
-	go func() {
-		defer s.workers.Done()
-		defer s.admit.release()
-		res, err := s.inv.Invoke(s.stop, act)
-		rec := s.finalRecord(act, run, id, res, err)
-		s.metrics.activations.WithLabelValues(rec.Response.Status).Inc()
-		ev := log.Info()
-		if err != nil {
-			ev = log.Error().Err(err)
-		}
-		ev.Str("status", rec.Response.Status).Int64("duration_ms", rec.Duration).
-			Str("start", string(res.StartKind)).Msg("activation finished")
-		answer := *rec
-		answer.Logs = []string{}
-		if res.LateLogs == nil {
-			s.store.Complete(rec)
-			done <- &answer
-			return
-		}
-		promise := s.store.Promise()
-		done <- &answer
-		rec.Logs = s.lateLogs(res.LateLogs)
-		promise.Keep(rec)
-	}()
-	return done
-}
-
-// msgLogsLost replaces logs that never came (the daemon gave up on the
-// activation), in OpenWhisk's words for logs that could not be collected.
-const msgLogsLost = "There was an issue while collecting your logs. Data might be missing."
-
-// lateLogs waits for the logs that follow a result.
-func (s *Server) lateLogs(late <-chan []string) []string {
-	select {
-	case logs := <-late:
-		if logs == nil {
-			return []string{}
-		}
-		return logs
-	case <-s.stop.Done():
-		return []string{msgLogsLost}
-	}
 }
 
 // pendingRecord is what a restart finds of an activation that never

@@ -22,9 +22,9 @@ import (
 
 // Invoker runs activations: the pool, or a stand-in in tests.
 type Invoker interface {
-	// Invoke runs one activation and returns its result; err means the
-	// activation was not accepted.
-	Invoke(ctx context.Context, a actors.Activation) (actors.Result, error)
+	// Submit hands over one activation; its one answer (with Err when it
+	// was not run) arrives on the channel, which keeps it until read.
+	Submit(a actors.Activation) <-chan *actors.RunResult
 	Snapshot(ctx context.Context) (actors.MemorySnapshot, error)
 }
 

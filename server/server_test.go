@@ -27,22 +27,31 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // fakeInvoker stands in for the pool: run decides each activation's result.
+// Runs get stop, which the harness cancels when the test ends, as the pool
+// answers everything at its shutdown.
 type fakeInvoker struct {
 	mu   sync.Mutex
 	seen []actors.Activation
 	run  func(ctx context.Context, a actors.Activation) (actors.Result, error)
 	busy int
+	stop context.Context
 }
 
-func (f *fakeInvoker) Invoke(ctx context.Context, a actors.Activation) (actors.Result, error) {
+func (f *fakeInvoker) Submit(a actors.Activation) <-chan *actors.RunResult {
 	f.mu.Lock()
 	f.seen = append(f.seen, a)
 	run := f.run
 	f.mu.Unlock()
+	ch := make(chan *actors.RunResult, 1)
 	if run == nil {
-		return succeed(a), nil
+		ch <- &actors.RunResult{Result: succeed(a)}
+		return ch
 	}
-	return run(ctx, a)
+	go func() {
+		res, err := run(f.stop, a)
+		ch <- &actors.RunResult{Result: res, Err: err}
+	}()
+	return ch
 }
 
 func (f *fakeInvoker) Snapshot(context.Context) (actors.MemorySnapshot, error) {
@@ -105,7 +114,9 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv := &fakeInvoker{}
+	stop, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	inv := &fakeInvoker{stop: stop}
 	srv, err := New(Options{Config: cfg, Server: scfg, Store: st, Invoker: inv, Keys: keys, Log: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
