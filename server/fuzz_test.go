@@ -83,6 +83,7 @@ func FuzzDecodeArgs(f *testing.F) {
 	}
 	defaults := map[string]json.RawMessage{"name": json.RawMessage(`"default"`), "n": json.RawMessage(`null`)}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		sameParams(t, body)
 		args, err := decodeArgs(body)
 		if err != nil {
 			var ae *apiError
@@ -167,4 +168,44 @@ func FuzzAPI(f *testing.F) {
 			}
 		}
 	})
+}
+
+// sameParams checks that invocationParams without defaults (the fast path)
+// accepts exactly the bodies the full decode and merge accept, with the
+// same arguments.
+func sameParams(t *testing.T, body []byte) {
+	t.Helper()
+	fast, ferr := invocationParams(body, nil, false)
+	var slow json.RawMessage
+	args, serr := decodeArgs(body)
+	if serr == nil {
+		slow, serr = mergeArgs(nil, args, false)
+	}
+	if (ferr == nil) != (serr == nil) {
+		t.Fatalf("body %q: fast path error %v, full path error %v", body, ferr, serr)
+	}
+	if ferr != nil {
+		if ferr.Error() != serr.Error() {
+			t.Fatalf("body %q: fast path says %q, full path %q", body, ferr, serr)
+		}
+		return
+	}
+	var fm, sm map[string]json.RawMessage
+	if err := json.Unmarshal(fast, &fm); err != nil {
+		t.Fatalf("body %q: fast params %q: %v", body, fast, err)
+	}
+	if err := json.Unmarshal(slow, &sm); err != nil {
+		t.Fatalf("body %q: full params %q: %v", body, slow, err)
+	}
+	if len(fm) != len(sm) {
+		t.Fatalf("body %q: fast %s, full %s", body, fast, slow)
+	}
+	for k, v := range sm {
+		var a, b bytes.Buffer
+		_ = json.Compact(&a, v)
+		_ = json.Compact(&b, fm[k])
+		if a.String() != b.String() {
+			t.Fatalf("body %q: argument %q is %s on the fast path, %s on the full one", body, k, b.String(), a.String())
+		}
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rs/zerolog/hlog"
+
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/store"
@@ -38,6 +40,24 @@ func decodeArgs(body []byte) (map[string]json.RawMessage, error) {
 		return nil, err
 	}
 	return args, nil
+}
+
+// invocationParams returns what the action gets as its parameters: the
+// body's arguments over the action's default parameters. Without defaults
+// a valid object body goes as it is (the /run encoder compacts it), which
+// spares a decode and an encode on every invoke; anything else takes the
+// full path, with its precise errors.
+func invocationParams(body []byte, defaults map[string]json.RawMessage, final bool) (json.RawMessage, error) {
+	if len(defaults) == 0 {
+		if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '{' && json.Valid(b) {
+			return b, nil
+		}
+	}
+	args, err := decodeArgs(body)
+	if err != nil {
+		return nil, err
+	}
+	return mergeArgs(defaults, args, final)
 }
 
 // mergeArgs overlays the invocation's arguments on the action's default
@@ -97,17 +117,16 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns
 		writeError(w, r, err)
 		return
 	}
-	pending := s.pendingRecord(act, run, id)
 	act.LogsAfterResult = blocking
+	inv := &invocation{act: act, run: run, id: id, log: hlog.FromRequest(r)}
 	if !blocking {
 		// The id goes out only once a restart would find the activation.
-		if err := s.store.PutPending(pending); err != nil {
+		if err := s.store.PutPending(s.pendingRecord(act, run, id)); err != nil {
 			s.admit.release()
 			writeError(w, r, err)
 			return
 		}
 	}
-	inv := &invocation{act: act, run: run, id: id, log: activationLog(r, act, run)}
 	s.workers.Add(1)
 	results := s.inv.Submit(act)
 	w.Header().Set(activationHeader, act.ID)
@@ -124,16 +143,12 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns
 	case <-s.stop.Done():
 		s.answerBlocking(w, s.settleBlocking(inv, nil), resultOnly)
 	case <-timer.C:
-		if err := s.store.PutPending(pending); err != nil {
-			inv.log.Error().Err(err).Msg("recording a pending activation failed")
-		}
+		s.putPending(inv)
 		go s.finish(inv, results)
 		writeJSON(w, http.StatusAccepted, map[string]string{"activationId": act.ID})
 	case <-r.Context().Done():
 		// The client left; the activation goes on and must not get lost.
-		if err := s.store.PutPending(pending); err != nil {
-			inv.log.Error().Err(err).Msg("recording a pending activation failed")
-		}
+		s.putPending(inv)
 		go s.finish(inv, results)
 	}
 }
@@ -149,11 +164,7 @@ func (s *Server) prepareActivation(r *http.Request, id *Identity, ns string, p a
 	if err != nil {
 		return actors.Activation{}, nil, err
 	}
-	args, err := decodeArgs(body)
-	if err != nil {
-		return actors.Activation{}, nil, err
-	}
-	params, err := mergeArgs(run.params, args, run.final)
+	params, err := invocationParams(body, run.params, run.final)
 	if err != nil {
 		return actors.Activation{}, nil, err
 	}

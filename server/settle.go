@@ -2,10 +2,8 @@ package server
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/rs/zerolog"
-	"github.com/rs/zerolog/hlog"
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/store"
@@ -18,12 +16,22 @@ type invocation struct {
 	act actors.Activation
 	run *runnable
 	id  *Identity
-	log zerolog.Logger // carries the request id and the activation's names
+	log *zerolog.Logger // the request's, with its request id
 }
 
-func activationLog(r *http.Request, act actors.Activation, run *runnable) zerolog.Logger {
-	return hlog.FromRequest(r).With().Str("activation_id", act.ID).Str("namespace", act.InvocationNamespace).
-		Str("action", run.doc.Namespace+"/"+run.doc.Name).Logger()
+// event adds the activation's names to a log event of the request; a
+// disabled level costs nothing.
+func (inv *invocation) event(ev *zerolog.Event) *zerolog.Event {
+	return ev.Str("activation_id", inv.act.ID).Str("namespace", inv.act.InvocationNamespace).
+		Str("action", inv.run.doc.Namespace+"/"+inv.run.doc.Name)
+}
+
+// putPending records an activation whose caller stops waiting for it, so
+// that a restart finds it.
+func (s *Server) putPending(inv *invocation) {
+	if err := s.store.PutPending(s.pendingRecord(inv.act, inv.run, inv.id)); err != nil {
+		inv.event(inv.log.Error()).Err(err).Msg("recording a pending activation failed")
+	}
 }
 
 // settleBlocking records a blocking invoke's answer and returns what its
@@ -69,7 +77,7 @@ func (s *Server) settle(inv *invocation, rr *actors.RunResult) (*store.Activatio
 	if err != nil {
 		ev = inv.log.Error().Err(err)
 	}
-	ev.Str("status", rec.Response.Status).Int64("duration_ms", rec.Duration).
+	inv.event(ev).Str("status", rec.Response.Status).Int64("duration_ms", rec.Duration).
 		Str("start", string(res.StartKind)).Msg("activation finished")
 	return rec, res.LateLogs
 }
