@@ -25,11 +25,12 @@ const (
 // http.Transport with keep-alives off costs:
 //   - the exchange runs on the calling goroutine, where the transport
 //     spreads it over dialer, reader and writer goroutines;
-//   - when a request takes its connection, the next request's connection is
-//     opened in the background (the spare), so the TCP handshake and the
-//     runtime's accept happen while the action runs, not on the next
-//     request's path. That was most of the cost of a fresh connection to a
-//     container on the Docker bridge (bench: e2e BenchmarkWarmInvoke).
+//   - once a request is done with its connection, the next request's
+//     connection is opened in the background (the spare), so the TCP
+//     handshake and the runtime's accept happen while the container is
+//     idle, not on the next request's path. Opening it earlier, while the
+//     action ran, competed with the run for the two CPUs of the test host
+//     (bench: e2e BenchmarkWarmInvoke, the forwarder rows).
 type oneShot struct {
 	addr   string
 	dialer net.Dialer
@@ -66,7 +67,6 @@ func (o *oneShot) do(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
-	o.prepareSpare()
 	if d, ok := ctx.Deadline(); ok {
 		_ = conn.SetDeadline(d)
 	}
@@ -77,6 +77,7 @@ func (o *oneShot) do(req *http.Request) (*http.Response, error) {
 		stop()
 		_ = conn.Close()
 		<-o.slots
+		o.prepareSpare()
 	}
 	req.Close = true // Connection: close, so the runtime need not keep it either
 	w := bufio.NewWriter(conn)

@@ -98,6 +98,7 @@ func TestSpareConnectionCarriesTheNextRequest(t *testing.T) {
 	c := client(t, srv, Options{})
 	mustRun(t, c)
 	spare := l.waitAccepted(t, 2) // opened ahead, before the second request
+	waitSpare(t, c)
 	mustRun(t, c)
 	if got, want := l.request(1), spare.RemoteAddr().String(); got != want {
 		t.Fatalf("second request came on %s, want the spare %s", got, want)
@@ -194,4 +195,14 @@ func TestConnAlive(t *testing.T) {
 	}
 	_ = peer.Close()
 	eventually(t, "a connection closed by the peer is not alive", func() bool { return !connAlive(conn) })
+}
+
+// waitSpare waits until the client holds its spare connection.
+func waitSpare(t *testing.T, c *Client) {
+	t.Helper()
+	eventually(t, "the spare is ready", func() bool {
+		c.oneShot.mu.Lock()
+		defer c.oneShot.mu.Unlock()
+		return c.oneShot.spare != nil
+	})
 }
