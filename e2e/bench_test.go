@@ -36,6 +36,13 @@ import (
 // A second daemon, the same but with container-pool.akka-client=true
 // (pooled keep-alive connections to the containers instead of one per
 // request), runs in the same loop: its figures are prefixed "pooled-".
+// So do two forwarders (forwarder_test.go), processes that only relay a
+// /run to quiet's container through the daemon's own container client,
+// one per client mode: the floor any HTTP front of a container pays here.
+//
+// overhead-p50 is the difference of the two p50s; paired-overhead-p50 the
+// median of each iteration's own difference, which the machine's drift
+// during a run does not move.
 func BenchmarkWarmInvoke(b *testing.B) {
 	args := append([]string{"--user-memory", "1024m", "--log-level", "warn"}, strings.Fields(os.Getenv("STEMCELL_BENCH_ARGS"))...)
 	d := newDaemon(b, args...)
@@ -110,6 +117,20 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	b.ReportMetric(quantile(pooled, 0.99), "pooled-daemon-p99-ms")
 	b.ReportMetric(quantile(pooled, 0.5)-bareP50, "pooled-overhead-p50-ms")
 	b.ReportMetric(quantile(pooledNoLogs, 0.5)-bareP50, "pooled-overhead-nologs-p50-ms")
+	// The median of each iteration's own difference: the machine's drift
+	// over the run (it moves bare /run by a third here) cancels out.
+	b.ReportMetric(quantile(minus(api, bare), 0.5), "paired-overhead-p50-ms")
+	b.ReportMetric(quantile(minus(noLogs, bare), 0.5), "paired-overhead-nologs-p50-ms")
+	b.ReportMetric(quantile(minus(fwdLat, bare), 0.5), "paired-forwarder-overhead-p50-ms")
+}
+
+// minus returns a[i] - b[i] for each i.
+func minus(a, b []time.Duration) []time.Duration {
+	d := make([]time.Duration, len(a))
+	for i := range a {
+		d[i] = a[i] - b[i]
+	}
+	return d
 }
 
 // quantile returns the q-quantile in milliseconds.

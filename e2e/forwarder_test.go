@@ -2,7 +2,7 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -11,12 +11,18 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/factory/actionclient"
 )
 
 // The forwarder is the floor under the daemon's overhead: a process that
-// does nothing but relay each request to a container's /run and its answer
-// back, as any HTTP front of a container must. The test binary plays it when
-// started with forwarderEnv set to the container's address.
+// does nothing but relay each /run body to a container, through the same
+// container client as the daemon, and the answer back. Whatever the daemon
+// costs beyond it is its own work (auth, admission, pool, actors, logs,
+// record). The test binary plays it when started with forwarderEnv set to
+// the container's address.
 const (
 	forwarderEnv       = "STEMCELL_E2E_FORWARD_TO"
 	forwarderPooledEnv = "STEMCELL_E2E_FORWARD_POOLED"
@@ -30,29 +36,30 @@ func runForwarder(target string) int {
 		return 1
 	}
 	fmt.Println(ln.Addr().String())
-	t := &http.Transport{Proxy: nil, DisableKeepAlives: os.Getenv(forwarderPooledEnv) == ""}
-	client := &http.Client{Transport: t}
-	url := "http://" + target + "/run"
+	client := actionclient.New(target, actionclient.Options{Pooled: os.Getenv(forwarderPooledEnv) != ""})
 	err = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
+		var body struct {
+			Value json.RawMessage `json:"value"`
+		}
+		data, err := io.ReadAll(r.Body)
+		if err == nil {
+			err = json.Unmarshal(data, &body)
+		}
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		resp, err := client.Post(url, "application/json", bytes.NewReader(body))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		out, err := io.ReadAll(resp.Body)
+		out, err := client.Run(r.Context(), factory.RunRequest{
+			Params: body.Value, Namespace: "guest", ActionName: "/guest/forward", ActionVersion: "0.0.1",
+			ActivationID: "00000000000000000000000000000000", TransactionID: "forward",
+			Deadline: time.Now().Add(time.Minute), Timeout: time.Minute,
+		})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(out)
+		_, _ = w.Write(out.Result)
 	}))
 	fmt.Fprintln(os.Stderr, err)
 	return 1
