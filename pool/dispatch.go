@@ -68,3 +68,13 @@ func (w *workers) stop() {
 		}
 	}
 }
+
+// inline runs a container actor's mailbox on the goroutine that posted to
+// it: the pool actor placing a job, a job's worker reporting back, a
+// timer. A container actor only ever decides and hands I/O to goroutines
+// of its own, so running it in place is short and never blocks; it spares
+// the hop to a dispatcher goroutine on the way of every activation.
+type inline struct{}
+
+func (inline) Schedule(fn func()) { fn() }
+func (inline) Throughput() int    { return workerThroughput }

@@ -230,7 +230,7 @@ func qualifiedName(a actors.Action) string {
 // what is left in a stopped actor's mailbox); kept alive, it bounces them
 // back with Reschedule, and the poison pill queues behind them.
 func (p *poolActor) spawnContainer(ctx actor.Context, params containerParams) *actor.PID {
-	props := p.hooks.container(params).Configure(actor.WithContextDecorator(poolOwnsStop), actor.WithDispatcher(p.disp))
+	props := p.hooks.container(params).Configure(actor.WithContextDecorator(poolOwnsStop), actor.WithDispatcher(inline{}))
 	return ctx.SpawnPrefix(props, containerNamePrefix)
 }
 
