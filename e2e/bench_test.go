@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +19,9 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+
+	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/factory/actionclient"
 )
 
 // BenchmarkWarmInvoke compares, in one run, a blocking invoke through the
@@ -87,19 +92,42 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	post("http://"+d.addr+invoke, `{"n":1}`, true)
 	post("http://"+dp.addr+quiet, `{"n":1}`, true)
 	post("http://"+dp.addr+invoke, `{"n":1}`, true)
-	fwd := "http://" + startForwarder(b, runURL[len("http://"):len(runURL)-len("/run")], false) + "/run"
-	fwdPooled := "http://" + startForwarder(b, runURL[len("http://"):len(runURL)-len("/run")], true) + "/run"
-	var fwdLat, fwdPooledLat []time.Duration
+	containerAddr := strings.TrimSuffix(strings.TrimPrefix(runURL, "http://"), "/run")
+	fwd := "http://" + startForwarder(b, containerAddr, false) + "/run"
+	fwdPooled := "http://" + startForwarder(b, containerAddr, true) + "/run"
+	// The bare /run once more, through the daemon's container client in
+	// each of its modes, from this process: what the daemon's own /run
+	// costs, connection policy included, without the daemon.
+	clientRun := clientRunner(b, containerAddr, false)
+	pooledClientRun := clientRunner(b, containerAddr, true)
+	var fwdLat, fwdPooledLat, bareClient, pooledBareClient []time.Duration
 	var api, noLogs, pooled, pooledNoLogs, bare []time.Duration
+	// Each iteration runs every path once, in a fresh random order: a
+	// request pays for what the one before it left running (a daemon's
+	// store commit, its late logs, a runtime still warm from the previous
+	// call to its container), and a fixed order charges or spares some
+	// paths only. STEMCELL_BENCH_ORDER=fixed keeps the order below, as the
+	// figures before November 30, 2026 were taken.
+	steps := []func(){
+		func() { api = append(api, post("http://"+d.addr+invoke, `{"n":1}`, true)) },
+		func() { noLogs = append(noLogs, post("http://"+d.addr+quiet, `{"n":1}`, true)) },
+		func() { pooled = append(pooled, post("http://"+dp.addr+invoke, `{"n":1}`, true)) },
+		func() { pooledNoLogs = append(pooledNoLogs, post("http://"+dp.addr+quiet, `{"n":1}`, true)) },
+		func() { bare = append(bare, post(runURL, bareBody, false)) },
+		func() { bareClient = append(bareClient, clientRun()) },
+		func() { pooledBareClient = append(pooledBareClient, pooledClientRun()) },
+		func() { fwdLat = append(fwdLat, post(fwd, bareBody, false)) },
+		func() { fwdPooledLat = append(fwdPooledLat, post(fwdPooled, bareBody, false)) },
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
 	for range b.N {
-		api = append(api, post("http://"+d.addr+invoke, `{"n":1}`, true))
-		noLogs = append(noLogs, post("http://"+d.addr+quiet, `{"n":1}`, true))
-		pooled = append(pooled, post("http://"+dp.addr+invoke, `{"n":1}`, true))
-		pooledNoLogs = append(pooledNoLogs, post("http://"+dp.addr+quiet, `{"n":1}`, true))
-		bare = append(bare, post(runURL, bareBody, false))
-		fwdLat = append(fwdLat, post(fwd, bareBody, false))
-		fwdPooledLat = append(fwdPooledLat, post(fwdPooled, bareBody, false))
+		if os.Getenv("STEMCELL_BENCH_ORDER") != "fixed" {
+			rng.Shuffle(len(steps), func(i, j int) { steps[i], steps[j] = steps[j], steps[i] })
+		}
+		for _, step := range steps {
+			step()
+		}
 	}
 	b.StopTimer()
 	b.ReportMetric(quantile(fwdLat, 0.5)-quantile(bare, 0.5), "forwarder-overhead-p50-ms")
@@ -122,6 +150,31 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	b.ReportMetric(quantile(minus(api, bare), 0.5), "paired-overhead-p50-ms")
 	b.ReportMetric(quantile(minus(noLogs, bare), 0.5), "paired-overhead-nologs-p50-ms")
 	b.ReportMetric(quantile(minus(fwdLat, bare), 0.5), "paired-forwarder-overhead-p50-ms")
+	// Against the bare /run in the daemon's own connection mode.
+	b.ReportMetric(quantile(bareClient, 0.5), "bare-client-run-p50-ms")
+	b.ReportMetric(quantile(pooledBareClient, 0.5), "pooled-bare-client-run-p50-ms")
+	b.ReportMetric(quantile(minus(api, bareClient), 0.5), "paired-overhead-same-mode-p50-ms")
+	b.ReportMetric(quantile(minus(pooled, pooledBareClient), 0.5), "pooled-paired-overhead-same-mode-p50-ms")
+}
+
+// clientRunner returns a timed /run of quiet's code on the container at
+// addr through the daemon's container client, pooled or not.
+func clientRunner(b *testing.B, addr string, pooled bool) func() time.Duration {
+	c := actionclient.New(addr, actionclient.Options{Pooled: pooled})
+	b.Cleanup(c.Close)
+	return func() time.Duration {
+		start := time.Now()
+		out, err := c.Run(context.Background(), factory.RunRequest{
+			Params: json.RawMessage(`{"n":1}`), Namespace: "guest", ActionName: "/guest/quiet", ActionVersion: "0.0.1",
+			ActivationID: "00000000000000000000000000000000", TransactionID: "bench",
+			Deadline: time.Now().Add(time.Minute), Timeout: time.Minute,
+		})
+		took := time.Since(start)
+		if err != nil || out.Status != factory.StatusSuccess {
+			b.Fatalf("client /run: %+v %v", out, err)
+		}
+		return took
+	}
 }
 
 // minus returns a[i] - b[i] for each i.

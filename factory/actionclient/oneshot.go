@@ -34,9 +34,6 @@ const (
 type oneShot struct {
 	addr   string
 	dialer net.Dialer
-	// slots caps the connections in use at once at the action's
-	// concurrency, as the pooled transport's MaxConnsPerHost does.
-	slots chan struct{}
 
 	mu        sync.Mutex
 	spare     net.Conn
@@ -46,24 +43,16 @@ type oneShot struct {
 	dials     sync.WaitGroup
 }
 
-func newOneShot(addr string, maxConcurrency int) *oneShot {
-	return &oneShot{addr: addr, slots: make(chan struct{}, maxConcurrency)}
-}
+func newOneShot(addr string) *oneShot { return &oneShot{addr: addr} }
 
 // do sends req and returns the answer with its body still to read; closing
 // the body closes the connection.
 func (o *oneShot) do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	select {
-	case o.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 	conn := o.takeSpare()
 	if conn == nil {
 		var err error
 		if conn, err = o.dialer.DialContext(ctx, "tcp", o.addr); err != nil {
-			<-o.slots
 			return nil, err
 		}
 	}
@@ -76,7 +65,6 @@ func (o *oneShot) do(req *http.Request) (*http.Response, error) {
 	release := func() {
 		stop()
 		_ = conn.Close()
-		<-o.slots
 	}
 	req.Close = true // Connection: close, so the runtime need not keep it either
 	w := bufio.NewWriter(conn)
