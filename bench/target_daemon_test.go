@@ -110,6 +110,7 @@ func TestDaemonTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg := &daemonTarget{base: base, auth: testKey, ns: "_", client: newDaemonClient()}
+	defer tg.client.CloseIdleConnections()
 	list, err := tg.listActions(ctx)
 	if err != nil || len(list) != 0 {
 		t.Errorf("actions left on the daemon: %v (err %v)", list, err)

@@ -33,10 +33,14 @@
 //
 // # Embedding
 //
-// Spawn starts a pool in an actor system the caller owns; Invoke, Snapshot,
-// Subscribe and Shutdown wrap the raw messages of package actors, which may
-// be sent to PID directly instead. Spawn also starts the pool's children:
-// the factory actor and the prewarm scheduler.
+// Spawn starts a pool in an actor system the caller owns; Invoke, Submit,
+// Snapshot, Subscribe and Shutdown wrap the raw messages of package actors,
+// which may be sent to PID directly instead. Spawn also starts the pool's
+// children: the factory actor and the prewarm scheduler. Submit returns at
+// once with a channel that keeps the one answer until read, for callers
+// that wait with deadlines of their own (the daemon's blocking invoke).
+// An activation with LogsAfterResult gets its result before its logs are
+// collected; the logs follow on Result.LateLogs.
 //
 // # Contract with the container actor
 //
