@@ -92,7 +92,7 @@ func run(m *testing.M) int {
 		defer func() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			_, _ = engine.ImageRemove(ctx, "stemcell/action-runtime:"+runtimeTag, image.RemoveOptions{Force: true})
+			_, _ = engine.ImageRemove(ctx, "stemcell/action-runtime:"+runtimeTag, image.RemoveOptions{Force: true, PruneChildren: true})
 		}()
 		// The daemon doubles as the runtime image, so it must be static.
 		binary = filepath.Join(dir, "invoker")
