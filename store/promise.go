@@ -1,13 +1,17 @@
 package store
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // Promise stands for the final record of an activation whose caller was
 // answered before the record was whole: a blocking invoke gets its result
 // as soon as the action answered, while the logs are still being
 // collected. Every read waits for the promises made before it, so a client
 // that was answered finds the record, logs included, on its next request.
-// Keep or Break must follow, and soon: reads wait for them.
+// Keep or Break must follow, and soon: reads wait for them, up to
+// Options.PromiseWait.
 type Promise struct {
 	s    *Store
 	done chan struct{}
@@ -43,7 +47,8 @@ func (p *Promise) end() {
 	})
 }
 
-// awaitPromises waits for every promise made before the call.
+// awaitPromises waits for every promise made before the call, for at most
+// Options.PromiseWait in all.
 func (s *Store) awaitPromises() {
 	s.promMu.Lock()
 	if len(s.promises) == 0 {
@@ -55,7 +60,15 @@ func (s *Store) awaitPromises() {
 		waits = append(waits, p.done)
 	}
 	s.promMu.Unlock()
+	timeout := time.NewTimer(s.opts.PromiseWait)
+	defer timeout.Stop()
 	for _, w := range waits {
-		<-w
+		select {
+		case <-w:
+		case <-timeout.C:
+			s.log.Warn().Int("promises", len(waits)).Dur("waited", s.opts.PromiseWait).
+				Msg("read goes on without activation records still waiting for their logs")
+			return
+		}
 	}
 }

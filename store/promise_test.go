@@ -89,3 +89,19 @@ func TestReadsIgnoreLaterPromises(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A promise that is never kept holds reads back only for PromiseWait.
+func TestReadsGiveUpOnStuckPromises(t *testing.T) {
+	s := open(t, t.TempDir(), Options{PromiseWait: held})
+	defer s.Close()
+	mustComplete(t, s, record("guest", "hello", id(1), 1000))
+	p := s.Promise()
+	defer p.Break()
+	start := time.Now()
+	if _, err := s.GetActivation("guest", id(1)); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < held {
+		t.Fatalf("the read waited %v, want at least %v for the promise", waited, held)
+	}
+}

@@ -45,7 +45,15 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	Log zerolog.Logger
+	// PromiseWait bounds how long a read waits for promised records (whose
+	// logs are still being collected) before it goes on without them; 0
+	// means DefaultPromiseWait.
+	PromiseWait time.Duration
 }
+
+// DefaultPromiseWait covers log collection in all but stuck cases, so a
+// list never hangs on one container that stopped writing.
+const DefaultPromiseWait = 5 * time.Second
 
 // Store is the daemon's database. Activation writes go through one writer
 // goroutine that commits whatever is queued in a single transaction, so
@@ -80,6 +88,9 @@ type op struct {
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.PromiseWait <= 0 {
+		opts.PromiseWait = DefaultPromiseWait
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: data directory %q: %w", dir, err)
