@@ -75,6 +75,10 @@ func TestInitBuildsRuntimeImageOnlyWhenStale(t *testing.T) {
 	if err := f.BuildRuntimeImage(testCtx(t), testEnv.fakeBinary, tag); err != nil {
 		t.Fatal(err)
 	}
+	stale, found, err := testEnv.eng.ImageInspect(testCtx(t), tag)
+	if err != nil || !found {
+		t.Fatalf("stale image %s: found %v, err %v", tag, found, err)
+	}
 	ce.builds = 0
 	for i, wantBuilds := range []int{1, 1} { // rebuilt once, then up to date
 		if err := f.Init(testCtx(t)); err != nil {
@@ -91,6 +95,10 @@ func TestInitBuildsRuntimeImageOnlyWhenStale(t *testing.T) {
 	want, _ := fileSHA256(testEnv.binary)
 	if info.Labels[LabelRuntimeSHA256] != want {
 		t.Fatalf("label %s = %q, want %q", LabelRuntimeSHA256, info.Labels[LabelRuntimeSHA256], want)
+	}
+	// The replaced build is gone, not left dangling.
+	if _, found, err := testEnv.eng.ImageInspect(testCtx(t), stale.ID); err != nil || found {
+		t.Fatalf("replaced image %s: still there %v, err %v", stale.ID, found, err)
 	}
 }
 

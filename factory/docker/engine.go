@@ -29,6 +29,9 @@ type engine interface {
 	// ImageInspect returns found=false (and no error) when the image is absent.
 	ImageInspect(ctx context.Context, ref string) (info imageInfo, found bool, err error)
 	ImageBuild(ctx context.Context, tarContext io.Reader, tag string, labels map[string]string) error
+	// ImageRemove deletes an image by ID with its untagged parents; an
+	// image a container still uses is an error.
+	ImageRemove(ctx context.Context, id string) error
 	// ImagePull pulls ref; auth is the encoded X-Registry-Auth value or "".
 	ImagePull(ctx context.Context, ref, auth string) error
 }

@@ -267,6 +267,11 @@ func (e *sdkEngine) ImageInspect(ctx context.Context, ref string) (imageInfo, bo
 	return info, true, nil
 }
 
+func (e *sdkEngine) ImageRemove(ctx context.Context, id string) error {
+	_, err := e.cli.ImageRemove(ctx, id, image.RemoveOptions{PruneChildren: true})
+	return err
+}
+
 func (e *sdkEngine) ImageBuild(ctx context.Context, tarContext io.Reader, tag string, labels map[string]string) error {
 	resp, err := e.cli.ImageBuild(ctx, tarContext, build.ImageBuildOptions{
 		Tags: []string{tag}, Labels: labels, Remove: true, ForceRemove: true,

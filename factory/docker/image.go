@@ -33,7 +33,20 @@ func (f *Factory) ensureRuntimeImage(ctx context.Context, bin, tag string) error
 		return nil
 	}
 	f.log.Info().Str("image", tag).Str("binary", bin).Bool("replacing", found).Msg("building the runtime image")
-	return f.BuildRuntimeImage(ctx, bin, tag)
+	if err := f.BuildRuntimeImage(ctx, bin, tag); err != nil {
+		return err
+	}
+	if found && info.Labels[LabelManaged] == "true" {
+		// The old build lost its tag to the new one: it is ours and nothing
+		// refers to it any more, so every upgrade would leave one behind.
+		rctx, cancel := withTimeout(ctx, f.timeouts.Rm)
+		err := f.eng.ImageRemove(rctx, info.ID)
+		cancel()
+		if err != nil {
+			f.log.Warn().Err(err).Str("image", info.ID).Msg("the replaced runtime image stays: removing it failed")
+		}
+	}
+	return nil
 }
 
 // BuildRuntimeImage builds tag FROM scratch holding the static binary at
