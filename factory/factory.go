@@ -74,6 +74,10 @@ const (
 	StatusInternalError    Status = 3
 )
 
+// MsgLogsIncomplete is the log line, in OpenWhisk's words, that marks
+// logs that could not be collected whole.
+const MsgLogsIncomplete = "There was an issue while collecting your logs. Data might be missing."
+
 // Outcome is the result of one /init or /run.
 type Outcome struct {
 	Start, End time.Time

@@ -403,7 +403,7 @@ func (w jobWorker) run(j *containerJob) {
 		// Answered before its logs when the caller asked for it: the logs
 		// follow on LateLogs. Should collecting them fail, the container
 		// goes away all the same (onJobFinished).
-		if r.act.LogsAfterResult && r.act.Action.Limits.Logs != 0 && w.answerable(r, o, j) {
+		if r.act.LogsAfterResult && r.act.Action.Limits.Logs != 0 && w.claimAnswer(r, o, j) {
 			lateLogs = make(chan []string, 1)
 			res := o.result
 			res.LateLogs = lateLogs
@@ -413,17 +413,17 @@ func (w jobWorker) run(j *containerJob) {
 	j.out = r.do(j.ctx, func() { w.root.Send(w.self, &containerInitOK{epoch: j.epoch, job: j.id}) }, ran)
 	if lateLogs != nil {
 		lateLogs <- j.out.result.Logs
-	} else if w.answerable(r, &j.out, j) {
+	} else if w.claimAnswer(r, &j.out, j) {
 		w.answer(r, j, j.out.result)
 	}
 	w.root.Send(w.self, j)
 }
 
-// answerable says whether this goroutine answers the job, and claims it
+// claimAnswer says whether this goroutine answers the job, and claims it
 // if so: an outcome that keeps the container is answered from here, one
 // actor hop sooner. The first job (with /init) goes through the actor, so
 // that ContainerReady precedes its result.
-func (w jobWorker) answerable(r jobRun, o *jobOutcome, j *containerJob) bool {
+func (w jobWorker) claimAnswer(r jobRun, o *jobOutcome, j *containerJob) bool {
 	return !r.withInit && !o.failed() && j.job.ReplyTo != nil && j.claim()
 }
 

@@ -20,7 +20,6 @@ const (
 	msgAbnormalRun      = "The action did not produce a valid response and exited unexpectedly."
 	msgShutdown         = "The invoker shut down before the activation finished."
 	msgActorFailed      = "The invoker failed while running the activation."
-	msgLogsIncomplete   = "There was an issue while collecting your logs. Data might be missing."
 	msgDeveloperLogWarn = "The action did not initialize or run as expected. Log data might be missing."
 )
 
@@ -170,7 +169,7 @@ func (r jobRun) collectLogs(ctx context.Context, o *jobOutcome) {
 		lines = append(lines, msgDeveloperLogWarn)
 	}
 	if err != nil {
-		lines = append(lines, msgLogsIncomplete)
+		lines = append(lines, factory.MsgLogsIncomplete)
 		o.logsFailed = true
 		o.err = fmt.Errorf("logs of activation %s in container %s: %w", r.act.ID, r.containerID, err)
 	}

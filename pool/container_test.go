@@ -237,8 +237,8 @@ func TestContainerFailureRules(t *testing.T) {
 			}
 			if tc.logsErr != nil {
 				logs := results["a1"].Logs
-				if len(logs) == 0 || logs[len(logs)-1] != msgLogsIncomplete {
-					t.Fatalf("logs %v lack %q", logs, msgLogsIncomplete)
+				if len(logs) == 0 || logs[len(logs)-1] != factory.MsgLogsIncomplete {
+					t.Fatalf("logs %v lack %q", logs, factory.MsgLogsIncomplete)
 				}
 			}
 			if !tc.destroy {

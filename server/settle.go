@@ -6,6 +6,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/store"
 )
 
@@ -101,10 +102,6 @@ func (s *Server) keep(rec *store.Activation, late <-chan []string, promise *stor
 // (finalRecord words it store.MsgStopped).
 var errStopped = errors.New("the invoker stopped before the activation finished")
 
-// msgLogsLost replaces logs that never came (the daemon gave up on the
-// activation), in OpenWhisk's words for logs that could not be collected.
-const msgLogsLost = "There was an issue while collecting your logs. Data might be missing."
-
 // lateLogs waits for the logs that follow a result.
 func (s *Server) lateLogs(late <-chan []string) []string {
 	select {
@@ -114,6 +111,6 @@ func (s *Server) lateLogs(late <-chan []string) []string {
 		}
 		return logs
 	case <-s.stop.Done():
-		return []string{msgLogsLost}
+		return []string{factory.MsgLogsIncomplete} // the daemon gave up on the activation
 	}
 }

@@ -27,8 +27,9 @@ const defaultPayloadLimit = config.ByteSize(1 << 20)
 
 // Options shape one container's client.
 type Options struct {
-	// MaxConcurrency caps the connections to the container: the action's
-	// intra-container concurrency. Below 1 means 1.
+	// MaxConcurrency caps the requests in flight to the container, and so
+	// the connections in use: the action's intra-container concurrency.
+	// Below 1 means 1.
 	MaxConcurrency int
 	// Pooled keeps connections alive for reuse (container-pool.akka-client
 	// true); otherwise every request opens and closes its own connection.
@@ -41,9 +42,9 @@ type Options struct {
 	InitTruncation config.ByteSize
 }
 
-// Client talks to one runtime. It is safe for concurrent use; Run calls may
-// overlap up to MaxConcurrency connections, the rest wait for a connection
-// within their own timeout.
+// Client talks to one runtime. It is safe for concurrent use; up to
+// MaxConcurrency calls run at once, the rest wait for a turn within their
+// own timeout.
 type Client struct {
 	addr    string
 	initURL string

@@ -20,7 +20,6 @@ const Sentinel = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
 // Lines appended to collected logs, as OpenWhisk words them.
 const (
 	logsTruncatedFmt = "Logs were truncated because the total bytes size exceeds the limit of %d bytes."
-	logsIncomplete   = "There was an issue while collecting your logs. Data might be missing."
 )
 
 // logIdleTimeout is the longest wait for the next line while waiting for
@@ -326,7 +325,7 @@ func (l *logCollector) result(now time.Time) []string {
 		out = append(out, formatLogLine(now, "stderr", fmt.Sprintf(logsTruncatedFmt, l.limit)))
 	}
 	if l.incomplete {
-		out = append(out, formatLogLine(now, "stderr", logsIncomplete))
+		out = append(out, formatLogLine(now, "stderr", factory.MsgLogsIncomplete))
 	}
 	if out == nil {
 		out = []string{}

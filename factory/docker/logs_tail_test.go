@@ -317,7 +317,7 @@ func TestLogsReadPlan(t *testing.T) {
 			wantPlan: plan{tail: 1, since: 1, follow: 2}, wantMiss: true},
 		{name: "a sentinel that never comes: one followed read, then the missing-data line",
 			write: func(e *memLogEngine) { e.log = append(e.log, out("a"), out(Sentinel)) },
-			want:  []string{"stdout: a", "stderr: " + logsIncomplete}, wantPlan: plan{tail: 1, follow: 1}},
+			want:  []string{"stdout: a", "stderr: " + factory.MsgLogsIncomplete}, wantPlan: plan{tail: 1, follow: 1}},
 		{name: "without waiting for sentinels: one read to the end",
 			write:     func(e *memLogEngine) { e.log = append(e.log, out("a"), errl("crash")) },
 			noSentinl: true,

@@ -175,7 +175,7 @@ func TestTapLogs(t *testing.T) {
 				}
 				want := cl.want
 				if cl.missing {
-					want = append(want, "stderr: "+logsIncomplete)
+					want = append(want, "stderr: "+factory.MsgLogsIncomplete)
 				}
 				var got []string
 				for _, l := range lines {
