@@ -52,8 +52,13 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	args := append([]string{"--user-memory", "1024m", "--log-level", "warn"}, strings.Fields(os.Getenv("STEMCELL_BENCH_ARGS"))...)
 	d := newDaemon(b, args...)
 	dp := newDaemon(b, append(slices.Clone(args), "--set", "container-pool.akka-client=true")...)
+	daemons := []*daemon{d, dp}
+	base := newBaselineDaemon(b, args...)
+	if base != nil {
+		daemons = append(daemons, base)
+	}
 	const code = `function main(p) { return p; }`
-	for _, d := range []*daemon{d, dp} {
+	for _, d := range daemons {
 		d.start()
 		defer d.shutdown()
 		d.putAction("echo", code, nil)
@@ -92,6 +97,9 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	post("http://"+d.addr+invoke, `{"n":1}`, true)
 	post("http://"+dp.addr+quiet, `{"n":1}`, true)
 	post("http://"+dp.addr+invoke, `{"n":1}`, true)
+	if base != nil {
+		post("http://"+base.addr+invoke, `{"n":1}`, true)
+	}
 	containerAddr := strings.TrimSuffix(strings.TrimPrefix(runURL, "http://"), "/run")
 	fwd := "http://" + startForwarder(b, containerAddr, false) + "/run"
 	fwdPooled := "http://" + startForwarder(b, containerAddr, true) + "/run"
@@ -101,7 +109,7 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	clientRun := clientRunner(b, containerAddr, false)
 	pooledClientRun := clientRunner(b, containerAddr, true)
 	var fwdLat, fwdPooledLat, bareClient, pooledBareClient []time.Duration
-	var api, noLogs, pooled, pooledNoLogs, bare []time.Duration
+	var api, noLogs, pooled, pooledNoLogs, bare, baseline []time.Duration
 	// Each iteration runs every path once, in a fresh random order: a
 	// request pays for what the one before it left running (a daemon's
 	// store commit, its late logs, a runtime still warm from the previous
@@ -118,6 +126,9 @@ func BenchmarkWarmInvoke(b *testing.B) {
 		func() { pooledBareClient = append(pooledBareClient, pooledClientRun()) },
 		func() { fwdLat = append(fwdLat, post(fwd, bareBody, false)) },
 		func() { fwdPooledLat = append(fwdPooledLat, post(fwdPooled, bareBody, false)) },
+	}
+	if base != nil {
+		steps = append(steps, func() { baseline = append(baseline, post("http://"+base.addr+invoke, `{"n":1}`, true)) })
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
@@ -155,6 +166,13 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	b.ReportMetric(quantile(pooledBareClient, 0.5), "pooled-bare-client-run-p50-ms")
 	b.ReportMetric(quantile(minus(api, bareClient), 0.5), "paired-overhead-same-mode-p50-ms")
 	b.ReportMetric(quantile(minus(pooled, pooledBareClient), 0.5), "pooled-paired-overhead-same-mode-p50-ms")
+	if base != nil {
+		// The baseline revision's daemon, default mode, as "daemon-".
+		b.ReportMetric(quantile(baseline, 0.5), "baseline-daemon-p50-ms")
+		b.ReportMetric(quantile(baseline, 0.99), "baseline-daemon-p99-ms")
+		b.ReportMetric(quantile(minus(baseline, bare), 0.5), "baseline-paired-overhead-p50-ms")
+		b.ReportMetric(quantile(minus(api, baseline), 0.5), "paired-daemon-minus-baseline-p50-ms")
+	}
 }
 
 // clientRunner returns a timed /run of quiet's code on the container at

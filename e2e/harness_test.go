@@ -126,10 +126,13 @@ type daemon struct {
 	name    string // invoker name: prefixes and labels its containers
 	dataDir string
 	args    []string
-	cmd     *exec.Cmd
-	addr    string
-	exited  chan struct{}
-	exitErr error
+	// bin and manifest replace binary and manifest when set (a baseline
+	// build, baseline_test.go).
+	bin, manifest string
+	cmd           *exec.Cmd
+	addr          string
+	exited        chan struct{}
+	exitErr       error
 
 	mu  sync.Mutex
 	log bytes.Buffer
@@ -186,9 +189,13 @@ func (d *daemon) running() bool {
 // start runs the daemon and waits for its "ready" log line.
 func (d *daemon) start() {
 	d.t.Helper()
+	bin, mf := binary, manifest
+	if d.bin != "" {
+		bin, mf = d.bin, d.manifest
+	}
 	args := append([]string{"run", "--listen", "127.0.0.1:0", "--data-dir", d.dataDir,
-		"--invoker-name", d.name, "--log-format", "json", "--runtimes-manifest", manifest}, d.args...)
-	d.cmd = exec.Command(binary, args...)
+		"--invoker-name", d.name, "--log-format", "json", "--runtimes-manifest", mf}, d.args...)
+	d.cmd = exec.Command(bin, args...)
 	stderr, err := d.cmd.StdoutPipe()
 	if err != nil {
 		d.t.Fatal(err)

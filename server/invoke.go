@@ -139,9 +139,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns
 	defer timer.Stop()
 	select {
 	case rr := <-results:
-		s.answerBlocking(w, s.settleBlocking(inv, rr), resultOnly)
+		s.answerBlocking(w, inv, rr, resultOnly)
 	case <-s.stop.Done():
-		s.answerBlocking(w, s.settleBlocking(inv, nil), resultOnly)
+		s.answerBlocking(w, inv, nil, resultOnly)
 	case <-timer.C:
 		s.putPending(inv)
 		go s.finish(inv, results)
@@ -247,9 +247,19 @@ func msJSON(d time.Duration) json.RawMessage {
 	return json.RawMessage(strconv.FormatInt(d.Milliseconds(), 10))
 }
 
-// answerBlocking answers a blocking invoke with the record or its result,
-// and OpenWhisk's status for the outcome.
-func (s *Server) answerBlocking(w http.ResponseWriter, rec *store.Activation, resultOnly bool) {
+// answerBlocking answers a blocking invoke and then records it: net/http
+// would send the answer only once the handler returned, after the
+// record's bookkeeping, so it is flushed first.
+func (s *Server) answerBlocking(w http.ResponseWriter, inv *invocation, rr *actors.RunResult, resultOnly bool) {
+	ans, record := s.settleBlocking(inv, rr)
+	writeAnswer(w, ans, resultOnly)
+	_ = http.NewResponseController(w).Flush()
+	record()
+}
+
+// writeAnswer writes a blocking invoke's record or its result, with
+// OpenWhisk's status for the outcome.
+func writeAnswer(w http.ResponseWriter, rec *store.Activation, resultOnly bool) {
 	status := http.StatusOK
 	switch store.StatusCode(rec.Response.Status) {
 	case 1, 2:

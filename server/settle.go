@@ -35,21 +35,27 @@ func (s *Server) putPending(inv *invocation) {
 	}
 }
 
-// settleBlocking records a blocking invoke's answer and returns what its
-// caller gets: the record as soon as the action answered, before the logs
-// are collected (OpenWhisk's ResultMessage), so with "logs" empty. The
-// stored record has them; reads wait for it (store.Promise). rr nil means
-// the daemon gave up on the activation.
-func (s *Server) settleBlocking(inv *invocation, rr *actors.RunResult) *store.Activation {
-	rec, late := s.settle(inv, rr)
-	answer := *rec
-	answer.Logs = []string{}
-	if late == nil {
-		s.keep(rec, nil, nil)
-	} else {
-		go s.keep(rec, late, s.store.Promise())
+// settleBlocking turns a blocking invoke's answer into what its caller
+// gets, the record as soon as the action answered, before the logs are
+// collected (OpenWhisk's ResultMessage), so with "logs" empty; and into
+// record, which stores the whole record and must run once the caller has
+// its answer: the answer goes out first, the disk, the log line and the
+// late logs after. The promise makes reads wait for the record (logs
+// included) from the moment the answer exists. rr nil means the daemon
+// gave up on the activation.
+func (s *Server) settleBlocking(inv *invocation, rr *actors.RunResult) (answer *store.Activation, record func()) {
+	rec, res, err := s.finalOf(inv, rr)
+	ans := *rec
+	ans.Logs = []string{}
+	promise := s.store.Promise()
+	return &ans, func() {
+		s.logFinished(inv, rec, res, err)
+		if res.LateLogs == nil {
+			s.keep(rec, nil, promise)
+		} else {
+			go s.keep(rec, res.LateLogs, promise)
+		}
 	}
-	return &answer
 }
 
 // finish waits for an activation nobody waits for any more (non-blocking,
@@ -67,12 +73,23 @@ func (s *Server) finish(inv *invocation, results <-chan *actors.RunResult) {
 // settle turns the pool's answer into the activation's record; late, when
 // not nil, delivers the logs that follow the result.
 func (s *Server) settle(inv *invocation, rr *actors.RunResult) (*store.Activation, <-chan []string) {
+	rec, res, err := s.finalOf(inv, rr)
+	s.logFinished(inv, rec, res, err)
+	return rec, res.LateLogs
+}
+
+// finalOf builds the activation's record from the pool's answer.
+func (s *Server) finalOf(inv *invocation, rr *actors.RunResult) (*store.Activation, actors.Result, error) {
 	var res actors.Result
 	err := errStopped
 	if rr != nil {
 		res, err = rr.Result, rr.Err
 	}
-	rec := s.finalRecord(inv.act, inv.run, inv.id, res, err)
+	return s.finalRecord(inv.act, inv.run, inv.id, res, err), res, err
+}
+
+// logFinished counts the activation and writes its log line.
+func (s *Server) logFinished(inv *invocation, rec *store.Activation, res actors.Result, err error) {
 	s.metrics.activations.WithLabelValues(rec.Response.Status).Inc()
 	ev := inv.log.Info()
 	if err != nil {
@@ -80,7 +97,6 @@ func (s *Server) settle(inv *invocation, rr *actors.RunResult) (*store.Activatio
 	}
 	inv.event(ev).Str("status", rec.Response.Status).Int64("duration_ms", rec.Duration).
 		Str("start", string(res.StartKind)).Msg("activation finished")
-	return rec, res.LateLogs
 }
 
 // keep stores rec, after its late logs when they follow, keeping promise
