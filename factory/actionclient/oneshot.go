@@ -25,12 +25,12 @@ const (
 // http.Transport with keep-alives off costs:
 //   - the exchange runs on the calling goroutine, where the transport
 //     spreads it over dialer, reader and writer goroutines;
-//   - once a request is sent, the next request's connection is opened in
+//   - once an answer is read, the next request's connection is opened in
 //     the background (the spare), so the TCP handshake and the runtime's
-//     accept happen while the action runs and the invoker only waits, not
-//     on the next request's path. Opened after the answer instead, it
-//     competed with handing the result on (about 0.1 ms more at p50 on the
-//     2-CPU test host; bench: e2e BenchmarkWarmInvoke).
+//     accept happen between requests, not on a request's path. Opened as
+//     soon as the request was sent, it landed while the runtime worked on
+//     that request and slowed it down (XX ms more at p50 on the 2-CPU test
+//     host; bench: e2e BenchmarkWarmInvoke).
 type oneShot struct {
 	addr   string
 	dialer net.Dialer
@@ -76,13 +76,15 @@ func (o *oneShot) do(req *http.Request) (*http.Response, error) {
 		release()
 		return nil, err
 	}
-	o.prepareSpare()
 	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
 	if err != nil {
 		release()
 		return nil, err
 	}
-	resp.Body = &closingBody{ReadCloser: resp.Body, release: release}
+	resp.Body = &closingBody{ReadCloser: resp.Body, release: func() {
+		release()
+		o.prepareSpare()
+	}}
 	return resp, nil
 }
 
