@@ -98,18 +98,20 @@ func BenchmarkWarmInvoke(b *testing.B) {
 	post("http://"+dp.addr+quiet, `{"n":1}`, true)
 	post("http://"+dp.addr+invoke, `{"n":1}`, true)
 	if base != nil {
+		post("http://"+base.addr+quiet, `{"n":1}`, true)
 		post("http://"+base.addr+invoke, `{"n":1}`, true)
 	}
 	containerAddr := strings.TrimSuffix(strings.TrimPrefix(runURL, "http://"), "/run")
-	fwd := "http://" + startForwarder(b, containerAddr, false) + "/run"
-	fwdPooled := "http://" + startForwarder(b, containerAddr, true) + "/run"
+	fwdAddr, fwdPID := startForwarder(b, containerAddr, false)
+	fwdPooledAddr, fwdPooledPID := startForwarder(b, containerAddr, true)
+	fwd, fwdPooled := "http://"+fwdAddr+"/run", "http://"+fwdPooledAddr+"/run"
 	// The bare /run once more, through the daemon's container client in
 	// each of its modes, from this process: what the daemon's own /run
 	// costs, connection policy included, without the daemon.
 	clientRun := clientRunner(b, containerAddr, false)
 	pooledClientRun := clientRunner(b, containerAddr, true)
 	var fwdLat, fwdPooledLat, bareClient, pooledBareClient []time.Duration
-	var api, noLogs, pooled, pooledNoLogs, bare, baseline []time.Duration
+	var api, noLogs, pooled, pooledNoLogs, bare, baseline, baselineNoLogs []time.Duration
 	// Each iteration runs every path once, in a fresh random order: a
 	// request pays for what the one before it left running (a daemon's
 	// store commit, its late logs, a runtime still warm from the previous
@@ -128,7 +130,22 @@ func BenchmarkWarmInvoke(b *testing.B) {
 		func() { fwdPooledLat = append(fwdPooledLat, post(fwdPooled, bareBody, false)) },
 	}
 	if base != nil {
-		steps = append(steps, func() { baseline = append(baseline, post("http://"+base.addr+invoke, `{"n":1}`, true)) })
+		steps = append(steps,
+			func() { baseline = append(baseline, post("http://"+base.addr+invoke, `{"n":1}`, true)) },
+			func() { baselineNoLogs = append(baselineNoLogs, post("http://"+base.addr+quiet, `{"n":1}`, true)) })
+	}
+	// CPU time per request of each process that serves one: what the
+	// daemon's work costs beside what it waits for. Each daemon serves
+	// two requests per iteration (echo, quiet), a forwarder one.
+	cpu := map[string]int{"daemon": d.cmd.Process.Pid, "pooled-daemon": dp.cmd.Process.Pid,
+		"forwarder": fwdPID, "pooled-forwarder": fwdPooledPID}
+	perIteration := map[string]int{"daemon": 2, "pooled-daemon": 2, "forwarder": 1, "pooled-forwarder": 1}
+	if base != nil {
+		cpu["baseline-daemon"], perIteration["baseline-daemon"] = base.cmd.Process.Pid, 2
+	}
+	cpuBefore := map[string]time.Duration{}
+	for name, pid := range cpu {
+		cpuBefore[name] = mustProcessCPU(b, pid)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	b.ResetTimer()
@@ -141,6 +158,10 @@ func BenchmarkWarmInvoke(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	for name, pid := range cpu {
+		used := mustProcessCPU(b, pid) - cpuBefore[name]
+		b.ReportMetric(float64(used.Microseconds())/float64(perIteration[name]*b.N), name+"-cpu-us/req")
+	}
 	b.ReportMetric(quantile(fwdLat, 0.5)-quantile(bare, 0.5), "forwarder-overhead-p50-ms")
 	b.ReportMetric(quantile(fwdPooledLat, 0.5)-quantile(bare, 0.5), "pooled-forwarder-overhead-p50-ms")
 	b.ReportMetric(quantile(noLogs, 0.5), "daemon-nologs-p50-ms")
@@ -172,6 +193,8 @@ func BenchmarkWarmInvoke(b *testing.B) {
 		b.ReportMetric(quantile(baseline, 0.99), "baseline-daemon-p99-ms")
 		b.ReportMetric(quantile(minus(baseline, bare), 0.5), "baseline-paired-overhead-p50-ms")
 		b.ReportMetric(quantile(minus(api, baseline), 0.5), "paired-daemon-minus-baseline-p50-ms")
+		b.ReportMetric(quantile(minus(baselineNoLogs, bare), 0.5), "baseline-paired-overhead-nologs-p50-ms")
+		b.ReportMetric(quantile(minus(noLogs, baselineNoLogs), 0.5), "paired-daemon-minus-baseline-nologs-p50-ms")
 	}
 }
 
@@ -193,6 +216,14 @@ func clientRunner(b *testing.B, addr string, pooled bool) func() time.Duration {
 		}
 		return took
 	}
+}
+
+func mustProcessCPU(b *testing.B, pid int) time.Duration {
+	t, err := processCPU(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return t
 }
 
 // minus returns a[i] - b[i] for each i.

@@ -66,8 +66,8 @@ func runForwarder(target string) int {
 }
 
 // startForwarder runs this test binary as a forwarder to target and
-// returns its address; cleanup kills it.
-func startForwarder(tb testing.TB, target string, pooled bool) string {
+// returns its address and process id; cleanup kills it.
+func startForwarder(tb testing.TB, target string, pooled bool) (addr string, pid int) {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), forwarderEnv+"="+target)
@@ -90,5 +90,5 @@ func startForwarder(tb testing.TB, target string, pooled bool) string {
 	if err != nil {
 		tb.Fatalf("forwarder did not start: %v", err)
 	}
-	return strings.TrimSpace(line)
+	return strings.TrimSpace(line), cmd.Process.Pid
 }
