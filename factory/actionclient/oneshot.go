@@ -25,9 +25,10 @@ const (
 // http.Transport with keep-alives off costs:
 //   - the exchange runs on the calling goroutine, where the transport
 //     spreads it over dialer, reader and writer goroutines;
-//   - once an answer is read, the next request's connection is opened in
-//     the background (the spare), so the TCP handshake and the runtime's
-//     accept happen between requests, not on a request's path. Opened as
+//   - once an answer is read, its connection is closed and the next
+//     request's connection opened in the background (the spare), so the
+//     close, the TCP handshake and the runtime's accept happen between
+//     requests, not on a request's path. Opened as
 //     soon as the request was sent, it landed while the runtime worked on
 //     that request and slowed it down (XX ms more at p50 on the 2-CPU test
 //     host; bench: e2e BenchmarkWarmInvoke).
@@ -82,8 +83,8 @@ func (o *oneShot) do(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body = &closingBody{ReadCloser: resp.Body, release: func() {
-		release()
-		o.prepareSpare()
+		stop()
+		o.retire(conn)
 	}}
 	return resp, nil
 }
@@ -105,22 +106,28 @@ func (o *oneShot) takeSpare() net.Conn {
 	return conn
 }
 
-// prepareSpare opens the next request's connection in the background,
-// unless one is ready or being opened. A failed dial leaves no spare: the
-// next request dials itself and sees the error.
-func (o *oneShot) prepareSpare() {
+// retire closes a connection whose exchange is over and opens the next
+// request's connection, unless one is ready or being opened, both in the
+// background: the close (its FIN crosses the runtime's TCP stack) stays
+// off the path of the answer as the dial does. A failed dial leaves no
+// spare: the next request dials itself and sees the error.
+func (o *oneShot) retire(used net.Conn) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.preparing || o.spare != nil {
-		return
-	}
-	o.preparing = true
+	dial := !o.preparing && o.spare == nil
 	ctx, cancel := context.WithTimeout(context.Background(), spareDialTimeout)
-	o.stopDial = cancel
+	if dial {
+		o.preparing = true
+		o.stopDial = cancel
+	}
 	o.dials.Add(1)
 	go func() {
 		defer o.dials.Done()
 		defer cancel()
+		_ = used.Close()
+		if !dial {
+			return
+		}
 		conn, err := o.dialer.DialContext(ctx, "tcp", o.addr)
 		o.mu.Lock()
 		defer o.mu.Unlock()
@@ -131,8 +138,8 @@ func (o *oneShot) prepareSpare() {
 	}()
 }
 
-// close drops the spare, waiting for a dial in progress: the runtime is
-// about to be paused or removed. Requests in flight are not interrupted,
+// close drops the spare, waiting for the closes and the dial in progress:
+// the runtime is about to be paused or removed. Requests in flight are not interrupted,
 // and later requests work as before.
 func (o *oneShot) close() {
 	o.mu.Lock()
