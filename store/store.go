@@ -49,7 +49,17 @@ type Options struct {
 	// logs are still being collected) before it goes on without them; 0
 	// means DefaultPromiseWait.
 	PromiseWait time.Duration
+	// CommitDelay bounds how long a record nobody waits for (a finished
+	// activation) is held for others to share its transaction; 0 means
+	// DefaultCommitDelay, a negative value commits at once.
+	CommitDelay time.Duration
 }
+
+// DefaultCommitDelay is how long a finished activation's record may wait
+// for others to share its commit. A crash loses at most that much more of
+// what was already answered; reads and every write somebody waits for
+// commit at once.
+const DefaultCommitDelay = 10 * time.Millisecond
 
 // DefaultPromiseWait covers log collection in all but stuck cases, so a
 // list never hangs on one container that stopped writing.
@@ -58,7 +68,8 @@ const DefaultPromiseWait = 5 * time.Second
 // Store is the daemon's database. Activation writes go through one writer
 // goroutine that commits whatever is queued in a single transaction, so
 // concurrent activations share one fsync and the HTTP path never waits for
-// the disk unless it must (a pending record before a 202).
+// the disk unless it must (a pending record before a 202); a finished
+// activation's record also waits up to CommitDelay for others to join it.
 type Store struct {
 	db   *bolt.DB
 	opts Options
@@ -68,6 +79,7 @@ type Store struct {
 	closed  bool
 	ops     chan *op
 	queued  atomic.Int64 // writes enqueued and not yet committed
+	commits atomic.Int64 // transactions the writer ran (batching is tested by it)
 	stopped chan struct{}
 
 	promMu   sync.Mutex
@@ -91,6 +103,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	if opts.PromiseWait <= 0 {
 		opts.PromiseWait = DefaultPromiseWait
+	}
+	if opts.CommitDelay == 0 {
+		opts.CommitDelay = DefaultCommitDelay
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: data directory %q: %w", dir, err)
@@ -186,27 +201,61 @@ func (s *Store) writer() {
 		if !ok {
 			return
 		}
-		batch := []*op{first}
-	drain:
-		for len(batch) < maxBatch {
+		batch, open := s.gather(first)
+		s.commit(batch)
+		if !open {
+			return
+		}
+	}
+}
+
+// gather collects the batch that first opens: what is queued already and,
+// while every op in it is a record nobody waits for, what arrives within
+// Options.CommitDelay. Under a light load each record would otherwise pay
+// a commit (two fdatasyncs) of its own. An op somebody waits for (a pending
+// record before a 202, a read's flush, an action) ends the wait at once.
+// open is false once the queue is closed.
+func (s *Store) gather(first *op) (batch []*op, open bool) {
+	batch = []*op{first}
+	waiting := first.async && s.opts.CommitDelay > 0
+	var timeout <-chan time.Time
+	if waiting {
+		t := time.NewTimer(s.opts.CommitDelay)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for len(batch) < maxBatch {
+		if !waiting {
 			select {
 			case o, ok := <-s.ops:
 				if !ok {
-					break drain
+					return batch, false
 				}
 				batch = append(batch, o)
+				continue
 			default:
-				break drain
+				return batch, true
 			}
 		}
-		s.commit(batch)
+		select {
+		case o, ok := <-s.ops:
+			if !ok {
+				return batch, false
+			}
+			batch = append(batch, o)
+			waiting = o.async
+		case <-timeout:
+			waiting = false
+		}
 	}
+	return batch, true
 }
 
 // commit applies a batch in one transaction. An op that fails reports its
 // own error without failing the others; a failed commit fails them all.
 func (s *Store) commit(batch []*op) {
 	errs := make([]error, len(batch))
+	s.commits.Add(1)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		for i, o := range batch {
 			if o.apply != nil {
