@@ -28,10 +28,10 @@ const (
 //   - once an answer is read, its connection is closed and the next
 //     request's connection opened in the background (the spare), so the
 //     close, the TCP handshake and the runtime's accept happen between
-//     requests, not on a request's path. Opened as
-//     soon as the request was sent, it landed while the runtime worked on
-//     that request and slowed it down (0.24 ms more at p50 on the 2-CPU test
-//     host; bench: e2e BenchmarkWarmInvoke).
+//     requests, not on a request's path. Opened as soon as the request was
+//     sent, the spare landed while the runtime worked on that request and
+//     slowed it down (0.24 ms more at p50 on the 2-CPU test host; bench:
+//     e2e BenchmarkWarmInvoke).
 type oneShot struct {
 	addr   string
 	dialer net.Dialer
@@ -139,8 +139,8 @@ func (o *oneShot) retire(used net.Conn) {
 }
 
 // close drops the spare, waiting for the closes and the dial in progress:
-// the runtime is about to be paused or removed. Requests in flight are not interrupted,
-// and later requests work as before.
+// the runtime is about to be paused or removed. Requests in flight are not
+// interrupted, and later requests work as before.
 func (o *oneShot) close() {
 	o.mu.Lock()
 	if o.stopDial != nil {
