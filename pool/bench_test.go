@@ -28,27 +28,9 @@ func benchPool(b *testing.B, containers int) (*Pool, *actor.ActorSystem) {
 // the real one, to measure the pool alone.
 func benchPoolWith(b *testing.B, containers int, h hooks) (*Pool, *actor.ActorSystem) {
 	b.Helper()
-	cfg := testConfig(int64(containers+1) * 128)
+	cfg := steadyConfig(int64(containers+1) * 128)
 	cfg.ContainerPool.BufferSize = 100000
-	cfg.ContainerPool.MemorySyncInterval = time.Hour
-	cfg.ContainerProxy.Timeouts.PauseGrace = time.Hour
-	cfg.ContainerProxy.Timeouts.IdleContainer = time.Hour
-	cfg.Limits.Payload.Max = config.MB
-	cfg.Limits.Payload.Truncation = config.MB
-	sys := actors.NewSystem(zerolog.Nop())
-	p, err := spawn(sys.Root, Options{Config: cfg, Factory: fake.New(fake.Options{}), Log: zerolog.Nop()}, h)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := p.Shutdown(ctx); err != nil {
-			b.Errorf("shutdown: %v", err)
-		}
-		sys.Shutdown()
-	})
-	return p, sys
+	return startPool(b, Options{Config: cfg, Factory: fake.New(fake.Options{})}, h)
 }
 
 func benchAct(i int) actors.Activation {

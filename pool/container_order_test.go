@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/stemcell-io/stemcell/actors"
-	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/factory/fake"
 )
@@ -78,25 +75,9 @@ func TestContainerCapacityBackBeforeResult(t *testing.T) {
 // A caller that invokes again as soon as it has a result always gets a
 // warm start after the first, through the real container actor.
 func TestSequentialCallerAlwaysWarm(t *testing.T) {
-	cfg := testConfig(256)
-	cfg.ContainerPool.MemorySyncInterval = time.Hour
-	cfg.ContainerProxy.Timeouts.PauseGrace = time.Hour
-	cfg.ContainerProxy.Timeouts.IdleContainer = time.Hour
-	cfg.Limits.Payload.Max = config.MB
-	cfg.Limits.Payload.Truncation = config.MB
-	sys := actors.NewSystem(zerolog.Nop())
-	defer sys.Shutdown()
-	p, err := Spawn(sys.Root, Options{Config: cfg, Factory: fake.New(fake.Options{}), Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := startPool(t, Options{Config: steadyConfig(256), Factory: fake.New(fake.Options{})}, hooks{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	defer func() {
-		if err := p.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	}()
 	a := act("s", "ns", "seq", 128)
 	a.Action.Code = "x"
 	const calls = 2000

@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -60,6 +61,42 @@ func testConfig(userMB int64) *config.Config {
 	cfg.ContainerPool.MemorySyncInterval = time.Second
 	cfg.ContainerPool.BufferSize = 100
 	return cfg
+}
+
+// steadyConfig is testConfig without the timers that would act on their
+// own during a test (memory sync, pause, idle removal: an hour away) and
+// with 1 MB payloads, for tests through the real container actor.
+func steadyConfig(userMB int64) *config.Config {
+	cfg := testConfig(userMB)
+	cfg.ContainerPool.MemorySyncInterval = time.Hour
+	cfg.ContainerProxy.Timeouts.PauseGrace = time.Hour
+	cfg.ContainerProxy.Timeouts.IdleContainer = time.Hour
+	cfg.Limits.Payload.Max = config.MB
+	cfg.Limits.Payload.Truncation = config.MB
+	return cfg
+}
+
+// startPool spawns a pool actor (with h in place of the real parts it
+// names) in an actor system of its own, logging nowhere; cleanup shuts
+// both down, and a pool that does not shut down cleanly fails the test.
+func startPool(tb testing.TB, opts Options, h hooks) (*Pool, *actor.ActorSystem) {
+	tb.Helper()
+	opts.Log = zerolog.Nop()
+	sys := actors.NewSystem(zerolog.Nop())
+	p, err := spawn(sys.Root, opts, h)
+	if err != nil {
+		sys.Shutdown()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := p.Shutdown(ctx); err != nil {
+			tb.Errorf("shutdown: %v", err)
+		}
+		sys.Shutdown()
+	})
+	return p, sys
 }
 
 func newHarness(t testing.TB, cfg *config.Config) *harness {

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
@@ -18,30 +16,14 @@ import (
 // naming their activation.
 func lateLogsPool(t *testing.T, opts fake.Options) (*Pool, *fake.Factory, context.Context) {
 	t.Helper()
-	cfg := testConfig(256)
-	cfg.ContainerPool.MemorySyncInterval = time.Hour
-	cfg.ContainerProxy.Timeouts.PauseGrace = time.Hour
-	cfg.ContainerProxy.Timeouts.IdleContainer = time.Hour
-	cfg.Limits.Payload.Max = config.MB
-	cfg.Limits.Payload.Truncation = config.MB
 	opts.Run = func(c *fake.Container, req factory.RunRequest) factory.Outcome {
 		c.Log("ran " + req.ActivationID)
 		return factory.Outcome{Status: factory.StatusSuccess, Result: []byte(`{}`)}
 	}
 	f := fake.New(opts)
-	sys := actors.NewSystem(zerolog.Nop())
-	t.Cleanup(sys.Shutdown)
-	p, err := Spawn(sys.Root, Options{Config: cfg, Factory: f, Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, _ := startPool(t, Options{Config: steadyConfig(256), Factory: f}, hooks{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	t.Cleanup(func() {
-		if err := p.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		cancel()
-	})
+	t.Cleanup(cancel)
 	return p, f, ctx
 }
 

@@ -7,10 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
 
 	"github.com/stemcell-io/stemcell/actors"
-	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/factory/fake"
 )
@@ -18,12 +16,6 @@ import (
 // Results are counted by the container actor, where every result passes:
 // those of Invoke and those of raw Run messages alike, each exactly once.
 func TestResultsCountedForEveryCaller(t *testing.T) {
-	cfg := testConfig(1024)
-	cfg.ContainerPool.MemorySyncInterval = time.Hour
-	cfg.ContainerProxy.Timeouts.PauseGrace = time.Hour
-	cfg.ContainerProxy.Timeouts.IdleContainer = time.Hour
-	cfg.Limits.Payload.Max = config.MB
-	cfg.Limits.Payload.Truncation = config.MB
 	// The activation's id says how its run ends.
 	run := func(_ *fake.Container, req factory.RunRequest) factory.Outcome {
 		st := factory.StatusSuccess
@@ -36,20 +28,10 @@ func TestResultsCountedForEveryCaller(t *testing.T) {
 		return factory.Outcome{Status: st, Result: []byte(`{}`)}
 	}
 	reg := prometheus.NewRegistry()
-	sys := actors.NewSystem(zerolog.Nop())
-	defer sys.Shutdown()
-	p, err := Spawn(sys.Root, Options{Config: cfg, Factory: fake.New(fake.Options{Run: run}), Log: zerolog.Nop(),
-		Registerer: reg, Name: "r"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, sys := startPool(t, Options{Config: steadyConfig(1024), Factory: fake.New(fake.Options{Run: run}),
+		Registerer: reg, Name: "r"}, hooks{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	defer func() {
-		if err := p.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	}()
 	raw := func(a actors.Activation) actors.Result {
 		t.Helper()
 		res, err := sys.Root.RequestFuture(p.PID(), &actors.Run{Activation: a}, waitFor).Result()
@@ -68,6 +50,7 @@ func TestResultsCountedForEveryCaller(t *testing.T) {
 		a := act(c.id, "ns", "f", 128)
 		a.Action.Code = "x"
 		var r actors.Result
+		var err error
 		if c.raw {
 			r = raw(a)
 		} else if r, err = p.Invoke(ctx, a); err != nil {

@@ -7,28 +7,17 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/rs/zerolog"
 
 	"github.com/stemcell-io/stemcell/actors"
 )
 
 func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	sys := actors.NewSystem(zerolog.Nop())
-	defer sys.Shutdown()
 	clock := actors.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	p, err := spawn(sys.Root, Options{Config: testConfig(512), Clock: clock, Registerer: reg, Log: zerolog.Nop(), Name: "m"},
+	p, _ := startPool(t, Options{Config: testConfig(512), Clock: clock, Registerer: reg, Name: "m"},
 		hooks{container: minimalContainer})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	defer func() {
-		if err := p.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	}()
 	for _, id := range []string{"a", "b"} {
 		if _, err := p.Invoke(ctx, act(id, "ns", "f", 128)); err != nil {
 			t.Fatal(err)
