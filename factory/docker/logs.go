@@ -341,39 +341,19 @@ func formatLogLine(t time.Time, stream, text string) string {
 // lines into 16 KiB messages; anything near this bound is a broken stream.
 const maxFrameSize = 16 << 20
 
-// readFrames parses the engine's multiplexed stream (an 8-byte header: the
-// stream in byte 0, the big-endian payload size in bytes 4-7; the payload
-// is "<RFC3339Nano time> <text>\n") and sends each line until the stream
-// ends or done closes. Parsing the headers here, rather than splitting into
-// two writers, keeps stdout and stderr in the order they were written.
+// readFrames parses the engine's multiplexed stream (readFrame), whose
+// payloads are "<RFC3339Nano time> <text>\n", and sends each line until
+// the stream ends or done closes. Parsing the headers here, rather than
+// splitting into two writers, keeps stdout and stderr in the order they
+// were written.
 func readFrames(r io.Reader, out chan<- logFrame, done <-chan struct{}) error {
 	br := bufio.NewReaderSize(r, 32<<10)
-	var hdr [8]byte
 	for {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				return fmt.Errorf("log stream: truncated frame header: %w", err)
-			}
+		stream, payload, err := readFrame(br, "log stream")
+		if err != nil {
 			return err
 		}
-		var stream string
-		switch hdr[0] {
-		case 1:
-			stream = "stdout"
-		case 2:
-			stream = "stderr"
-		default:
-			return fmt.Errorf("log stream: frame header names stream %d: must be 1 (stdout) or 2 (stderr)", hdr[0])
-		}
-		size := binary.BigEndian.Uint32(hdr[4:])
-		if size > maxFrameSize {
-			return fmt.Errorf("log stream: frame of %d bytes: must be at most %d", size, maxFrameSize)
-		}
-		payload := make([]byte, size)
-		if _, err := io.ReadFull(br, payload); err != nil {
-			return fmt.Errorf("log stream: truncated frame payload: %w", err)
-		}
-		fr, err := parseLogPayload(stream, payload)
+		fr, err := parseLogPayload(streamNames[stream], payload)
 		if err != nil {
 			return err
 		}
@@ -383,6 +363,33 @@ func readFrames(r io.Reader, out chan<- logFrame, done <-chan struct{}) error {
 			return context.Canceled
 		}
 	}
+}
+
+// readFrame reads one frame of the engine's multiplexed stream (an 8-byte
+// header: the stream in byte 0, 1 for stdout or 2 for stderr, the
+// big-endian payload size in bytes 4-7; then the payload) and returns the
+// stream's index (0 stdout, 1 stderr) and the payload. A stream that ends
+// between frames returns io.EOF itself; what names the stream in errors.
+func readFrame(br *bufio.Reader, what string) (int, []byte, error) {
+	var hdr [8]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, nil, fmt.Errorf("%s: truncated frame header: %w", what, err)
+		}
+		return 0, nil, err
+	}
+	if hdr[0] != 1 && hdr[0] != 2 {
+		return 0, nil, fmt.Errorf("%s: frame header names stream %d: must be 1 (stdout) or 2 (stderr)", what, hdr[0])
+	}
+	size := binary.BigEndian.Uint32(hdr[4:])
+	if size > maxFrameSize {
+		return 0, nil, fmt.Errorf("%s: frame of %d bytes: must be at most %d", what, size, maxFrameSize)
+	}
+	payload := make([]byte, size)
+	if _, err := io.ReadFull(br, payload); err != nil {
+		return 0, nil, fmt.Errorf("%s: truncated frame payload: %w", what, err)
+	}
+	return int(hdr[0]) - 1, payload, nil
 }
 
 func parseLogPayload(stream string, p []byte) (logFrame, error) {

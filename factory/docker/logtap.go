@@ -3,9 +3,7 @@ package docker
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -86,17 +84,13 @@ func (t *logTap) read() {
 	t.mu.Unlock()
 }
 
-// demuxLines splits the engine's multiplexed stream (an 8-byte header: the
-// stream in byte 0, the big-endian payload size in bytes 4-7) into lines
+// demuxLines splits the engine's multiplexed stream (readFrame) into lines
 // per stream. A line's pieces may span frames; a line longer than
 // maxLineBytes is cut. What is left unterminated when the stream ends is
 // a last line.
 func demuxLines(r io.Reader, line func(stream int, text string)) error {
 	br := bufio.NewReaderSize(r, 32<<10)
-	var (
-		hdr     [8]byte
-		partial [2][]byte
-	)
+	var partial [2][]byte
 	defer func() {
 		for i, p := range partial {
 			if len(p) > 0 {
@@ -105,23 +99,12 @@ func demuxLines(r io.Reader, line func(stream int, text string)) error {
 		}
 	}()
 	for {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("attachment: truncated frame header: %w", err)
+		i, payload, err := readFrame(br, "attachment")
+		if errors.Is(err, io.EOF) {
+			return nil
 		}
-		if hdr[0] != 1 && hdr[0] != 2 {
-			return fmt.Errorf("attachment: frame header names stream %d: must be 1 (stdout) or 2 (stderr)", hdr[0])
-		}
-		i := int(hdr[0]) - 1
-		size := binary.BigEndian.Uint32(hdr[4:])
-		if size > maxFrameSize {
-			return fmt.Errorf("attachment: frame of %d bytes: must be at most %d", size, maxFrameSize)
-		}
-		payload := make([]byte, size)
-		if _, err := io.ReadFull(br, payload); err != nil {
-			return fmt.Errorf("attachment: truncated frame payload: %w", err)
+		if err != nil {
+			return err
 		}
 		for len(payload) > 0 {
 			nl := bytes.IndexByte(payload, '\n')
