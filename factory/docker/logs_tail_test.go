@@ -48,15 +48,7 @@ func TestLogsTailRead(t *testing.T) {
 	f.eng = qe
 	c := create(t, f, specFor(f, testEnv.runtimeImage, false, nil))
 	defer c.Destroy(context.Background())
-	code := `function main(p) {
-  for (var i = 0; i < p.out; i++) { console.log("out " + p.tag + " " + i); }
-  for (var i = 0; i < p.err; i++) { console.error("err " + p.tag + " " + i); }
-  return {ok: true};
-}`
-	expect(t, factory.StatusSuccess)(c.Initialize(testCtx(t), initReq(code, false)))
-	if _, err := c.Logs(testCtx(t), factory.LogRequest{Limit: config.MB}); err != nil {
-		t.Fatal(err)
-	}
+	initLineWriter(t, c)
 	type step struct {
 		out, err int
 		tail     bool // the first query is a tail read
@@ -370,4 +362,20 @@ func numberedStream(stream string, n int) []string {
 		l = append(l, fmt.Sprintf("%s: %d", stream, i))
 	}
 	return l
+}
+
+// initLineWriter initializes c with an action that writes p.out lines
+// "out <p.tag> <i>" to stdout and p.err lines "err <p.tag> <i>" to stderr,
+// and takes the logs of the initialization.
+func initLineWriter(t *testing.T, c *Container) {
+	t.Helper()
+	code := `function main(p) {
+  for (var i = 0; i < p.out; i++) { console.log("out " + p.tag + " " + i); }
+  for (var i = 0; i < p.err; i++) { console.error("err " + p.tag + " " + i); }
+  return {ok: true};
+}`
+	expect(t, factory.StatusSuccess)(c.Initialize(testCtx(t), initReq(code, false)))
+	if _, err := c.Logs(testCtx(t), factory.LogRequest{Limit: config.MB}); err != nil {
+		t.Fatal(err)
+	}
 }

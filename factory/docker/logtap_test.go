@@ -276,15 +276,7 @@ func TestLogsFromTheTapOnTheEngine(t *testing.T) {
 	if c.tap == nil {
 		t.Fatal("the container was not attached")
 	}
-	code := `function main(p) {
-  for (var i = 0; i < p.out; i++) { console.log("out " + p.tag + " " + i); }
-  for (var i = 0; i < p.err; i++) { console.error("err " + p.tag + " " + i); }
-  return {ok: true};
-}`
-	expect(t, factory.StatusSuccess)(c.Initialize(testCtx(t), initReq(code, false)))
-	if _, err := c.Logs(testCtx(t), factory.LogRequest{Limit: config.MB}); err != nil {
-		t.Fatal(err)
-	}
+	initLineWriter(t, c)
 	steps := []struct{ out, err int }{{1, 1}, {0, 0}, {30, 2}, {0, 3}, {2, 0}}
 	for i, st := range steps {
 		if i == 3 {
