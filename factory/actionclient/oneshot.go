@@ -114,20 +114,22 @@ func (o *oneShot) takeSpare() net.Conn {
 func (o *oneShot) retire(used net.Conn) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	dial := !o.preparing && o.spare == nil
-	ctx, cancel := context.WithTimeout(context.Background(), spareDialTimeout)
-	if dial {
-		o.preparing = true
-		o.stopDial = cancel
+	if o.preparing || o.spare != nil {
+		o.dials.Add(1)
+		go func() {
+			defer o.dials.Done()
+			_ = used.Close()
+		}()
+		return
 	}
+	o.preparing = true
+	ctx, cancel := context.WithTimeout(context.Background(), spareDialTimeout)
+	o.stopDial = cancel
 	o.dials.Add(1)
 	go func() {
 		defer o.dials.Done()
 		defer cancel()
 		_ = used.Close()
-		if !dial {
-			return
-		}
 		conn, err := o.dialer.DialContext(ctx, "tcp", o.addr)
 		o.mu.Lock()
 		defer o.mu.Unlock()
