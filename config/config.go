@@ -114,13 +114,30 @@ type DockerClientTimeouts struct {
 	Version time.Duration `koanf:"version"` // 10s
 }
 
-// LimitsConfig holds the ranges that action limits are validated against.
+// LimitsConfig holds the ranges that action limits are validated against
+// and the per-namespace admission throttles.
 type LimitsConfig struct {
 	Memory      MemoryLimits      `koanf:"memory"`      // min 128m, max 512m, std 256m
 	Time        TimeLimits        `koanf:"time"`        // min 100ms, max 5m, std 1m
 	Log         MemoryLimits      `koanf:"log"`         // min 0, max 10m, std 10m
 	Concurrency ConcurrencyLimits `koanf:"concurrency"` // min 1, max 1, std 1
 	Payload     PayloadLimits     `koanf:"payload"`     // max 1m, truncation 1m
+	Actions     ActionsLimits     `koanf:"actions"`     // invokes: concurrent 10000, per-minute 60000
+}
+
+// ActionsLimits is OpenWhisk's whisk.limits.actions.
+type ActionsLimits struct {
+	Invokes InvokeLimits `koanf:"invokes"`
+}
+
+// InvokeLimits are OpenWhisk's controller throttles, per namespace; 0 means
+// no limit.
+type InvokeLimits struct {
+	// Concurrent bounds the namespace's activations accepted and not yet
+	// finished: running or waiting in the pool's buffer.
+	Concurrent int `koanf:"concurrent"`
+	// PerMinute bounds the namespace's invokes in one wall-clock minute.
+	PerMinute int `koanf:"per-minute"`
 }
 
 // MemoryLimits is a min/max/std range of sizes.

@@ -41,12 +41,3 @@ func (c *Config) MaxContainers() int {
 	}
 	return int(max(c.ContainerPool.UserMemory/c.Limits.Memory.Min, 1))
 }
-
-// AdmissionLimit is how many activations the invoker accepts beyond those
-// running: max(maxContainers, floor(maxContainers * concurrency.max *
-// concurrent-peek-factor)), the size OpenWhisk gives its Kafka peek.
-func (c *Config) AdmissionLimit() int {
-	n := c.MaxContainers()
-	peek := int(math.Floor(float64(n) * float64(c.Limits.Concurrency.Max) * c.ContainerPool.ConcurrentPeekFactor))
-	return max(n, peek)
-}

@@ -52,30 +52,24 @@ func TestCPULimit(t *testing.T) {
 	}
 }
 
-func TestAdmissionLimit(t *testing.T) {
+func TestMaxContainers(t *testing.T) {
 	tests := []struct {
 		name    string
 		user    ByteSize
-		factor  float64
-		maxConc int
+		min     ByteSize
 		wantMax int
-		want    int
 	}{
-		{"defaults: 1024/128 = 8 containers, peek 8", 1024 * MB, 0.5, 1, 8, 8},
-		{"concurrency 10, factor 0.5: peek 40", 1024 * MB, 0.5, 10, 8, 40},
-		{"ansible default 2048m", 2048 * MB, 1, 1, 16, 16},
+		{"defaults: 1024/128 = 8 containers", 1024 * MB, 128 * MB, 8},
+		{"ansible default 2048m", 2048 * MB, 128 * MB, 16},
+		{"user memory below the minimum: 1", 64 * MB, 128 * MB, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Default()
 			c.ContainerPool.UserMemory = tt.user
-			c.ContainerPool.ConcurrentPeekFactor = tt.factor
-			c.Limits.Concurrency.Max = tt.maxConc
+			c.Limits.Memory.Min = tt.min
 			if got := c.MaxContainers(); got != tt.wantMax {
 				t.Errorf("MaxContainers = %d, want %d", got, tt.wantMax)
-			}
-			if got := c.AdmissionLimit(); got != tt.want {
-				t.Errorf("AdmissionLimit = %d, want %d", got, tt.want)
 			}
 		})
 	}

@@ -66,6 +66,9 @@ func Default() *Config {
 			Log:         MemoryLimits{Min: 0, Max: 10 * MB, Std: 10 * MB},
 			Concurrency: ConcurrencyLimits{Min: 1, Max: 1, Std: 1},
 			Payload:     PayloadLimits{Max: 1 * MB, Truncation: 1 * MB},
+			// One namespace may fill the pool's buffer (buffer-size 10000)
+			// but not overflow it, and may sustain 1000 invokes a second.
+			Actions: ActionsLimits{Invokes: InvokeLimits{Concurrent: 10000, PerMinute: 60000}},
 		},
 		RuntimesManifest: RuntimesManifestConfig{Manifest: DefaultManifest()},
 	}

@@ -68,6 +68,10 @@ func TestDefaults(t *testing.T) {
 		{"limits.concurrency", c.Limits.Concurrency, ConcurrencyLimits{Min: 1, Max: 1, Std: 1}},
 		{"limits.payload.max", c.Limits.Payload.Max, size("1m")},
 		{"limits.payload.truncation", c.Limits.Payload.Truncation, size("1m")},
+		// Not OpenWhisk's 30 and 60 (reference §7): sized for one machine
+		// serving bursts, and so that one namespace cannot overflow buffer-size.
+		{"limits.actions.invokes.concurrent", c.Limits.Actions.Invokes.Concurrent, p.BufferSize},
+		{"limits.actions.invokes.per-minute", c.Limits.Actions.Invokes.PerMinute, 60000},
 		{"invoker.name", c.Invoker.Name, "invoker0"},
 		{"runtimes-manifest.file", c.RuntimesManifest.File, ""},
 	}

@@ -38,6 +38,7 @@ var openWhiskSections = []struct{ whisk, ours string }{
 	{"log-limit", "limits.log"},
 	{"concurrency-limit", "limits.concurrency"},
 	{"activation.payload", "limits.payload"},
+	{"limits.actions", "limits.actions"},
 }
 
 // EnvName is our environment variable for a key.

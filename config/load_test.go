@@ -180,6 +180,10 @@ func TestLoadOpenWhiskEnvironment(t *testing.T) {
 		{"CONFIG_whisk_memory_max=1g", func(c *Config) any { return c.Limits.Memory.Max }, GB},
 		{"CONFIG_whisk_concurrencyLimit_max=50", func(c *Config) any { return c.Limits.Concurrency.Max }, 50},
 		{"CONFIG_whisk_activation_payload_max=2m", func(c *Config) any { return c.Limits.Payload.Max }, 2 * MB},
+		{"CONFIG_whisk_limits_actions_invokes_concurrent=30", func(c *Config) any { return c.Limits.Actions.Invokes.Concurrent }, 30},
+		{"CONFIG_whisk_limits_actions_invokes_perMinute=0", func(c *Config) any { return c.Limits.Actions.Invokes.PerMinute }, 0},
+		{"CONFIG_whisk_limits_triggers_fires_perMinute=ignored", func(c *Config) any { return c.Limits.Actions.Invokes.PerMinute }, 60000},
+		{"CONFIG_whisk_limits_actions_sequence_maxLength=ignored", func(c *Config) any { return c.Limits.Actions.Invokes }, InvokeLimits{Concurrent: 10000, PerMinute: 60000}},
 		{"CONFIG_whisk_couchdb_host=ignored", func(c *Config) any { return c.Invoker.Name }, "invoker0"},
 		{"CONFIG_whisk_containerProxy_timeouts_keepingDuration=ignored", func(c *Config) any { return c.ContainerProxy.Timeouts.IdleContainer }, 10 * time.Minute},
 	}
@@ -204,7 +208,9 @@ func TestLoadOurEnvironment(t *testing.T) {
 		"STEMCELL_CONTAINER_POOL__PREWARM_CONTAINER_CREATION_CONFIG__CREATION_DELAY=2 seconds",
 		"STEMCELL_CONTAINER_POOL__PEKKO_CLIENT=true",
 		"STEMCELL_INVOKER__NAME=inv-9",
-		"STEMCELL_LOG_LEVEL=debug", // no "__": not a configuration key, ignored
+		"STEMCELL_LIMITS__ACTIONS__INVOKES__PER_MINUTE=120",
+		"CONFIG_whisk_limits_actions_invokes_perMinute=60", // ours wins
+		"STEMCELL_LOG_LEVEL=debug",                         // no "__": not a configuration key, ignored
 		"PATH=/usr/bin",
 	}})
 	if err != nil {
@@ -220,6 +226,9 @@ func TestLoadOurEnvironment(t *testing.T) {
 	}
 	if !c.ContainerPool.AkkaClient || c.Invoker.Name != "inv-9" {
 		t.Errorf("akka-client %v, name %q", c.ContainerPool.AkkaClient, c.Invoker.Name)
+	}
+	if n := c.Limits.Actions.Invokes.PerMinute; n != 120 {
+		t.Errorf("limits.actions.invokes.per-minute = %d, want 120 from STEMCELL_LIMITS__ACTIONS__INVOKES__PER_MINUTE", n)
 	}
 }
 
@@ -281,6 +290,10 @@ func TestLoadRejects(t *testing.T) {
 			[]string{"container-pool.user-memroy: unknown key (in environment variable STEMCELL_CONTAINER_POOL__USER_MEMROY)"}},
 		{"bad OpenWhisk value", "", []string{"CONFIG_whisk_containerPool_concurrentPeekFactor=0"}, nil,
 			[]string{"container-pool.concurrent-peek-factor: 0 is invalid"}},
+		{"negative OpenWhisk invoke limit", "", []string{"CONFIG_whisk_limits_actions_invokes_perMinute=-1"}, nil,
+			[]string{"limits.actions.invokes.per-minute: -1 is invalid: must be >= 0 (0 means no limit)"}},
+		{"invoke limit not a number", "limits:\n  actions:\n    invokes:\n      concurrent: many\n", nil, nil,
+			[]string{`limits.actions.invokes.concurrent: "many" is invalid: cannot parse`}},
 		{"--set unknown key", "", nil, []string{"--set", "pool.size=3"},
 			[]string{"pool.size: unknown key (in --set pool.size=3)"}},
 		{"--set without =", "", nil, []string{"--set", "container-pool.user-memory"},

@@ -18,7 +18,7 @@ var keyDocs = map[string]keyDoc{
 	"invoker.api-host": {"Passed to action containers as `__OW_API_HOST`.", false},
 
 	"container-pool.user-memory":                                      {"Memory that all action containers together may hold: busy, idle, prewarmed and starting ones.", true},
-	"container-pool.concurrent-peek-factor":                           {"Sizes admission: the invoker accepts at most max(maxContainers, floor(maxContainers × concurrency.max × factor)) activations beyond those running (HTTP 429 past that), where maxContainers = user-memory / limits.memory.min. Must be > 0 and <= 1.", true},
+	"container-pool.concurrent-peek-factor":                           {"OpenWhisk v1 sizes its Kafka peek with it; Stemcell has no Kafka and no use for it: accepted and validated so OpenWhisk settings carry over, it admits and refuses nothing (see limits.actions.invokes). Must be > 0 and <= 1.", true},
 	"container-pool.akka-client":                                      {"HTTP client to action containers: `true` a pooled keep-alive client (required for intra-container concurrency), `false` one connection per request, each opened in the background while the previous request runs. `pekko-client` is accepted as another name.", true},
 	"container-pool.prewarm-expiration-check-init-delay":              {"Delay before the first stem-cell expiry check. Must be >= 0.", true},
 	"container-pool.prewarm-expiration-check-interval":                {"Period of the stem-cell expiry check (and reactive sizing). Must be >= 1s.", true},
@@ -31,7 +31,7 @@ var keyDocs = map[string]keyDoc{
 	"container-pool.user-cpus":                                        {"CPUs for all actions; each container gets `--cpus` in proportion to its memory (at least 0.01). Unset: no CPU limit, only CPU shares. Must be > 0.", true},
 	"container-pool.prewarm-container-creation-config.max-concurrent": {"At most this many stem-cell creations in flight. Must be > 0.", true},
 	"container-pool.prewarm-container-creation-config.creation-delay": {"At least this long between creation rounds. Must be >= 1s.", true},
-	"container-pool.buffer-size":                                      {"Bound of the FIFO buffer of activations waiting for capacity; past it new work is rejected (OpenWhisk's buffer is unbounded). Must be >= 0.", false},
+	"container-pool.buffer-size":                                      {"Bound of the buffer of activations waiting for capacity; an invoke that would go past it is answered 429 and leaves no record (OpenWhisk's buffer is unbounded). Must be >= 0.", false},
 
 	"container-proxy.timeouts.idle-container":          {"A paused container is destroyed after this long without work. Must be > 0.", true},
 	"container-proxy.timeouts.pause-grace":             {"A container without work is paused after this long. Must be >= 0.", true},
@@ -78,6 +78,9 @@ var keyDocs = map[string]keyDoc{
 	"limits.concurrency.std":    {"Concurrency when none is given.", true},
 	"limits.payload.max":        {"Largest action result. Must be > 0.", true},
 	"limits.payload.truncation": {"Size to which an oversized result is truncated. Must be > 0.", true},
+
+	"limits.actions.invokes.concurrent": {"Per namespace, at most this many activations accepted and not finished (running or waiting in the buffer); another invoke is answered 429 `Too many concurrent requests in flight`. 0: no limit. Must be >= 0.", true},
+	"limits.actions.invokes.per-minute": {"Per namespace, at most this many invokes in one wall-clock minute (refused ones count too, as in OpenWhisk); past it 429 `Too many requests in the last minute`. 0: no limit. Must be >= 0.", true},
 
 	"runtimes-manifest.file":   {"Runtimes manifest JSON file; a relative path in the YAML file is relative to that file. Empty (and no inline): the embedded manifest.", false},
 	"runtimes-manifest.inline": {"Runtimes manifest JSON text, as OpenWhisk injects it in `RUNTIMES_MANIFEST` (also accepted). The highest source that sets file or inline wins; setting both in one source is an error.", false},

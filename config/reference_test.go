@@ -88,6 +88,8 @@ func TestEnvNames(t *testing.T) {
 		{"docker.parallel-runs", "STEMCELL_DOCKER__PARALLEL_RUNS", "CONFIG_whisk_docker_client_parallelRuns"},
 		{"docker.timeouts.pull", "STEMCELL_DOCKER__TIMEOUTS__PULL", "CONFIG_whisk_docker_client_timeouts_pull"},
 		{"limits.time.max", "STEMCELL_LIMITS__TIME__MAX", "CONFIG_whisk_timeLimit_max"},
+		{"limits.actions.invokes.concurrent", "STEMCELL_LIMITS__ACTIONS__INVOKES__CONCURRENT", "CONFIG_whisk_limits_actions_invokes_concurrent"},
+		{"limits.actions.invokes.per-minute", "STEMCELL_LIMITS__ACTIONS__INVOKES__PER_MINUTE", "CONFIG_whisk_limits_actions_invokes_perMinute"},
 		{"invoker.name", "STEMCELL_INVOKER__NAME", ""},
 	}
 	for _, tt := range tests {

@@ -185,6 +185,12 @@ func (l *LimitsConfig) validate(k string, errs *Errors) {
 	if l.Payload.Truncation <= 0 {
 		errs.invalid(k+".payload.truncation", l.Payload.Truncation, "must be > 0")
 	}
+	if n := l.Actions.Invokes.Concurrent; n < 0 {
+		errs.invalid(k+".actions.invokes.concurrent", n, "must be >= 0 (0 means no limit)")
+	}
+	if n := l.Actions.Invokes.PerMinute; n < 0 {
+		errs.invalid(k+".actions.invokes.per-minute", n, "must be >= 0 (0 means no limit)")
+	}
 }
 
 // checkRange enforces min <= std <= max, naming the key that breaks it.

@@ -73,6 +73,8 @@ func TestValidateRejects(t *testing.T) {
 		{"concurrency std above max", func(c *Config) { c.Limits.Concurrency.Std = 2 }, "limits.concurrency.std", "must be <= limits.concurrency.max (1)"},
 		{"payload max zero", func(c *Config) { c.Limits.Payload.Max = 0 }, "limits.payload.max", "must be > 0"},
 		{"payload truncation zero", func(c *Config) { c.Limits.Payload.Truncation = 0 }, "limits.payload.truncation", "must be > 0"},
+		{"concurrent invokes negative", func(c *Config) { c.Limits.Actions.Invokes.Concurrent = -1 }, "limits.actions.invokes.concurrent", "-1 is invalid: must be >= 0 (0 means no limit)"},
+		{"invokes per minute negative", func(c *Config) { c.Limits.Actions.Invokes.PerMinute = -5 }, "limits.actions.invokes.per-minute", "-5 is invalid: must be >= 0 (0 means no limit)"},
 		{"invoker name empty", func(c *Config) { c.Invoker.Name = " " }, "invoker.name", "must not be empty"},
 		{"manifest file and inline", func(c *Config) { c.RuntimesManifest.File = "a.json"; c.RuntimesManifest.Inline = "{}" }, "runtimes-manifest.file", "not both"},
 	}

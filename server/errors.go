@@ -28,6 +28,7 @@ const (
 	msgTimeoutParam   = "Timeout must be number of milliseconds up to %d."
 	msgTooLarge       = "Request larger than allowed: %d > %d bytes."
 	msgTooManyFlight  = "Too many concurrent requests in flight (count: %d, allowed: %d)."
+	msgTooManyMinute  = "Too many requests in the last minute (count: %d, allowed: %d)."
 	msgForbidden      = "The supplied authentication is not authorized to access '%s'."
 	msgMethodNotAllow = "HTTP method not allowed, supported methods: %s"
 )

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -104,33 +105,28 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns
 		}
 		wait = time.Duration(n) * time.Millisecond
 	}
-	ok, count, allowed := s.admit.acquire(r.Context())
-	if !ok {
-		s.metrics.rejected.Inc()
-		w.Header().Set("Retry-After", retryAfter)
-		writeError(w, r, errorf(http.StatusTooManyRequests, msgTooManyFlight, count, allowed))
+	ticket, refused, reason := s.admit.acquire(ns)
+	if refused != nil {
+		s.refuse(w, r, refused, reason)
 		return
 	}
 	act, run, err := s.prepareActivation(r, id, ns, p)
 	if err != nil {
-		s.admit.release()
+		ticket.release()
 		writeError(w, r, err)
 		return
 	}
 	act.LogsAfterResult = blocking
-	inv := &invocation{act: act, run: run, id: id, log: hlog.FromRequest(r)}
-	if !blocking {
-		// The id goes out only once a restart would find the activation.
-		if err := s.store.PutPending(s.pendingRecord(act, run, id)); err != nil {
-			s.admit.release()
-			writeError(w, r, err)
-			return
-		}
+	inv := &invocation{act: act, run: run, id: id, log: hlog.FromRequest(r), ticket: ticket}
+	results, ok := s.enqueue(w, r, inv)
+	if !ok {
+		return
 	}
 	s.workers.Add(1)
-	results := s.inv.Submit(act)
 	w.Header().Set(activationHeader, act.ID)
 	if !blocking {
+		// Queued: the id goes out once a restart would find the activation.
+		s.putPending(inv)
 		go s.finish(inv, results)
 		writeJSON(w, http.StatusAccepted, map[string]string{"activationId": act.ID})
 		return
@@ -139,6 +135,13 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns
 	defer timer.Stop()
 	select {
 	case rr := <-results:
+		if rr != nil && errors.Is(rr.Err, actors.ErrBufferFull) {
+			// Refused without a record, whichever way the pool says so.
+			s.drop(inv)
+			w.Header().Del(activationHeader)
+			s.refuse(w, r, s.queueFull(), refusedBufferFull)
+			return
+		}
 		s.answerBlocking(w, inv, rr, resultOnly)
 	case <-s.stop.Done():
 		s.answerBlocking(w, inv, nil, resultOnly)

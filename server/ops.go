@@ -27,18 +27,20 @@ type usageJSON struct {
 
 // poolJSON is the memory-sync snapshot as /v1/pool serves it.
 type poolJSON struct {
-	Time          time.Time `json:"time"`
-	TotalMB       int64     `json:"totalMB"`
-	FreeMB        int64     `json:"freeMB"`
-	Busy          usageJSON `json:"busy"`
-	Idle          usageJSON `json:"idle"`
-	Prewarmed     usageJSON `json:"prewarmed"`
-	Starting      usageJSON `json:"starting"`
-	Removing      usageJSON `json:"removing"`
-	Buffered      usageJSON `json:"buffered"`
-	InFlight      int       `json:"inFlight"`
-	AdmissionMax  int       `json:"admissionLimit"`
-	MaxContainers int       `json:"maxContainers"`
+	Time      time.Time `json:"time"`
+	TotalMB   int64     `json:"totalMB"`
+	FreeMB    int64     `json:"freeMB"`
+	Busy      usageJSON `json:"busy"`
+	Idle      usageJSON `json:"idle"`
+	Prewarmed usageJSON `json:"prewarmed"`
+	Starting  usageJSON `json:"starting"`
+	Removing  usageJSON `json:"removing"`
+	Buffered  usageJSON `json:"buffered"`
+	InFlight  int       `json:"inFlight"`
+	// The per-namespace limits, by OpenWhisk's names (0: no limit).
+	ConcurrentInvocations int `json:"concurrentInvocations"`
+	InvocationsPerMinute  int `json:"invocationsPerMinute"`
+	MaxContainers         int `json:"maxContainers"`
 }
 
 func usage(u actors.Usage) usageJSON { return usageJSON{Count: u.Count, MemoryMB: u.Memory.MBs()} }
@@ -59,6 +61,7 @@ func (s *Server) servePool(w http.ResponseWriter, r *http.Request) {
 		Time: snap.Time, TotalMB: snap.Total.MBs(), FreeMB: snap.Free.MBs(),
 		Busy: usage(snap.Busy), Idle: usage(snap.Idle), Prewarmed: usage(snap.Prewarmed),
 		Starting: usage(snap.Starting), Removing: usage(snap.Removing), Buffered: usage(snap.Buffered),
-		InFlight: s.admit.count(), AdmissionMax: s.admit.limit, MaxContainers: s.cfg.MaxContainers(),
+		InFlight: s.admit.count(), ConcurrentInvocations: s.admit.concurrent, InvocationsPerMinute: s.admit.perMinute,
+		MaxContainers: s.cfg.MaxContainers(),
 	})
 }

@@ -22,9 +22,12 @@ import (
 
 // Invoker runs activations: the pool, or a stand-in in tests.
 type Invoker interface {
-	// Submit hands over one activation; its one answer (with Err when it
-	// was not run) arrives on the channel, which keeps it until read.
-	Submit(a actors.Activation) <-chan *actors.RunResult
+	// Enqueue hands a to the pool and returns once the pool has accepted it
+	// (queued it or started it): nil, with the channel on which its one
+	// result will arrive, which keeps it until read; or the pool's refusal
+	// (errors.Is(err, actors.ErrBufferFull), actors.ErrShuttingDown, ...),
+	// or ctx's error.
+	Enqueue(ctx context.Context, a actors.Activation) (<-chan *actors.RunResult, error)
 	Snapshot(ctx context.Context) (actors.MemorySnapshot, error)
 }
 
@@ -100,10 +103,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s.stop, s.cancel = context.WithCancel(context.Background())
 	s.kinds = manifestKinds(opts.Config.RuntimesManifest.Manifest)
-	s.admit = newAdmission(opts.Config.AdmissionLimit(), func(ctx context.Context) (int, error) {
-		snap, err := s.inv.Snapshot(ctx)
-		return snap.Busy.Count, err
-	})
+	inv := opts.Config.Limits.Actions.Invokes
+	s.admit = newAdmission(inv.Concurrent, inv.PerMinute, opts.Now)
 	m, err := newMetrics(reg, s.admit)
 	if err != nil {
 		return nil, err

@@ -26,38 +26,46 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fakeInvoker stands in for the pool: run decides each activation's result.
-// Runs get stop, which the harness cancels when the test ends, as the pool
-// answers everything at its shutdown.
+// fakeInvoker stands in for the pool: refuse, when set, decides whether the
+// pool accepts an activation (nil) or refuses it, as a full buffer does;
+// run decides each accepted activation's result. Runs get stop, which the
+// harness cancels when the test ends, as the pool answers everything at
+// its shutdown.
 type fakeInvoker struct {
-	mu   sync.Mutex
-	seen []actors.Activation
-	run  func(ctx context.Context, a actors.Activation) (actors.Result, error)
-	busy int
-	stop context.Context
+	mu      sync.Mutex
+	seen    []actors.Activation // accepted
+	refused []actors.Activation
+	refuse  func(a actors.Activation) error
+	run     func(ctx context.Context, a actors.Activation) (actors.Result, error)
+	stop    context.Context
 }
 
-func (f *fakeInvoker) Submit(a actors.Activation) <-chan *actors.RunResult {
+func (f *fakeInvoker) Enqueue(_ context.Context, a actors.Activation) (<-chan *actors.RunResult, error) {
 	f.mu.Lock()
+	if f.refuse != nil {
+		if err := f.refuse(a); err != nil {
+			f.refused = append(f.refused, a)
+			f.mu.Unlock()
+			return nil, fmt.Errorf("activation %s: %w", a.ID, err)
+		}
+	}
 	f.seen = append(f.seen, a)
 	run := f.run
 	f.mu.Unlock()
 	ch := make(chan *actors.RunResult, 1)
 	if run == nil {
 		ch <- &actors.RunResult{Result: succeed(a)}
-		return ch
+		return ch, nil
 	}
 	go func() {
 		res, err := run(f.stop, a)
 		ch <- &actors.RunResult{Result: res, Err: err}
 	}()
-	return ch
+	return ch, nil
 }
 
 func (f *fakeInvoker) Snapshot(context.Context) (actors.MemorySnapshot, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return actors.MemorySnapshot{Total: 1024 * config.MB, Busy: actors.Usage{Count: f.busy}}, nil
+	return actors.MemorySnapshot{Total: 1024 * config.MB}, nil
 }
 
 func (f *fakeInvoker) last() actors.Activation {
@@ -95,6 +103,28 @@ type harness struct {
 	http  *httptest.Server
 	inv   *fakeInvoker
 	store *store.Store
+	clock *testClock
+}
+
+// testClock is the server's clock: the real time until a test sets it.
+type testClock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() {
+		return time.Now()
+	}
+	return c.at
+}
+
+func (c *testClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.at = t
 }
 
 type option func(cfg *config.Config, scfg *config.ServerConfig)
@@ -117,12 +147,13 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	stop, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	inv := &fakeInvoker{stop: stop}
-	srv, err := New(Options{Config: cfg, Server: scfg, Store: st, Invoker: inv, Keys: keys, Log: zerolog.Nop()})
+	clock := &testClock{}
+	srv, err := New(Options{Config: cfg, Server: scfg, Store: st, Invoker: inv, Keys: keys, Log: zerolog.Nop(), Now: clock.now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv.SetReady(true)
-	h := &harness{t: t, srv: srv, http: httptest.NewServer(srv.Handler()), inv: inv, store: st}
+	h := &harness{t: t, srv: srv, http: httptest.NewServer(srv.Handler()), inv: inv, store: st, clock: clock}
 	t.Cleanup(func() {
 		h.http.Close()
 		srv.Abandon()
@@ -572,50 +603,6 @@ func TestInvokeNonBlockingAndTimeout(t *testing.T) {
 	}
 	wantError(t, h.do("POST", "/api/v1/namespaces/_/actions/hello?blocking=true&timeout=60001", guestAuth, `{}`), 400, "Timeout must be number of milliseconds up to 60000.")
 	wantError(t, h.do("POST", "/api/v1/namespaces/_/actions/hello?blocking=maybe", guestAuth, `{}`), 400, "The query parameter 'blocking' was malformed")
-}
-
-func TestAdmission(t *testing.T) {
-	// 256 MB of user memory at a 128 MB minimum: 2 containers, limit 2.
-	h := newHarness(t, func(c *config.Config, _ *config.ServerConfig) { c.ContainerPool.UserMemory = 256 * config.MB })
-	h.createHello()
-	release := make(chan struct{})
-	h.inv.run = func(ctx context.Context, a actors.Activation) (actors.Result, error) {
-		select {
-		case <-release:
-			return succeed(a), nil
-		case <-ctx.Done():
-			return actors.Result{}, ctx.Err()
-		}
-	}
-	for i := range 2 {
-		if r := h.do("POST", "/api/v1/namespaces/_/actions/hello", guestAuth, "{}"); r.status != 202 {
-			t.Fatalf("invoke %d: %d %s", i, r.status, r.body)
-		}
-	}
-	r := h.do("POST", "/api/v1/namespaces/_/actions/hello", guestAuth, "{}")
-	wantError(t, r, 429, "Too many concurrent requests in flight (count: 2, allowed: 2).")
-	if r.header.Get("Retry-After") == "" {
-		t.Error("429 without Retry-After")
-	}
-	// Two of them running in the pool: two more may wait.
-	h.inv.mu.Lock()
-	h.inv.busy = 2
-	h.inv.mu.Unlock()
-	for i := range 2 {
-		if r := h.do("POST", "/api/v1/namespaces/_/actions/hello", guestAuth, "{}"); r.status != 202 {
-			t.Fatalf("invoke beyond running %d: %d %s", i, r.status, r.body)
-		}
-	}
-	wantError(t, h.do("POST", "/api/v1/namespaces/_/actions/hello", guestAuth, "{}"), 429, "(count: 4, allowed: 4)")
-	close(release)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := h.srv.WaitIdle(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if r := h.do("POST", "/api/v1/namespaces/_/actions/hello?blocking=true", guestAuth, "{}"); r.status != 200 {
-		t.Errorf("after the burst: %d %s", r.status, r.body)
-	}
 }
 
 func TestInvokeBodyRules(t *testing.T) {

@@ -11,13 +11,15 @@ import (
 )
 
 // invocation is an accepted activation on its way to its record. Every
-// one ends in keep, exactly once, which stores the record and gives back
-// its admission and its place in WaitIdle.
+// one the pool accepted ends in keep, exactly once, which stores the record
+// and gives back its admission and its place in WaitIdle; one refused
+// without a record ends in drop instead.
 type invocation struct {
-	act actors.Activation
-	run *runnable
-	id  *Identity
-	log *zerolog.Logger // the request's, with its request id
+	act    actors.Activation
+	run    *runnable
+	id     *Identity
+	log    *zerolog.Logger // the request's, with its request id
+	ticket *ticket         // its place in its namespace's admission
 }
 
 // event adds the activation's names to a log event of the request; a
@@ -51,9 +53,9 @@ func (s *Server) settleBlocking(inv *invocation, rr *actors.RunResult) (answer *
 	return &ans, func() {
 		s.logFinished(inv, rec, res, err)
 		if res.LateLogs == nil {
-			s.keep(rec, nil, promise)
+			s.keep(inv, rec, nil, promise)
 		} else {
-			go s.keep(rec, res.LateLogs, promise)
+			go s.keep(inv, rec, res.LateLogs, promise)
 		}
 	}
 }
@@ -67,7 +69,7 @@ func (s *Server) finish(inv *invocation, results <-chan *actors.RunResult) {
 	case <-s.stop.Done():
 	}
 	rec, late := s.settle(inv, rr)
-	s.keep(rec, late, nil)
+	s.keep(inv, rec, late, nil)
 }
 
 // settle turns the pool's answer into the activation's record; late, when
@@ -101,9 +103,9 @@ func (s *Server) logFinished(inv *invocation, rec *store.Activation, res actors.
 
 // keep stores rec, after its late logs when they follow, keeping promise
 // if there is one, and ends the activation.
-func (s *Server) keep(rec *store.Activation, late <-chan []string, promise *store.Promise) {
+func (s *Server) keep(inv *invocation, rec *store.Activation, late <-chan []string, promise *store.Promise) {
 	defer s.workers.Done()
-	defer s.admit.release()
+	defer inv.ticket.release()
 	if late != nil {
 		rec.Logs = s.lateLogs(late)
 	}

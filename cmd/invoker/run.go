@@ -239,7 +239,8 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 	// Scripts and tests wait for this line, so it is written at any log
 	// level.
 	log.Log().Str(zerolog.LevelFieldName, zerolog.InfoLevel.String()).Str("addr", ln.Addr().String()).
-		Str("data_dir", scfg.DataDir).Int("admission_limit", cfg.AdmissionLimit()).Msg("ready")
+		Str("data_dir", scfg.DataDir).Int("invokes_concurrent", cfg.Limits.Actions.Invokes.Concurrent).
+		Int("invokes_per_minute", cfg.Limits.Actions.Invokes.PerMinute).Msg("ready")
 
 	var serveErr error
 	select {
