@@ -15,7 +15,15 @@ import (
 // exactly one *RunResult, when the activation has finished.
 type Run struct {
 	Activation Activation
+	// AckQueued asks for a *Queued to the sender as soon as the pool has
+	// accepted the activation (placed or buffered it), before the
+	// *RunResult. A refused activation gets only the *RunResult.
+	AckQueued bool
 }
+
+// Queued tells the sender of a Run with AckQueued that the pool accepted
+// the activation: its *RunResult follows when it has finished.
+type Queued struct{ ActivationID string }
 
 // RunResult answers Run. Err is set only when the pool did not accept the
 // activation (buffer full, shutting down); otherwise Result holds the outcome.

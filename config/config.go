@@ -43,7 +43,17 @@ type ContainerPoolConfig struct {
 	// capacity; past it new work is rejected. Not in OpenWhisk (its buffer is
 	// unbounded); default 10000.
 	BufferSize int `koanf:"buffer-size"`
+	// Queue is the order in which waiting activations are placed: QueueFair
+	// (per-action queues, fair across namespaces) or QueueFIFO (OpenWhisk
+	// v1's single strict FIFO).
+	Queue string `koanf:"queue"`
 }
+
+// Queue rules of container-pool.queue.
+const (
+	QueueFair = "fair"
+	QueueFIFO = "fifo"
+)
 
 // PrewarmContainerCreationConfig throttles prewarm creation.
 type PrewarmContainerCreationConfig struct {

@@ -24,6 +24,7 @@ func Default() *Config {
 			UserCPUs:                               nil,
 			PrewarmContainerCreationConfig:         nil,
 			BufferSize:                             10000,
+			Queue:                                  QueueFair,
 		},
 		ContainerProxy: ContainerProxyConfig{
 			Timeouts: ContainerProxyTimeouts{

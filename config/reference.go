@@ -31,7 +31,8 @@ var keyDocs = map[string]keyDoc{
 	"container-pool.user-cpus":                                        {"CPUs for all actions; each container gets `--cpus` in proportion to its memory (at least 0.01). Unset: no CPU limit, only CPU shares. Must be > 0.", true},
 	"container-pool.prewarm-container-creation-config.max-concurrent": {"At most this many stem-cell creations in flight. Must be > 0.", true},
 	"container-pool.prewarm-container-creation-config.creation-delay": {"At least this long between creation rounds. Must be >= 1s.", true},
-	"container-pool.buffer-size":                                      {"Bound of the buffer of activations waiting for capacity; an invoke that would go past it is answered 429 and leaves no record (OpenWhisk's buffer is unbounded). Must be >= 0.", false},
+	"container-pool.buffer-size":                                      {"How many activations may wait for capacity in all; an invoke that would go past it is answered 429 and leaves no record (OpenWhisk's buffer is unbounded). 0 means the default, 10000. Must be >= 0.", false},
+	"container-pool.queue":                                            {"Order in which waiting activations are placed: `fair` (per-action queues in arrival order; a job that can start now goes ahead of another action's job that waits for memory without taking what that job was promised; namespaces share the promised memory) or `fifo` (OpenWhisk v1's single strict FIFO: only its head is tried).", false},
 
 	"container-proxy.timeouts.idle-container":          {"A paused container is destroyed after this long without work. Must be > 0.", true},
 	"container-proxy.timeouts.pause-grace":             {"A container without work is paused after this long. Must be >= 0.", true},

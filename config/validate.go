@@ -86,6 +86,9 @@ func (p *ContainerPoolConfig) validate(k string, errs *Errors) {
 	if p.BufferSize < 0 {
 		errs.invalid(k+".buffer-size", p.BufferSize, "must be >= 0")
 	}
+	if p.Queue != QueueFair && p.Queue != QueueFIFO {
+		errs.invalid(k+".queue", p.Queue, "must be "+QueueFair+" or "+QueueFIFO)
+	}
 }
 
 func (p *ContainerProxyConfig) validate(k string, errs *Errors) {

@@ -13,10 +13,10 @@ import (
 type pending struct {
 	act      actors.Activation
 	replyTo  *actor.PID
-	retried  bool // placement already failed once (counted as waited)
 	evicted  bool // containers were evicted for it: its cold start is a recreation
 	ident    actors.Identity
 	hasIdent bool
+	holder   bool // promised memory in the fair queue
 }
 
 func (p *pending) memory() config.ByteSize { return p.act.Action.Limits.Memory }

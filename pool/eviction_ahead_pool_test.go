@@ -7,14 +7,20 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/config"
 )
 
 // While the buffer head waits for memory on its way back, the jobs behind
 // it get their evictions at once, so the removals overlap; a container a
 // job ahead can use warm is spared, nothing beyond what the jobs need is
 // evicted, and placement keeps arrival order.
+//
+// This is the fifo rule's look-ahead; the fair rule's promises are tested in
+// queue_test.go.
 func TestEvictionLooksAheadOfTheHead(t *testing.T) {
-	h := newHarness(t, testConfig(1024))
+	cfg := testConfig(1024)
+	cfg.ContainerPool.Queue = config.QueueFIFO
+	h := newHarness(t, cfg)
 	h.autoRemove = false
 	names := []string{"a", "b", "c", "d"}
 	for i, name := range names {

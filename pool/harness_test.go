@@ -52,6 +52,7 @@ type placement struct {
 	ID        string
 	Container string
 	Kind      actors.StartKind
+	Ident     actors.Identity
 }
 
 func testConfig(userMB int64) *config.Config {
@@ -60,6 +61,7 @@ func testConfig(userMB int64) *config.Config {
 	cfg.ContainerPool.UserMemory = config.ByteSize(userMB) * config.MB
 	cfg.ContainerPool.MemorySyncInterval = time.Second
 	cfg.ContainerPool.BufferSize = 100
+	cfg.ContainerPool.Queue = config.QueueFair
 	return cfg
 }
 
@@ -164,7 +166,7 @@ func newHarnessWith(t testing.TB, cfg *config.Config, eng factory.ContainerFacto
 		},
 		placed: func(a *actors.Activation, e *entry, kind actors.StartKind) {
 			h.mu.Lock()
-			h.placements = append(h.placements, placement{a.ID, e.pid.Id, kind})
+			h.placements = append(h.placements, placement{a.ID, e.pid.Id, kind, a.Identity()})
 			h.mu.Unlock()
 		},
 	}
@@ -173,7 +175,7 @@ func newHarnessWith(t testing.TB, cfg *config.Config, eng factory.ContainerFacto
 		hk.factory = func() *actor.Props { return actors.NewFactoryProps(eng, zerolog.Nop()) }
 		hk.placed = func(a *actors.Activation, e *entry, kind actors.StartKind) {
 			h.mu.Lock()
-			h.placements = append(h.placements, placement{a.ID, e.pid.Id, kind})
+			h.placements = append(h.placements, placement{a.ID, e.pid.Id, kind, a.Identity()})
 			if e.ident != a.Identity() {
 				h.violations = append(h.violations, fmt.Sprintf("%s of %+v placed on a container of %+v", a.ID, a.Identity(), e.ident))
 			}
@@ -235,6 +237,7 @@ func (h *harness) check(p *poolActor) {
 	if p.idle.len() != p.ledger.count[memIdle] || n != p.idle.len() {
 		bad = append(bad, fmt.Sprintf("idle LRU has %d (%d linked), ledger %d", p.idle.len(), n, p.ledger.count[memIdle]))
 	}
+	bad = append(bad, checkFairQueue(&p.fair)...)
 	if len(bad) > 0 {
 		h.mu.Lock()
 		h.violations = append(h.violations, bad...)
@@ -531,17 +534,25 @@ func (h *harness) checkAnsweredOnceInOrder(t *testing.T, seed uint64, arrival ma
 			t.Fatalf("seed %d: activation %s answered %d times", seed, id, n)
 		}
 	}
+	// The fifo rule keeps arrival order over all activations, the fair
+	// rule within each identity.
+	fifo := h.cfg.ContainerPool.Queue == config.QueueFIFO
 	seen := map[string]bool{}
-	last := -1
+	last := map[actors.Identity]int{}
 	for _, p := range h.placements {
 		if seen[p.ID] {
 			continue
 		}
 		seen[p.ID] = true
-		if i := arrival[p.ID]; i < last {
-			t.Fatalf("seed %d: %s (arrival %d) placed after arrival %d", seed, p.ID, i, last)
+		key := p.Ident
+		if fifo {
+			key = actors.Identity{}
+		}
+		prev, ok := last[key]
+		if i := arrival[p.ID]; ok && i < prev {
+			t.Fatalf("seed %d: %s (arrival %d) placed after arrival %d (queue %q)", seed, p.ID, i, prev, h.cfg.ContainerPool.Queue)
 		} else {
-			last = i
+			last[key] = i
 		}
 	}
 }

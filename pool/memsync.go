@@ -18,7 +18,7 @@ func (p *poolActor) snapshot() actors.MemorySnapshot {
 		Prewarmed: p.ledger.usage(memPrewarmed),
 		Starting:  p.ledger.usage(memStarting),
 		Removing:  p.ledger.usage(memRemoving),
-		Buffered:  actors.Usage{Count: p.buf.len(), Memory: p.buf.mem},
+		Buffered:  actors.Usage{Count: p.queued(), Memory: p.queuedMemory()},
 	}
 }
 

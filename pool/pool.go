@@ -1,7 +1,6 @@
 package pool
 
 import (
-	"errors"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -12,18 +11,12 @@ import (
 	"github.com/stemcell-io/stemcell/factory"
 )
 
-// Errors a caller can see in RunResult.Err.
+// Errors a caller can see in RunResult.Err; see package actors.
 var (
-	// ErrShuttingDown rejects work sent after Shutdown, and answers work that
-	// was still buffered when it came.
-	ErrShuttingDown = errors.New("pool is shutting down")
-	// ErrBufferFull rejects work when container-pool.buffer-size activations
-	// already wait.
-	ErrBufferFull = errors.New("pool buffer is full")
-	// ErrTooLarge rejects an action whose memory can never fit the pool.
-	ErrTooLarge = errors.New("action memory exceeds the pool")
-	// ErrInvalidActivation rejects an activation the pool cannot place.
-	ErrInvalidActivation = errors.New("invalid activation")
+	ErrShuttingDown      = actors.ErrShuttingDown
+	ErrBufferFull        = actors.ErrBufferFull
+	ErrTooLarge          = actors.ErrTooLarge
+	ErrInvalidActivation = actors.ErrInvalidActivation
 )
 
 // Messages the pool sends itself.
@@ -78,9 +71,18 @@ type poolActor struct {
 	stemCells    map[string][]*entry // ready, untaken, by kind
 	byRef        map[uint64]*entry   // stem cells, taken or not, until removed
 	reservations map[uint64]reservation
-	idle         lruList // idle warmed entries, least recently used at the front
-	buf          buffer
+	idle         lruList   // idle warmed entries, least recently used at the front
+	buf          buffer    // container-pool.queue: fifo
+	fair         fairQueue // container-pool.queue: fair
+	fifo         bool
 	subscribers  []*actor.PID
+
+	// Scratch of the fair queue's placement rounds, kept to spare
+	// allocations.
+	gen             uint64
+	ringScratch     []*nsQueue
+	promisedScratch []*pending
+	aheadScratch    []aheadJob[actors.Identity]
 
 	shutdown *shutdownState
 	stopping bool
@@ -120,6 +122,8 @@ func newPoolActor(cfg *config.Config, log zerolog.Logger, clock actors.Clock, m 
 		stemCells:    map[string][]*entry{},
 		byRef:        map[uint64]*entry{},
 		reservations: map[uint64]reservation{},
+		fair:         newFairQueue(),
+		fifo:         cfg.ContainerPool.Queue == config.QueueFIFO,
 	}
 }
 

@@ -27,7 +27,7 @@ func (p *poolActor) onReserve(ctx actor.Context, m *actors.ReserveMemory) {
 	_, dup := p.reservations[m.Ref]
 	// Waiting activations come first: a reservation would take the memory the
 	// buffer head waits for.
-	granted := p.shutdown == nil && !dup && m.Memory > 0 && p.buf.len() == 0 && p.ledger.fits(m.Memory)
+	granted := p.shutdown == nil && !dup && m.Memory > 0 && p.queued() == 0 && p.ledger.fits(m.Memory)
 	if granted {
 		if err := p.ledger.add(memStarting, m.Memory); err != nil {
 			p.log.Error().Err(err).Uint64("ref", m.Ref).Msg("reservation refused by the ledger")

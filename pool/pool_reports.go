@@ -117,7 +117,7 @@ func (p *poolActor) forget(e *entry) {
 // prewarm scheduler, then a shutdown waiting for the last container.
 func (p *poolActor) memoryBack(ctx actor.Context) {
 	p.drain(ctx)
-	if p.buf.len() == 0 {
+	if p.queued() == 0 {
 		p.tell(ctx, &actors.CapacityChanged{})
 	}
 	p.checkShutdown(ctx)
@@ -139,13 +139,13 @@ func (p *poolActor) onReschedule(ctx actor.Context, m *actors.Reschedule) {
 			e.removing = true
 		})
 	}
-	job := &pending{act: m.Job.Activation, replyTo: m.Job.ReplyTo, retried: true}
+	job := &pending{act: m.Job.Activation, replyTo: m.Job.ReplyTo}
 	p.m.rescheduled.Inc()
 	if p.shutdown != nil {
 		p.reject(ctx, job, "shutdown", fmt.Errorf("activation %s was bounced by its container during shutdown: %w", job.act.ID, ErrShuttingDown))
 		return
 	}
-	p.buf.pushFront(job)
+	p.enqueueFront(job)
 	p.drain(ctx)
 }
 

@@ -26,18 +26,43 @@ func (p *poolActor) onRun(ctx actor.Context, m *actors.Run) {
 		p.reject(ctx, job, "invalid", err)
 		return
 	}
+	var accepted bool
+	if p.fifo {
+		accepted = p.runFIFO(ctx, job)
+	} else {
+		accepted = p.runFair(ctx, job)
+	}
+	if accepted && m.AckQueued && job.replyTo != nil {
+		ctx.Send(job.replyTo, &actors.Queued{ActivationID: job.act.ID})
+	}
+}
+
+// runFIFO is OpenWhisk v1's rule: a new activation starts at once only when
+// nothing waits, otherwise it joins the tail of the one buffer.
+func (p *poolActor) runFIFO(ctx actor.Context, job *pending) bool {
 	if p.buf.len() > 0 {
-		p.enqueue(ctx, job)
+		if !p.admitToQueue(ctx, job) {
+			return false
+		}
+		p.buf.pushBack(job)
 		if p.buf.len() <= lookAhead {
 			// The new job is in the look-ahead's view: its evictions may
 			// start while the head waits.
 			p.evictAhead(ctx, p.buf.head())
 		}
-		return
+		return true
 	}
-	if !p.place(ctx, job) {
-		p.enqueue(ctx, job)
+	switch p.tryPlace(ctx, job, p.ledger.free()) {
+	case placeReject:
+		return false
+	case placeEvict, placeWait:
+		if !p.admitToQueue(ctx, job) {
+			return false
+		}
+		p.evictAhead(ctx, job)
+		p.buf.pushBack(job)
 	}
+	return true
 }
 
 // validate refuses what placement cannot handle: a non-positive memory
@@ -53,15 +78,22 @@ func validate(a *actors.Activation) error {
 	return nil
 }
 
-func (p *poolActor) enqueue(ctx actor.Context, job *pending) {
-	if p.buf.len() >= p.bufferMax {
+// admitToQueue checks the bound on waiting activations before job joins
+// them; it refuses job when the bound is reached.
+func (p *poolActor) admitToQueue(ctx actor.Context, job *pending) bool {
+	if n := p.queued(); n >= p.bufferMax {
 		p.reject(ctx, job, "buffer_full", fmt.Errorf("activation %s: %d activations already wait, container-pool.buffer-size is %d: %w",
-			job.act.ID, p.buf.len(), p.bufferMax, ErrBufferFull))
-		return
+			job.act.ID, n, p.bufferMax, ErrBufferFull))
+		return false
 	}
-	p.buf.pushBack(job)
 	p.m.buffered.Inc()
+	return true
 }
+
+// queued is how many activations wait, under either rule.
+func (p *poolActor) queued() int { return p.buf.len() + p.fair.len() }
+
+func (p *poolActor) queuedMemory() config.ByteSize { return p.buf.mem + p.fair.mem }
 
 func (p *poolActor) reject(ctx actor.Context, job *pending, reason string, err error) {
 	p.m.rejected(reason)
@@ -71,16 +103,31 @@ func (p *poolActor) reject(ctx actor.Context, job *pending, reason string, err e
 	}
 }
 
-// place tries to put job on a container. It reports false when the job
-// must wait; a job it rejects counts as handled.
+// place tries to put job, the head of the FIFO buffer, on a container. It
+// reports false when the job must wait; a job it rejects counts as handled.
 func (p *poolActor) place(ctx actor.Context, job *pending) bool {
+	switch p.tryPlace(ctx, job, p.ledger.free()) {
+	case placeEvict, placeWait:
+		// Evictions for this job, and for those buffered behind it, start
+		// now (evictAhead); the job waits for the memory either way.
+		p.evictAhead(ctx, job)
+		return false
+	}
+	return true
+}
+
+// tryPlace puts job on a warm container or a stem cell, or on a new
+// container when its memory fits in budget (at most what is free), or
+// rejects it when it can never fit. placeEvict and placeWait mean it did
+// none of these: the job must wait.
+func (p *poolActor) tryPlace(ctx actor.Context, job *pending, budget config.ByteSize) verdict {
 	a := &job.act
 	need := a.Action.Limits.Memory
 	grp := p.byIdent[job.identity()]
 	s := situation{
 		Need:      need,
 		Total:     p.ledger.total,
-		Free:      p.ledger.free(),
+		Free:      budget,
 		Removing:  p.ledger.mem[memRemoving],
 		Evictable: p.ledger.mem[memIdle],
 		WarmTier:  tierNone,
@@ -106,23 +153,14 @@ func (p *poolActor) place(ctx actor.Context, job *pending) bool {
 	case placeStemCell:
 		p.take(ctx, cells[stem], job)
 	case placeCold:
-		p.createCold(ctx, job)
-	case placeEvict, placeWait:
-		// Evictions for this job, and for those buffered behind it, start
-		// now (evictAhead); the job waits for the memory either way.
-		p.evictAhead(ctx, job)
-		p.waiting(job)
-		return false
+		if !p.createCold(ctx, job) {
+			return placeWait
+		}
 	case placeReject:
 		p.reject(ctx, job, "too_large", fmt.Errorf("activation %s of %s/%s: memory %d MB exceeds container-pool.user-memory %d MB: %w",
 			a.ID, a.Action.Namespace, a.Action.Name, need.MBs(), p.ledger.total.MBs(), ErrTooLarge))
 	}
-	return true
-}
-
-// waiting marks a job that could not be placed.
-func (p *poolActor) waiting(job *pending) {
-	job.retried = true
+	return d.Verdict
 }
 
 func (p *poolActor) pickStemCell(cells []*entry, need config.ByteSize) int {
@@ -163,14 +201,15 @@ func (p *poolActor) take(ctx actor.Context, e *entry, job *pending) {
 	p.assign(ctx, e, job, actors.StartPrewarmed)
 }
 
-func (p *poolActor) createCold(ctx actor.Context, job *pending) {
+// createCold starts a new container for job. It reports false, and the job
+// must wait, when the ledger refuses the memory.
+func (p *poolActor) createCold(ctx actor.Context, job *pending) bool {
 	a := &job.act
 	need := a.Action.Limits.Memory
 	if err := p.ledger.add(memStarting, need); err != nil {
 		// decide said it fits; a refusal here is a bug, and the ledger wins.
 		p.log.Error().Err(err).Str("activation_id", a.ID).Msg("cold start refused by the ledger")
-		p.enqueueFront(job)
-		return
+		return false
 	}
 	p.seq++
 	spec := factory.ContainerSpec{
@@ -212,6 +251,7 @@ func (p *poolActor) createCold(ctx actor.Context, job *pending) {
 	}
 	p.tell(ctx, &actors.ColdStart{Kind: e.kind, Memory: need})
 	p.assign(ctx, e, job, kind)
+	return true
 }
 
 // qualifiedName is the action's name without its namespace, e.g.
@@ -266,8 +306,14 @@ func (p *poolActor) registered(e *entry) {
 	}
 }
 
+// enqueueFront puts back a job that was placed and did not start, where its
+// arrival puts it.
 func (p *poolActor) enqueueFront(job *pending) {
-	p.buf.pushFront(job)
+	if p.fifo {
+		p.buf.pushFront(job)
+	} else {
+		p.fair.pushArrived(job)
+	}
 }
 
 // removeContainer tells e's actor to destroy its container.
@@ -283,6 +329,10 @@ func (p *poolActor) removeContainer(ctx actor.Context, e *entry, abort bool) {
 // placed by a direct call, never re-sent to the mailbox, so the head can
 // neither be placed twice nor be overtaken (reference §2.3 `resent`).
 func (p *poolActor) drain(ctx actor.Context) {
+	if !p.fifo {
+		p.drainFair(ctx)
+		return
+	}
 	had := p.buf.len() > 0
 	for p.buf.len() > 0 {
 		if !p.place(ctx, p.buf.head()) {

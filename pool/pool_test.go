@@ -357,8 +357,24 @@ func TestConcurrencyCounting(t *testing.T) {
 }
 
 func TestRejections(t *testing.T) {
+	// Behind the fifo buffer the huge job is not even tried; the fair rule
+	// tries it, as nothing of its action waits, and refuses it for its size.
+	for _, tc := range []struct {
+		queue   string
+		hugeErr error
+		huge    string
+	}{
+		{config.QueueFIFO, ErrBufferFull, "buffer-size"},
+		{config.QueueFair, ErrTooLarge, "exceeds container-pool.user-memory"},
+	} {
+		t.Run(tc.queue, func(t *testing.T) { testRejections(t, tc.queue, tc.hugeErr, tc.huge) })
+	}
+}
+
+func testRejections(t *testing.T, queue string, hugeErr error, hugeText string) {
 	cfg := testConfig(512)
 	cfg.ContainerPool.BufferSize = 2
+	cfg.ContainerPool.Queue = queue
 	h := newHarness(t, cfg)
 	h.run(act("hog", "ns", "hog", 512))
 	h.run(act("b1", "ns", "x", 256))
@@ -374,7 +390,7 @@ func TestRejections(t *testing.T) {
 		text string
 	}{
 		{"b3", ErrBufferFull, "container-pool.buffer-size is 2"},
-		{"huge", ErrBufferFull, "buffer-size"}, // behind the buffer it is not even tried
+		{"huge", hugeErr, hugeText},
 		{"zero", ErrInvalidActivation, "must be > 0"},
 	}
 	for _, tc := range tests {

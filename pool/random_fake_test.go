@@ -71,6 +71,7 @@ func randomFakeRun(t *testing.T, seed uint64, steps int) {
 	cfg := testConfig(1024)
 	cfg.ContainerPool.BufferSize = 100000
 	cfg.ContainerPool.PrewarmPromotion = rng.IntN(2) == 0
+	cfg.ContainerPool.Queue = []string{config.QueueFair, config.QueueFIFO}[rng.IntN(2)]
 	cfg.ContainerProxy.Timeouts.PauseGrace = 10 * time.Second
 	cfg.ContainerProxy.Timeouts.IdleContainer = time.Minute
 	cfg.Limits.Payload.Max = config.MB

@@ -31,9 +31,13 @@ func (p *poolActor) onShutdown(ctx actor.Context, m *actors.Shutdown) {
 	if ctx.Sender() != nil {
 		p.shutdown.waiters = append(p.shutdown.waiters, ctx.Sender())
 	}
-	p.log.Info().Int("containers", len(p.entries)).Int("buffered", p.buf.len()).Time("deadline", m.Deadline).Msg("pool shutting down")
+	p.log.Info().Int("containers", len(p.entries)).Int("buffered", p.queued()).Time("deadline", m.Deadline).Msg("pool shutting down")
+	waiting := p.fair.all()
+	p.fair = newFairQueue()
 	for p.buf.len() > 0 {
-		job := p.buf.popHead()
+		waiting = append(waiting, p.buf.popHead())
+	}
+	for _, job := range waiting {
 		p.reject(ctx, job, "shutdown", fmt.Errorf("activation %s was waiting for capacity and was not run: %w", job.act.ID, ErrShuttingDown))
 	}
 	if p.prewarmPID != nil {

@@ -26,16 +26,50 @@ var ErrPoolStopped = errors.New("the pool is not running")
 // the one waiting on the channel: a future would add a hop, and Invoke
 // with a cancellable context one more.
 func (p *Pool) Submit(a Activation) <-chan *actors.RunResult {
+	ch, _ := p.submit(a, false)
+	return ch
+}
+
+// Enqueue hands a to the pool and returns once the pool has accepted it,
+// placed or buffered: nil, and the channel on which its one result will
+// arrive, as with Submit. Otherwise it returns the pool's refusal
+// (actors.ErrBufferFull, actors.ErrShuttingDown, ...) or ctx's error; after
+// ctx's error the activation may still have been accepted, and its result
+// still arrives on the channel. It costs one message more than Submit: a
+// caller that must not promise an activation it may not get (a non-blocking
+// invoke's 202) waits for it.
+func (p *Pool) Enqueue(ctx context.Context, a Activation) (<-chan *actors.RunResult, error) {
+	ch, queued := p.submit(a, true)
+	select {
+	case <-queued:
+		return ch, nil
+	case rr := <-ch:
+		if rr.Err != nil {
+			return ch, rr.Err
+		}
+		// Finished before the acknowledgement was seen: hand it on.
+		again := make(chan *actors.RunResult, 1)
+		again <- rr
+		return again, nil
+	case <-ctx.Done():
+		return ch, fmt.Errorf("enqueue activation %s: %w", a.ID, ctx.Err())
+	}
+}
+
+func (p *Pool) submit(a Activation, ack bool) (<-chan *actors.RunResult, <-chan struct{}) {
 	ch := make(chan *actors.RunResult, 1)
 	reg := p.root.ActorSystem().ProcessRegistry
 	r := &replyProcess{id: a.ID, ch: ch, reg: reg}
+	if ack {
+		r.queued = make(chan struct{})
+	}
 	pid, ok := reg.Add(r, "reply"+reg.NextId())
 	if !ok {
 		ch <- &actors.RunResult{Result: Result{ActivationID: a.ID}, Err: fmt.Errorf("activation %s: registering its reply process %s failed", a.ID, pid)}
-		return ch
+		return ch, r.queued
 	}
-	p.root.RequestWithCustomSender(p.pid, &actors.Run{Activation: a}, pid)
-	return ch
+	p.root.RequestWithCustomSender(p.pid, &actors.Run{Activation: a, AckQueued: ack}, pid)
+	return ch, r.queued
 }
 
 // Invoke runs a and waits for its result, or until ctx ends. An error means
@@ -62,6 +96,9 @@ type replyProcess struct {
 	ch   chan *actors.RunResult
 	reg  *actor.ProcessRegistryValue
 	once sync.Once
+	// queued, with Enqueue, is closed on the pool's *actors.Queued.
+	queued     chan struct{}
+	queuedOnce sync.Once
 }
 
 func (r *replyProcess) SendUserMessage(pid *actor.PID, message any) {
@@ -72,6 +109,11 @@ func (r *replyProcess) SendUserMessage(pid *actor.PID, message any) {
 		rr = m
 	case *actor.DeadLetterResponse:
 		rr = &actors.RunResult{Result: Result{ActivationID: r.id}, Err: ErrPoolStopped}
+	case *actors.Queued:
+		if r.queued != nil {
+			r.queuedOnce.Do(func() { close(r.queued) })
+		}
+		return
 	default:
 		return
 	}

@@ -1,0 +1,19 @@
+package actors
+
+import "errors"
+
+// Why the pool refused an activation, in RunResult.Err. They live here
+// rather than in package pool so that callers reaching the pool through an
+// interface (the daemon's API) can tell them apart without importing it.
+var (
+	// ErrShuttingDown rejects work sent after Shutdown, and answers work
+	// that was still buffered when it came.
+	ErrShuttingDown = errors.New("pool is shutting down")
+	// ErrBufferFull rejects work when container-pool.buffer-size
+	// activations already wait.
+	ErrBufferFull = errors.New("pool buffer is full")
+	// ErrTooLarge rejects an action whose memory can never fit the pool.
+	ErrTooLarge = errors.New("action memory exceeds the pool")
+	// ErrInvalidActivation rejects an activation the pool cannot place.
+	ErrInvalidActivation = errors.New("invalid activation")
+)
