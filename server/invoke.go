@@ -125,7 +125,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns
 	s.workers.Add(1)
 	w.Header().Set(activationHeader, act.ID)
 	if !blocking {
-		// Queued: the id goes out once a restart would find the activation.
+		// Queued, so it runs whatever comes next: the id goes out after the
+		// pending record a restart would find. A failed write is logged and
+		// the final record still follows.
 		s.putPending(inv)
 		go s.finish(inv, results)
 		writeJSON(w, http.StatusAccepted, map[string]string{"activationId": act.ID})

@@ -103,8 +103,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s.stop, s.cancel = context.WithCancel(context.Background())
 	s.kinds = manifestKinds(opts.Config.RuntimesManifest.Manifest)
-	inv := opts.Config.Limits.Actions.Invokes
-	s.admit = newAdmission(inv.Concurrent, inv.PerMinute, opts.Now)
+	limits := opts.Config.Limits.Actions.Invokes
+	s.admit = newAdmission(limits.Concurrent, limits.PerMinute, opts.Now)
 	m, err := newMetrics(reg, s.admit)
 	if err != nil {
 		return nil, err
