@@ -55,7 +55,7 @@ var keyDocs = map[string]keyDoc{
 	"container-factory.user-images-registry.password": {"Registry password; printed as `******`.", false},
 
 	"docker.host":             {"Docker Engine address; empty: `DOCKER_HOST` or the default socket. The client always negotiates the API version.", false},
-	"docker.parallel-runs":    {"At most this many container creations at once; 0 means unlimited. Must be >= 0.", true},
+	"docker.parallel-runs":    {"At most this many container creations (create and start) at once, in the order the pool asked for them; one that pulls its image keeps its place without holding back the others meanwhile. 0 means unlimited. Must be >= 0.", true},
 	"docker.timeouts.run":     {"Timeout of creating and starting a container. Must be > 0 (like every timeout below).", true},
 	"docker.timeouts.rm":      {"Timeout of removing a container.", true},
 	"docker.timeouts.pull":    {"Timeout of pulling an image.", true},
