@@ -46,7 +46,7 @@ func (s *Store) PutAction(ns, path string, fn func(old *Action) (*Action, error)
 		if err != nil {
 			return err
 		}
-		v, err := json.Marshal(a)
+		v, err := MarshalAction(a)
 		if err != nil {
 			return err
 		}
