@@ -100,6 +100,30 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteString spares io.WriteString's conversion, which would copy a
+// whole code string: the string goes to w as it is when w takes strings,
+// else through a small buffer.
+func (c *countingWriter) WriteString(s string) (int, error) {
+	if sw, ok := c.w.(io.StringWriter); ok {
+		if c.err != nil {
+			return 0, c.err
+		}
+		n, err := sw.WriteString(s)
+		c.n += int64(n)
+		c.err = err
+		return n, err
+	}
+	var buf [4096]byte
+	written := 0
+	for len(s) > 0 && c.err == nil {
+		k := copy(buf[:], s)
+		n, _ := c.Write(buf[:k])
+		written += n
+		s = s[k:]
+	}
+	return written, c.err
+}
+
 // plain reports whether json.Marshal writes s unchanged between quotes:
 // printable ASCII other than the quote, the backslash and the HTML
 // characters it escapes.
@@ -124,6 +148,11 @@ type sliceWriter struct{ b []byte }
 func (w *sliceWriter) Write(p []byte) (int, error) {
 	w.b = append(w.b, p...)
 	return len(p), nil
+}
+
+func (w *sliceWriter) WriteString(s string) (int, error) {
+	w.b = append(w.b, s...)
+	return len(s), nil
 }
 
 // writeJSONString writes s as json.Marshal would, a piece at a time.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // The action encoders must produce json.Marshal's bytes exactly, whatever
@@ -78,4 +80,81 @@ func firstDiff(a, b []byte) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// Large code lives in a bucket of its own; every read sees the whole
+// action, whatever size its code had before.
+func TestLargeCodeKeptApart(t *testing.T) {
+	s := open(t, t.TempDir(), Options{})
+	defer s.Close()
+	large := strings.Repeat("QUJD", ownBucketCode/4+1)
+	put := func(code *string) *Action {
+		t.Helper()
+		a, err := s.PutAction("guest", "big", func(old *Action) (*Action, error) {
+			n := &Action{Namespace: "guest", Name: "big", Version: "0.0.1", Exec: Exec{Kind: "nodejs:20", Code: code}}
+			if old != nil && code == nil {
+				n.Exec.Code = old.Exec.Code // an update without code keeps it
+			}
+			return n, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	codeOf := func() string {
+		t.Helper()
+		a, err := s.GetAction("guest", "big")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Exec.Code == nil {
+			return "<nil>"
+		}
+		return *a.Exec.Code
+	}
+	small := "function main() {}"
+	steps := []struct {
+		name string
+		code *string
+		want string
+	}{
+		{"create large", &large, large},
+		{"update without code", nil, large},
+		{"shrink", &small, small},
+		{"grow again", &large, large},
+	}
+	for _, st := range steps {
+		put(st.code)
+		if got := codeOf(); got != st.want {
+			t.Fatalf("%s: code of %d bytes, want %d", st.name, len(got), len(st.want))
+		}
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketActions).Get(actionKey("guest", "big"))
+		if bytes.Contains(raw, []byte("QUJD")) {
+			t.Errorf("the document holds the large code inline: %d bytes", len(raw))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := s.ListActions("guest", "", 0, 0)
+	if err != nil || len(list) != 1 || list[0].Exec.Code != nil {
+		t.Errorf("list = %d actions, err %v; want one, without its code", len(list), err)
+	}
+	del, err := s.DeleteAction("guest", "big")
+	if err != nil || del.Exec.Code == nil || *del.Exec.Code != large {
+		t.Fatalf("delete: %v", err)
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketCode).Bucket(actionKey("guest", "big")) != nil {
+			t.Error("the separate code outlived its action")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
