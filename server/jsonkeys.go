@@ -20,12 +20,13 @@ import (
 func duplicateKey(data []byte) (path string, offset int, ok bool) {
 	s := keyScanner{data: data}
 	s.value()
-	return s.dupPath, s.dupAt, s.dupPath != ""
+	return s.dupPath, s.dupAt, s.dup
 }
 
 type keyScanner struct {
 	data    []byte
 	pos     int
+	dup     bool
 	dupPath string
 	dupAt   int
 	// where is the path to the value being scanned; it is spelled out
@@ -57,7 +58,7 @@ func (s *keyScanner) found(key []byte, at int) {
 		b.WriteByte('.')
 	}
 	b.Write(key)
-	s.dupPath, s.dupAt = b.String(), at
+	s.dup, s.dupPath, s.dupAt = true, b.String(), at
 }
 
 func (s *keyScanner) skipSpace() {
@@ -74,7 +75,7 @@ func (s *keyScanner) skipSpace() {
 // value skips one value at s.pos, checking the objects inside it.
 func (s *keyScanner) value() {
 	s.skipSpace()
-	if s.pos >= len(s.data) || s.dupPath != "" {
+	if s.pos >= len(s.data) || s.dup {
 		return
 	}
 	switch s.data[s.pos] {
@@ -84,7 +85,7 @@ func (s *keyScanner) value() {
 		s.pos++
 		s.where = append(s.where, pathStep{isIndex: true})
 		defer func() { s.where = s.where[:len(s.where)-1] }()
-		for i := 0; s.pos < len(s.data) && s.dupPath == ""; i++ {
+		for i := 0; s.pos < len(s.data) && !s.dup; i++ {
 			s.skipSpace()
 			if s.pos < len(s.data) && s.data[s.pos] == ']' {
 				s.pos++
@@ -116,7 +117,7 @@ func (s *keyScanner) object() {
 	var small [8][]byte
 	seen := small[:0]
 	var seenSet map[string]struct{}
-	for s.pos < len(s.data) && s.dupPath == "" {
+	for s.pos < len(s.data) && !s.dup {
 		s.skipSpace()
 		if s.pos >= len(s.data) {
 			return
