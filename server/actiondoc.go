@@ -37,9 +37,9 @@ type actionPut struct {
 type execPut struct {
 	Kind       string      `json:"kind"`
 	Code       *bodyString `json:"code"`
-	Image      string   `json:"image"`
-	Main       string   `json:"main"`
-	Components []string `json:"components"`
+	Image      string      `json:"image"`
+	Main       string      `json:"main"`
+	Components []string    `json:"components"`
 }
 
 // bodyString is a JSON string that, when its literal needs no unescaping

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"io"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/stemcell-io/stemcell/config"
@@ -11,10 +9,9 @@ import (
 
 // NewHTTPServer is the daemon's http.Server for h, with the timeouts of c:
 //   - read-header-timeout and read-timeout bound how long a client may take
-//     to send its request. net/http's ReadTimeout would also end a request
-//     whose handler runs past it (its connection's read deadline cancels the
-//     request's context), so the deadline is lifted once the body has been
-//     read: a blocking invoke may then wait up to blocking-wait.
+//     to send its request. net/http lifts the read deadline once the body
+//     has been read, so a blocking invoke may still wait up to
+//     blocking-wait.
 //   - write-timeout bounds sending one response, counted from its first
 //     byte rather than from the request (net/http's WriteTimeout), so that
 //     it need not leave room for a blocking invoke's wait.
@@ -34,26 +31,8 @@ func withDeadlines(h http.Handler, write time.Duration) http.Handler {
 		// A keep-alive connection still has the previous response's write
 		// deadline, which may have passed while it was idle.
 		_ = rc.SetWriteDeadline(time.Time{})
-		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = &liftOnEOF{ReadCloser: r.Body, rc: rc}
-		}
 		h.ServeHTTP(&deadlineWriter{ResponseWriter: w, rc: rc, timeout: write}, r)
 	})
-}
-
-// liftOnEOF lifts the connection's read deadline once the body is read.
-type liftOnEOF struct {
-	io.ReadCloser
-	rc   *http.ResponseController
-	once sync.Once
-}
-
-func (b *liftOnEOF) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if err == io.EOF {
-		b.once.Do(func() { _ = b.rc.SetReadDeadline(time.Time{}) })
-	}
-	return n, err
 }
 
 // deadlineWriter sets the write deadline when the response starts.
