@@ -87,7 +87,7 @@ var keyDocs = map[string]keyDoc{
 	"server.keys-file":           {"API keys file, lines of `uuid:key namespace`; empty: `<data-dir>/keys`, created with one `guest` key (mode 0600) when missing. Flag `--keys-file`.", false},
 	"server.blocking-wait":       {"How long a blocking invoke waits for its result before answering 202 with the activation id. Must be > 0.", false},
 	"server.max-body-size":       {"Largest action PUT body (413 past it); invoke bodies are bounded by limits.payload.max.", false},
-	"server.put-bytes-in-flight": {"Total size of the action PUT bodies processed at once (each costs about three times its size while it is decoded and stored). A PUT that does not fit waits in line, within read-timeout, then gets 503. Must be >= max-body-size.", false},
+	"server.put-bytes-in-flight": {"Total size of the action PUT bodies processed at once (each costs about twice its size while it is decoded and stored). A PUT that does not fit waits in line, up to read-timeout from its start, then gets 503 with Retry-After. Must be >= max-body-size.", false},
 	"server.read-header-timeout": {"How long a client may take to send a request's headers.", false},
 	"server.read-timeout":        {"How long a client may take to send a whole request, headers and body, including a PUT's wait in line. Once the body is read, the answer may take longer (a blocking invoke waits up to blocking-wait).", false},
 	"server.write-timeout":       {"How long sending one response may take, from its first byte.", false},

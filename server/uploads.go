@@ -18,9 +18,9 @@ import (
 const largePut = 8 << 20
 
 // uploadGate bounds the bytes of action PUT bodies being processed. A body
-// costs about three times its size while it is decoded, encoded for the
-// store and copied into the store's pages, so eight 45 MB PUTs at once
-// (which once peaked at 1.7 GB) must not all run at the same time. Waiting
+// costs about twice its size while it is decoded and copied into the
+// store's pages, so eight 45 MB PUTs at once (which once peaked at 1.7 GB)
+// must not all run at the same time. Waiting
 // PUTs queue in arrival order (semaphore.Weighted is FIFO) rather than being
 // refused: a client uploading an action has nothing better to do than wait,
 // and a waiting PUT holds no memory, since its body is read only once it
