@@ -69,6 +69,8 @@ func (s *Server) putAction(w http.ResponseWriter, r *http.Request, ns string, p 
 		return
 	}
 	writeAction(w, r, http.StatusOK, doc)
+	// Out before release, which may collect the heap for a while.
+	_ = http.NewResponseController(w).Flush()
 }
 
 // storeActionPut reads, checks and stores a PUT. The body is dropped once
