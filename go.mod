@@ -25,6 +25,7 @@ require (
 	go.etcd.io/bbolt v1.4.3
 	go.uber.org/goleak v1.3.0
 	go.yaml.in/yaml/v3 v3.0.4
+	golang.org/x/sync v0.16.0
 	golang.org/x/term v0.44.0
 	gonum.org/v1/plot v0.16.0
 )

@@ -18,6 +18,14 @@ import (
 // factory (docker.parallel-runs), not here. A request without a sender is
 // refused (logged), because nobody could take ownership of the container.
 //
+// When f is a factory.OrderedFactory, the actor reserves each creation's
+// place on its own goroutine, in message order, before handing it to the
+// creating goroutine: the order the pool decided is the order creations
+// get past the factory's bound. Goroutines started one after another run
+// in no set order (Go's scheduler tends to run the newest first), so
+// without the reservation two queued cold starts reach the engine in
+// whatever order their goroutines happen to run.
+//
 // Stopping the actor cancels the contexts of creations in flight; their
 // answers still go to the senders.
 func NewFactoryProps(f factory.ContainerFactory, log zerolog.Logger) *actor.Props {
@@ -55,15 +63,26 @@ func (a *factoryActor) create(ctx actor.Context, m *CreateContainer) {
 			Msg("CreateContainer without a sender refused: the container would have no owner")
 		return
 	}
-	cctx, f, log, spec := a.ctx, a.f, a.log, m.Spec
+	cctx, log, spec := a.ctx, a.log, m.Spec
+	create := a.reserve(spec)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		c, err := f.CreateContainer(cctx, spec)
+		c, err := create(cctx)
 		if err != nil {
 			err = fmt.Errorf("create container %q (image %s): %w", spec.Name, spec.Image, err)
 			log.Warn().Err(err).Uint64("ref", m.Ref).Msg("container creation failed")
 		}
 		root.Send(sender, &ContainerCreated{Ref: m.Ref, Container: c, Err: err})
 	}()
+}
+
+// reserve takes spec's place in the factory's start order now, on the
+// actor goroutine, when the factory keeps one.
+func (a *factoryActor) reserve(spec factory.ContainerSpec) func(context.Context) (factory.Container, error) {
+	if of, ok := a.f.(factory.OrderedFactory); ok {
+		return of.ReserveCreate(spec)
+	}
+	f := a.f
+	return func(ctx context.Context) (factory.Container, error) { return f.CreateContainer(ctx, spec) }
 }

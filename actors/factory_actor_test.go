@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -142,3 +143,96 @@ func TestFactoryActorStopCancelsCreations(t *testing.T) {
 }
 
 var _ actor.Actor = (*factoryActor)(nil)
+
+// orderedFactory bounds its creations with a factory.StartQueue, as the
+// docker factory bounds its engine calls by docker.parallel-runs, and
+// reports each creation as it gets past the bound ("reaches the engine").
+// A creation keeps its slot until the test sends a token on finish.
+type orderedFactory struct {
+	starts  *factory.StartQueue
+	reached chan string
+	finish  chan struct{}
+}
+
+func (f *orderedFactory) CreateContainer(ctx context.Context, spec factory.ContainerSpec) (factory.Container, error) {
+	return f.ReserveCreate(spec)(ctx)
+}
+
+func (f *orderedFactory) ReserveCreate(spec factory.ContainerSpec) func(context.Context) (factory.Container, error) {
+	ticket := f.starts.Reserve()
+	return func(ctx context.Context) (factory.Container, error) {
+		if err := ticket.Wait(ctx); err != nil {
+			return nil, err
+		}
+		defer ticket.Release()
+		f.reached <- spec.Name
+		select {
+		case <-f.finish:
+			return stubContainer(spec.Name), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+func (f *orderedFactory) Init(context.Context) error    { return nil }
+func (f *orderedFactory) Cleanup(context.Context) error { return nil }
+
+var _ factory.OrderedFactory = (*orderedFactory)(nil)
+
+// Creations reach the factory's bound in the order the factory actor got
+// them: the first `limit` at once, then exactly the next one each time a
+// slot frees.
+func TestFactoryActorKeepsCreateOrderThroughTheLimit(t *testing.T) {
+	const n = 24
+	for _, limit := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("limit %d", limit), func(t *testing.T) {
+			sys := newTestSystem(t)
+			f := &orderedFactory{starts: factory.NewStartQueue(limit), reached: make(chan string, n), finish: make(chan struct{}, n)}
+			fpid := sys.Root.Spawn(NewFactoryProps(f, zerolog.Nop()))
+			t.Cleanup(func() { _ = sys.Root.PoisonFuture(fpid).Wait() })
+			p, ch := probe(t, sys)
+			names := make([]string, n)
+			for i := range names {
+				names[i] = fmt.Sprintf("c%02d", i)
+				sys.Root.RequestWithCustomSender(fpid, &CreateContainer{Ref: uint64(i), Spec: factory.ContainerSpec{Name: names[i]}}, p)
+			}
+
+			// The first `limit` hold their slots together, so they may
+			// report in any order among themselves.
+			first := map[string]bool{}
+			for range limit {
+				first[reachedName(t, f.reached)] = true
+			}
+			for _, name := range names[:limit] {
+				if !first[name] {
+					t.Fatalf("first %d to reach the factory: %v, want %v", limit, first, names[:limit])
+				}
+			}
+			for i := limit; i < n; i++ {
+				f.finish <- struct{}{}
+				if got := reachedName(t, f.reached); got != names[i] {
+					t.Fatalf("after %d finished, %s reached the factory, want %s", i-limit+1, got, names[i])
+				}
+			}
+			for range limit {
+				f.finish <- struct{}{}
+			}
+			for range n {
+				if m := expect[*ContainerCreated](t, ch); m.Err != nil || m.Container.ID() != names[m.Ref] {
+					t.Fatalf("answer %+v, want container %s", m, names[m.Ref])
+				}
+			}
+		})
+	}
+}
+
+func reachedName(t *testing.T, reached <-chan string) string {
+	t.Helper()
+	select {
+	case name := <-reached:
+		return name
+	case <-time.After(5 * time.Second):
+		t.Fatal("no creation reached the factory within 5s")
+		return ""
+	}
+}

@@ -32,6 +32,8 @@ func compareOverhead(rows []report.Ratio, a, b overhead) []report.Ratio {
 	extra := []report.Ratio{
 		{Figure: "overhead p50 ms", A: ms(a.All.P50), B: ms(b.All.P50)},
 		{Figure: "overhead p99 ms", A: ms(a.All.P99), B: ms(b.All.P99)},
+		{Figure: "warm overhead p50 ms", A: ms(a.ByStartKind["warm"].P50), B: ms(b.ByStartKind["warm"].P50)},
+		{Figure: "warm overhead p99 ms", A: ms(a.ByStartKind["warm"].P99), B: ms(b.ByStartKind["warm"].P99)},
 	}
 	for i := range extra {
 		if extra[i].A != 0 {

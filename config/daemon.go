@@ -20,6 +20,17 @@ type ServerConfig struct {
 	// MaxBodySize bounds action PUT bodies; invoke bodies are bounded by
 	// limits.payload.max.
 	MaxBodySize ByteSize `koanf:"max-body-size"`
+	// PutBytesInFlight bounds the action PUT bodies processed at once;
+	// each costs a few times its size while it is decoded and stored.
+	PutBytesInFlight ByteSize `koanf:"put-bytes-in-flight"`
+	// HTTP timeouts. ReadTimeout bounds reading a request, headers and
+	// body; once the body is read a handler may take as long as it needs
+	// (a blocking invoke waits up to BlockingWait). WriteTimeout bounds
+	// writing one response, from its first byte.
+	ReadHeaderTimeout time.Duration `koanf:"read-header-timeout"`
+	ReadTimeout       time.Duration `koanf:"read-timeout"`
+	WriteTimeout      time.Duration `koanf:"write-timeout"`
+	IdleTimeout       time.Duration `koanf:"idle-timeout"`
 	// ShutdownDeadline is how long running activations may finish after
 	// SIGTERM before they are answered with an internal error.
 	ShutdownDeadline time.Duration   `koanf:"shutdown-deadline"`
@@ -38,14 +49,19 @@ type RetentionConfig struct {
 // DefaultServer returns the daemon's defaults.
 func DefaultServer() ServerConfig {
 	return ServerConfig{
-		Listen:           "127.0.0.1:3233",
-		DataDir:          "./data",
-		BlockingWait:     60 * time.Second,
-		MaxBodySize:      50 * MB,
-		ShutdownDeadline: 30 * time.Second,
-		Retention:        RetentionConfig{MaxAge: 7 * 24 * time.Hour, MaxCount: 100000},
-		LogLevel:         "info",
-		LogFormat:        "auto",
+		Listen:            "127.0.0.1:3233",
+		DataDir:           "./data",
+		BlockingWait:      60 * time.Second,
+		MaxBodySize:       50 * MB,
+		PutBytesInFlight:  100 * MB,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       time.Minute,
+		ShutdownDeadline:  30 * time.Second,
+		Retention:         RetentionConfig{MaxAge: 7 * 24 * time.Hour, MaxCount: 100000},
+		LogLevel:          "info",
+		LogFormat:         "auto",
 	}
 }
 
@@ -64,6 +80,20 @@ func (s *ServerConfig) Validate(k string) error {
 	}
 	if s.MaxBodySize <= 0 {
 		errs.invalid(k+".max-body-size", s.MaxBodySize, "must be > 0")
+	}
+	if s.PutBytesInFlight < s.MaxBodySize {
+		errs.invalid(k+".put-bytes-in-flight", s.PutBytesInFlight, "must be >= "+k+".max-body-size ("+s.MaxBodySize.String()+"), or the largest PUT could never run")
+	}
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{
+		{"read-header-timeout", s.ReadHeaderTimeout}, {"read-timeout", s.ReadTimeout},
+		{"write-timeout", s.WriteTimeout}, {"idle-timeout", s.IdleTimeout},
+	} {
+		if t.d <= 0 {
+			errs.invalid(k+"."+t.key, t.d, "must be > 0")
+		}
 	}
 	if s.ShutdownDeadline < 0 {
 		errs.invalid(k+".shutdown-deadline", s.ShutdownDeadline, "must be >= 0")

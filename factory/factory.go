@@ -24,6 +24,20 @@ type ContainerFactory interface {
 	Cleanup(ctx context.Context) error
 }
 
+// OrderedFactory is a ContainerFactory that keeps creations in the order
+// they were asked for through its concurrency limit (see StartQueue). The
+// factory actor uses it when a factory offers it; a plain ContainerFactory
+// gets its calls in whatever order their goroutines run.
+type OrderedFactory interface {
+	ContainerFactory
+	// ReserveCreate takes spec's place in the start order at once, without
+	// blocking, and returns the creation, which waits for its turn when it
+	// runs. The caller runs it exactly once, on any goroutine, and soon:
+	// until it runs, its place holds back the creations reserved after it.
+	// A cancelled ctx gives the place up.
+	ReserveCreate(spec ContainerSpec) func(ctx context.Context) (Container, error)
+}
+
 // ContainerSpec says what container to create.
 type ContainerSpec struct {
 	TransactionID string

@@ -66,7 +66,7 @@ func newFairQueue() fairQueue {
 func (f *fairQueue) len() int { return f.n }
 
 // waiting reports whether jobs of id wait: a new one must queue behind them.
-func (f *fairQueue) waiting(id actors.Identity) bool { return f.byIdent[id] != nil }
+func (f *fairQueue) waiting(id actors.Identity) bool { return f.n > 0 && f.byIdent[id] != nil }
 
 // pushBack queues job behind the jobs of its identity.
 func (f *fairQueue) pushBack(job *pending) {

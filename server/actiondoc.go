@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/store"
@@ -35,11 +35,41 @@ type actionPut struct {
 }
 
 type execPut struct {
-	Kind       string   `json:"kind"`
-	Code       *string  `json:"code"`
-	Image      string   `json:"image"`
-	Main       string   `json:"main"`
-	Components []string `json:"components"`
+	Kind       string      `json:"kind"`
+	Code       *bodyString `json:"code"`
+	Image      string      `json:"image"`
+	Main       string      `json:"main"`
+	Components []string    `json:"components"`
+}
+
+// bodyString is a JSON string that, when its literal needs no unescaping
+// (printable ASCII without a backslash, which base64 archives always are),
+// shares the request body's memory instead of being copied out of it: a
+// 45 MB action's code then costs nothing beyond its body. The server never
+// writes to a body after reading it.
+type bodyString string
+
+func (s *bodyString) UnmarshalJSON(data []byte) error {
+	if len(data) < 2 || data[0] != '"' || data[len(data)-1] != '"' || !printableASCII(data[1:len(data)-1]) {
+		var v string
+		if err := json.Unmarshal(data, &v); err != nil {
+			return err
+		}
+		*s = bodyString(v)
+		return nil
+	}
+	lit := data[1 : len(data)-1]
+	*s = bodyString(unsafe.String(unsafe.SliceData(lit), len(lit)))
+	return nil
+}
+
+func printableASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e || c == '\\' || c == '"' {
+			return false
+		}
+	}
+	return true
 }
 
 // limitsPut takes whole JSON numbers only: 1.5 fails to decode into int64.
@@ -56,14 +86,28 @@ func malformed(detail string) error {
 }
 
 // decodeJSON reads exactly one JSON value from data into v; what follows it
-// may only be whitespace. Errors are 400s that name the problem.
+// may only be whitespace. Errors are 400s that name the problem. json.Unmarshal reads data in place (a
+// json.Decoder would first copy it into its own buffer, which for a 45 MB
+// action PUT is 45 MB more).
 func decodeJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(v); err != nil {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return malformed("the body is empty: expected a JSON object")
+	}
+	if err := json.Unmarshal(data, v); err != nil {
 		return malformed(describeJSONError(data, err))
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return malformed("unexpected data after the JSON value at offset " + strconv.FormatInt(dec.InputOffset(), 10))
+	return nil
+}
+
+// decodeUniqueJSON is decodeJSON for documents: no object may repeat a
+// key, since encoding/json would silently keep the last value (a second
+// "exec" once turned a nodejs action into a blackbox one).
+func decodeUniqueJSON(data []byte, v any) error {
+	if err := decodeJSON(data, v); err != nil {
+		return err
+	}
+	if path, at, dup := duplicateKey(data); dup {
+		return malformed(fmt.Sprintf(msgDuplicateKey, path, at))
 	}
 	return nil
 }
@@ -73,6 +117,10 @@ func describeJSONError(data []byte, err error) string {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
+	case errors.As(err, &se) && strings.HasSuffix(se.Error(), "after top-level value"):
+		return "unexpected data after the JSON value at offset " + strconv.FormatInt(se.Offset-1, 10)
+	case errors.As(err, &se) && se.Error() == "unexpected end of JSON input":
+		return fmt.Sprintf("the JSON ends early (after %d bytes)", len(data))
 	case errors.As(err, &se):
 		return fmt.Sprintf("invalid JSON at offset %d: %v", se.Offset, se)
 	case errors.As(err, &te):
@@ -81,10 +129,6 @@ func describeJSONError(data []byte, err error) string {
 			field = "the body"
 		}
 		return fmt.Sprintf("%s: expected %s, got JSON %s at offset %d", field, te.Type, te.Value, te.Offset)
-	case errors.Is(err, io.EOF):
-		return "the body is empty: expected a JSON object"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Sprintf("the JSON ends early (after %d bytes)", len(data))
 	}
 	return err.Error()
 }
@@ -93,7 +137,7 @@ func describeJSONError(data []byte, err error) string {
 // parts (413) before anything else is validated.
 func decodeActionPut(data []byte) (*actionPut, error) {
 	var p actionPut
-	if err := decodeJSON(data, &p); err != nil {
+	if err := decodeUniqueJSON(data, &p); err != nil {
 		return nil, err
 	}
 	if p.Exec != nil {
@@ -222,7 +266,7 @@ func (s *Server) resolveExec(e *execPut) (store.Exec, error) {
 		}
 		out := store.Exec{Kind: kind, Image: strings.TrimSpace(e.Image), Main: e.Main}
 		if e.Code != nil && *e.Code != "" {
-			code := *e.Code
+			code := string(*e.Code)
 			out.Code = &code
 			out.Binary = isBinary(code)
 		}
@@ -242,7 +286,7 @@ func (s *Server) resolveExec(e *execPut) (store.Exec, error) {
 	if rk.RequireMain && e.Main == "" {
 		return store.Exec{}, malformed(fmt.Sprintf("'main' must be a string defined in 'exec' for '%s' actions", rk.Kind))
 	}
-	code := *e.Code
+	code := string(*e.Code)
 	return store.Exec{Kind: rk.Kind, Code: &code, Main: e.Main, Binary: isBinary(code)}, nil
 }
 
@@ -365,6 +409,11 @@ func (s *Server) mergeAction(old *store.Action, p *actionPut, ns string, path ac
 	}
 	if old == nil && !hasKey(a.Annotations, "provide-api-key") {
 		a.Annotations = append(a.Annotations, store.KeyValue{Key: "provide-api-key", Value: json.RawMessage("false")})
+	}
+	for _, kv := range a.Annotations {
+		if kv.Key == "web-export" && truthy(kv.Value) {
+			return nil, errorf(http.StatusNotImplemented, "%s", msgWebExportPut)
+		}
 	}
 	kind, _ := json.Marshal(a.Exec.Kind)
 	a.Annotations = setAnnotation(a.Annotations, "exec", kind)

@@ -5,15 +5,27 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/stemcell-io/stemcell/store"
 )
 
 // readBody reads at most limit bytes; a larger body is a 413 naming the
-// limit (and the size, when the client declared it).
+// limit (and the size, when the client declared it). A declared length is
+// read into one buffer of that size: io.ReadAll would grow its buffer by
+// doubling and leave the smaller copies behind, some 2x the body for a
+// large PUT.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, errorf(http.StatusRequestEntityTooLarge, msgTooLarge, r.ContentLength, limit)
+	}
+	if r.ContentLength > 0 {
+		b := make([]byte, r.ContentLength)
+		if n, err := io.ReadFull(r.Body, b); err != nil {
+			return nil, errorf(http.StatusBadRequest, "%sthe body could not be read after %d of its %d bytes: %v", msgMalformed, n, r.ContentLength, err)
+		}
+		return b, nil
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
@@ -26,6 +38,11 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 }
 
 func (s *Server) putAction(w http.ResponseWriter, r *http.Request, ns string, p actionPath) {
+	began := time.Now()
+	if p.pkg != "" {
+		writeError(w, r, errorf(http.StatusNotImplemented, msgPackagedPut, p.name, p.pkg))
+		return
+	}
 	overwrite, err := parseBool(r.URL.Query(), "overwrite")
 	if err != nil {
 		writeError(w, r, err)
@@ -35,15 +52,37 @@ func (s *Server) putAction(w http.ResponseWriter, r *http.Request, ns string, p 
 		writeError(w, r, errorf(http.StatusUnsupportedMediaType, "%s", msgContentType))
 		return
 	}
-	body, err := readBody(r, s.scfg.MaxBodySize.Bytes())
+	if r.ContentLength > s.scfg.MaxBodySize.Bytes() {
+		writeError(w, r, errorf(http.StatusRequestEntityTooLarge, msgTooLarge, r.ContentLength, s.scfg.MaxBodySize.Bytes()))
+		return
+	}
+	release, err := s.admitUpload(r, began)
+	if err != nil {
+		w.Header().Set("Retry-After", retryAfterUpload)
+		writeError(w, r, err)
+		return
+	}
+	defer release()
+	doc, err := s.storeActionPut(r, ns, p, overwrite)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
+	writeAction(w, r, http.StatusOK, doc)
+	// Out before release, which may collect the heap for a while.
+	_ = http.NewResponseController(w).Flush()
+}
+
+// storeActionPut reads, checks and stores a PUT. The body is dropped once
+// decoded, so that it can be collected while the document is stored.
+func (s *Server) storeActionPut(r *http.Request, ns string, p actionPath, overwrite bool) (*store.Action, error) {
+	body, err := readBody(r, s.scfg.MaxBodySize.Bytes())
+	if err != nil {
+		return nil, err
+	}
 	put, err := decodeActionPut(body)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return nil, err
 	}
 	now := s.now().UnixMilli()
 	doc, err := s.store.PutAction(ns, p.String(), func(old *store.Action) (*store.Action, error) {
@@ -55,10 +94,23 @@ func (s *Server) putAction(w http.ResponseWriter, r *http.Request, ns string, p 
 		if errors.As(err, &ae) {
 			err = ae
 		}
+		return nil, err
+	}
+	return doc, nil
+}
+
+// writeAction answers with an action document, streaming its code instead
+// of marshalling a copy of it (see store.WriteAction).
+func writeAction(w http.ResponseWriter, r *http.Request, status int, doc *store.Action) {
+	size, err := store.ActionSize(doc)
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, doc)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	w.WriteHeader(status)
+	_, _ = store.WriteAction(w, doc)
 }
 
 func (s *Server) getAction(w http.ResponseWriter, r *http.Request, ns string, p actionPath) {
@@ -80,7 +132,7 @@ func (s *Server) getAction(w http.ResponseWriter, r *http.Request, ns string, p 
 	if !code {
 		doc.Exec.Code = nil
 	}
-	writeJSON(w, http.StatusOK, doc)
+	writeAction(w, r, http.StatusOK, doc)
 }
 
 func (s *Server) deleteAction(w http.ResponseWriter, r *http.Request, ns string, p actionPath) {
@@ -90,7 +142,7 @@ func (s *Server) deleteAction(w http.ResponseWriter, r *http.Request, ns string,
 		writeError(w, r, notFoundOr(err))
 		return
 	}
-	writeJSON(w, http.StatusOK, doc)
+	writeAction(w, r, http.StatusOK, doc)
 }
 
 // actionSummary is an element of an action list.

@@ -31,8 +31,12 @@ type Keys struct {
 	byUUID map[string]Identity
 }
 
-// keyLength is OpenWhisk's key length.
+// keyLength is OpenWhisk's key length, which generated keys have.
 const keyLength = 64
+
+// minKeyLength is the shortest key a keys file may hold: 32 characters of
+// the generated alphabet carry some 160 bits, beyond guessing.
+const minKeyLength = 32
 
 // ParseKeys reads a keys file: one "uuid:key namespace" per line; blank
 // lines and lines starting with '#' are ignored.
@@ -53,6 +57,9 @@ func ParseKeys(data []byte, source string) (*Keys, error) {
 		uuid, key, ok := strings.Cut(fields[0], ":")
 		if !ok || uuid == "" || key == "" {
 			return nil, fmt.Errorf("keys file %s line %d: credential %q is invalid: must be uuid:key", source, line, fields[0])
+		}
+		if len(key) < minKeyLength {
+			return nil, fmt.Errorf("keys file %s line %d: the key of uuid %q has %d characters: must have at least %d (generated keys have %d)", source, line, uuid, len(key), minKeyLength, keyLength)
 		}
 		if !validName(fields[1]) {
 			return nil, fmt.Errorf("keys file %s line %d: namespace %q is invalid: must be a valid entity name", source, line, fields[1])
@@ -102,8 +109,25 @@ func LoadOrCreateKeys(path string) (keys *Keys, created bool, err error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("keys file %s: %w", path, err)
 	}
+	if err := checkKeysFileMode(path); err != nil {
+		return nil, false, err
+	}
 	k, err := ParseKeys(data, path)
 	return k, false, err
+}
+
+// checkKeysFileMode refuses a keys file that users other than its owner may
+// read or write, as ssh refuses such a private key: the keys are the
+// passwords of every namespace.
+func checkKeysFileMode(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("keys file %s: %w", path, err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("keys file %s has mode %04o: it must not be readable or writable by group or others, since it holds the API keys: run chmod 600 %s", path, perm, path)
+	}
+	return nil
 }
 
 // NewIdentity generates a random UUID and a 64-character key.

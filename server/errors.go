@@ -33,6 +33,16 @@ const (
 	msgMethodNotAllow = "HTTP method not allowed, supported methods: %s"
 )
 
+// Our messages for the daemon's own edges.
+const (
+	msgUploadBusy   = "Too many action uploads in progress: this PUT of %d bytes waited %s for room; %d bytes are being processed and server.put-bytes-in-flight allows %d. Retry later."
+	msgUploadGone   = "The client went away while this PUT of %d bytes waited %s for room to be processed."
+	msgDuplicateKey = "the key %q appears twice in one object (again at offset %d): each key may appear once"
+	msgNotServed    = "This invoker does not serve %s: it serves actions and activations only."
+	msgPackagedPut  = "This invoker does not serve packages, so the action '%s' cannot be created in package '%s': create it without the package."
+	msgWebExportPut = "This invoker does not serve web actions: the annotation 'web-export' must be false or absent."
+)
+
 // apiError is an error the API answers with its status and message.
 type apiError struct {
 	status int

@@ -70,6 +70,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.serveInfo(w, r)
 		return
 	}
+	if rest[0] == "web" {
+		writeError(w, r, notServed(webWhat(rest)))
+		return
+	}
 	if rest[0] != "namespaces" {
 		writeError(w, r, errorf(http.StatusNotFound, "%s", msgNoRoute))
 		return
@@ -123,13 +127,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	case "activations":
 		s.routeActivations(w, r, ns, rest)
 	case "packages", "triggers", "rules":
-		// Not served, but wsk list reads them: answer empty collections.
-		if len(rest) > 0 {
-			writeError(w, r, errorf(http.StatusNotFound, "%s", msgNotFound))
-			return
-		}
-		if r.Method != http.MethodGet {
-			writeError(w, r, errorf(http.StatusMethodNotAllowed, msgMethodNotAllow, "GET"))
+		// Not served, but wsk list reads them: their lists are empty, and
+		// anything else says plainly that they are not served.
+		if len(rest) > 0 || r.Method != http.MethodGet {
+			writeError(w, r, notServed(coll))
 			return
 		}
 		writeRaw(w, http.StatusOK, []byte("[]"))
@@ -198,10 +199,30 @@ func setCORS(h http.Header) {
 	h.Set("Access-Control-Allow-Headers", "Authorization, Origin, X-Requested-With, Content-Type, Accept, User-Agent")
 }
 
+// BuildDateLayout is the form of OpenWhisk's build date, which GET /api/v1
+// reports as build (wsk property get --apibuild prints it).
+const BuildDateLayout = "2006-01-02T15:04:05Z"
+
+// notServed answers requests for entities the daemon does not have. 501
+// rather than 400: the request is good OpenWhisk, and it is this server that
+// lacks the feature; 404 would read as a typo in a name.
+func notServed(what string) *apiError {
+	return errorf(http.StatusNotImplemented, msgNotServed, what)
+}
+
+// webWhat names what a /api/v1/web/... request asks for: the API gateway's
+// management actions (wsk api) or a web action.
+func webWhat(rest []string) string {
+	if len(rest) >= 3 && rest[1] == "whisk.system" && (rest[2] == "apimgmt" || rest[2] == "routemgmt") {
+		return "APIs (the API gateway)"
+	}
+	return "web actions"
+}
+
 func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"description": "OpenWhisk API", "api_version": "1.0.0", "api_version_path": "v1",
-		"build": s.build, "buildno": s.build,
+		"build": s.build, "buildno": s.buildNo,
 		"swagger_paths": map[string]string{"ui": "/docs", "api-docs": "/api-docs"},
 	})
 }

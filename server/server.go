@@ -44,7 +44,10 @@ type Options struct {
 	Registry prometheus.Registerer
 	Gatherer prometheus.Gatherer
 	Now      func() time.Time // nil: time.Now
-	Build    string           // shown by GET /api/v1
+	// Build and BuildNo are GET /api/v1's build (a date in OpenWhisk's
+	// form, 2006-01-02T15:04:05Z; empty: when New ran) and buildno.
+	Build   string
+	BuildNo string
 }
 
 // Server serves the API. Its zero value is not usable; call New.
@@ -57,11 +60,13 @@ type Server struct {
 	log      zerolog.Logger
 	now      func() time.Time
 	build    string
+	buildNo  string
 	gatherer prometheus.Gatherer
 	metrics  *metrics
 	admit    *admission
 	actions  actionCache
 	kinds    []string // valid kinds, for the unknown-kind message
+	uploads  uploadGate
 
 	accepting atomic.Bool // false once draining starts
 	ready     atomic.Bool
@@ -91,6 +96,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Build == "" {
+		opts.Build = opts.Now().UTC().Format(BuildDateLayout)
+	}
 	reg, gat := opts.Registry, opts.Gatherer
 	if reg == nil && gat == nil {
 		r := prometheus.NewRegistry()
@@ -99,7 +107,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		cfg: opts.Config, scfg: opts.Server, store: opts.Store, inv: opts.Invoker, keys: opts.Keys,
 		log: opts.Log.With().Str("component", "api").Logger(), now: opts.Now, build: opts.Build,
-		gatherer: gat,
+		buildNo: opts.BuildNo, gatherer: gat,
 	}
 	s.stop, s.cancel = context.WithCancel(context.Background())
 	s.kinds = manifestKinds(opts.Config.RuntimesManifest.Manifest)

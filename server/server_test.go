@@ -409,19 +409,16 @@ func TestActionPutRejections(t *testing.T) {
 	})
 }
 
-func TestBinaryAndPackagedActions(t *testing.T) {
+func TestBinaryAction(t *testing.T) {
 	h := newHarness(t)
-	r := h.do("PUT", "/api/v1/namespaces/_/actions/pkg/zip", guestAuth, `{"exec":{"kind":"nodejs:20","code":"UEsDBA=="}}`)
-	if r.status != 200 || !strings.Contains(string(r.body), `"binary":true`) || !strings.Contains(string(r.body), `"namespace":"guest/pkg"`) {
-		t.Fatalf("packaged binary action: %d %s", r.status, r.body)
+	r := h.do("PUT", "/api/v1/namespaces/_/actions/zip", guestAuth, `{"exec":{"kind":"nodejs:20","code":"UEsDBA=="}}`)
+	if r.status != 200 || !strings.Contains(string(r.body), `"binary":true`) || !strings.Contains(string(r.body), `"namespace":"guest"`) {
+		t.Fatalf("binary action: %d %s", r.status, r.body)
 	}
-	if r := h.do("GET", "/api/v1/namespaces/_/actions/pkg/", guestAuth, ""); !strings.Contains(string(r.body), `"name":"zip"`) {
-		t.Errorf("package list: %s", r.body)
+	if r := h.do("POST", "/api/v1/namespaces/_/actions/zip?blocking=true", guestAuth, ""); r.status != 200 {
+		t.Errorf("invoke: %d %s", r.status, r.body)
 	}
-	if r := h.do("POST", "/api/v1/namespaces/_/actions/pkg/zip?blocking=true", guestAuth, ""); r.status != 200 {
-		t.Errorf("invoke packaged: %d %s", r.status, r.body)
-	}
-	if a := h.inv.last(); a.Action.Namespace != "guest/pkg" || !a.Action.Binary || a.Action.Digest == "" {
+	if a := h.inv.last(); a.Action.Namespace != "guest" || !a.Action.Binary || a.Action.Digest == "" {
 		t.Errorf("activation action = %+v", a.Action)
 	}
 }
@@ -626,12 +623,12 @@ func TestInvokeBodyRules(t *testing.T) {
 func TestListActivations(t *testing.T) {
 	h := newHarness(t)
 	h.createHello()
-	h.do("PUT", "/api/v1/namespaces/_/actions/pkg/other", guestAuth, `{"exec":{"kind":"nodejs:20","code":"x"}}`)
+	h.do("PUT", "/api/v1/namespaces/_/actions/other", guestAuth, `{"exec":{"kind":"nodejs:20","code":"x"}}`)
 	var ids []string
 	for i := range 4 {
 		path := "hello"
 		if i%2 == 1 {
-			path = "pkg/other"
+			path = "other"
 		}
 		r := h.do("POST", "/api/v1/namespaces/_/actions/"+path+"?blocking=true", guestAuth, "{}")
 		ids = append(ids, r.header.Get(activationHeader))
@@ -647,7 +644,7 @@ func TestListActivations(t *testing.T) {
 	if _, ok := list[0]["response"]; ok {
 		t.Errorf("summary carries response: %v", list[0])
 	}
-	r = h.do("GET", "/api/v1/namespaces/_/activations?docs=true&limit=1&name=pkg/other&skip=0", guestAuth, "")
+	r = h.do("GET", "/api/v1/namespaces/_/activations?docs=true&limit=1&name=other&skip=0", guestAuth, "")
 	if !strings.Contains(string(r.body), ids[3]) || !strings.Contains(string(r.body), `"response"`) {
 		t.Errorf("docs, name filter: %s", r.body)
 	}

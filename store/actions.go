@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -14,12 +15,17 @@ import (
 func (s *Store) GetAction(ns, path string) (*Action, error) {
 	var a *Action
 	err := s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketActions).Get(actionKey(ns, path))
+		k := actionKey(ns, path)
+		v := tx.Bucket(bucketActions).Get(k)
 		if v == nil {
 			return ErrNotFound
 		}
 		a = new(Action)
-		return json.Unmarshal(v, a)
+		if err := json.Unmarshal(v, a); err != nil {
+			return err
+		}
+		attachCode(tx, k, a)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: action %s/%s: %w", ns, path, err)
@@ -41,12 +47,17 @@ func (s *Store) PutAction(ns, path string, fn func(old *Action) (*Action, error)
 			if err := json.Unmarshal(v, old); err != nil {
 				return fmt.Errorf("decode stored action: %w", err)
 			}
+			attachCode(tx, k, old)
 		}
 		a, err := fn(old)
 		if err != nil {
 			return err
 		}
-		v, err := json.Marshal(a)
+		stored, err := storedForm(tx, k, a)
+		if err != nil {
+			return err
+		}
+		v, err := MarshalAction(stored)
 		if err != nil {
 			return err
 		}
@@ -73,6 +84,10 @@ func (s *Store) DeleteAction(ns, path string) (*Action, error) {
 		if err := json.Unmarshal(v, a); err != nil {
 			return err
 		}
+		attachCode(tx, k, a)
+		if err := tx.Bucket(bucketCode).DeleteBucket(k); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			return err
+		}
 		return b.Delete(k)
 	})
 	if err != nil {
@@ -82,7 +97,8 @@ func (s *Store) DeleteAction(ns, path string) (*Action, error) {
 }
 
 // ListActions returns the actions of namespace ns, most recently updated
-// first, after skipping skip; limit <= 0 means no limit. With pkg set only
+// first, after skipping skip; limit <= 0 means no limit. Large code kept
+// apart is not read: lists show no code. With pkg set only
 // that package's actions are listed. total is the count before paging.
 func (s *Store) ListActions(ns, pkg string, skip, limit int) (list []Action, total int, err error) {
 	prefix := actionKey(ns, "")

@@ -34,6 +34,7 @@ var (
 	bucketByNamespace = []byte("by-ns")       // ns \x00 start(8) id -> action path
 	bucketByTime      = []byte("by-time")     // start(8) id -> ns
 	bucketPending     = []byte("pending")     // id -> Activation JSON (accepted, not finished)
+	bucketCode        = []byte("action-code") // ns \x00 path -> bucket {"code": code bytes}, for large code
 )
 
 // Options configure a store.
@@ -111,12 +112,15 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("store: data directory %q: %w", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	// A large first mapping (address space, not memory): each time bbolt
+	// grows its mapping inside a write it copies every value the write has
+	// touched out of the old one, 85 MB more for a 45 MB action PUT.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, InitialMmapSize: 1 << 30})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %q: %w (is another invoker using this data directory?)", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketActions, bucketActivations, bucketByNamespace, bucketByTime, bucketPending} {
+		for _, b := range [][]byte{bucketActions, bucketActivations, bucketByNamespace, bucketByTime, bucketPending, bucketCode} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

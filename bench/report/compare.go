@@ -23,12 +23,23 @@ func Compare(a, b Summary) []Ratio {
 		{Figure: "cold start % (p75 function)", A: a.ColdStartPctP75, B: b.ColdStartPctP75},
 		{Figure: "prewarm hit ratio", A: a.PrewarmHitRatio, B: b.PrewarmHitRatio},
 		{Figure: "buffer wait p99 ms", A: ms(a.BufferWait.P99), B: ms(b.BufferWait.P99)},
+	}
+	for _, k := range StartKinds {
+		wa, wb := a.WaitByStartKind[k], b.WaitByStartKind[k]
+		if wa.Count == 0 && wb.Count == 0 {
+			continue
+		}
+		rows = append(rows,
+			Ratio{Figure: "  " + k + " wait p50 ms", A: ms(wa.P50), B: ms(wb.P50)},
+			Ratio{Figure: "  " + k + " wait p99 ms", A: ms(wa.P99), B: ms(wb.P99)})
+	}
+	rows = append(rows, []Ratio{
 		{Figure: "evictions", A: float64(a.Evictions), B: float64(b.Evictions)},
 		{Figure: "peak memory MB", A: a.PeakMemoryMB, B: b.PeakMemoryMB},
 		{Figure: "mean idle MB", A: a.MeanIdleMB, B: b.MeanIdleMB},
 		{Figure: "wasted idle GB·s", A: a.WastedIdleGBs, B: b.WastedIdleGBs},
 		{Figure: "errors", A: float64(sum(a.ErrorsByStatus)), B: float64(sum(b.ErrorsByStatus))},
-	}
+	}...)
 	for i := range rows {
 		if rows[i].A != 0 {
 			rows[i].Ratio = rows[i].B / rows[i].A

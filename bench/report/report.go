@@ -48,6 +48,7 @@ type Summary struct {
 	ColdStartPctP75  float64                `json:"cold_start_pct_p75_function"`
 	PrewarmHitRatio  float64                `json:"prewarm_hit_ratio"`
 	BufferWait       Percentiles            `json:"buffer_wait"`
+	WaitByStartKind  map[string]Percentiles `json:"buffer_wait_by_start_kind"`
 	Evictions        int                    `json:"evictions"`
 	PeakMemoryMB     float64                `json:"peak_memory_mb"`
 	MeanMemoryMB     float64                `json:"mean_memory_mb"`
@@ -64,11 +65,12 @@ func isCold(kind string) bool { return kind == "cold" || kind == "recreated" }
 // pool's counters; wall is how long the run took.
 func Summarize(samples []Sample, memory []MemoryPoint, wall time.Duration, evictions int) Summary {
 	s := Summary{
-		Activations:    len(samples),
-		Wall:           wall,
-		Evictions:      evictions,
-		ByStartKind:    map[string]Percentiles{},
-		ErrorsByStatus: map[string]int{},
+		Activations:     len(samples),
+		Wall:            wall,
+		Evictions:       evictions,
+		ByStartKind:     map[string]Percentiles{},
+		WaitByStartKind: map[string]Percentiles{},
+		ErrorsByStatus:  map[string]int{},
 	}
 	if wall > 0 {
 		s.Throughput = float64(len(samples)) / wall.Seconds()
@@ -76,6 +78,7 @@ func Summarize(samples []Sample, memory []MemoryPoint, wall time.Duration, evict
 	all := make([]time.Duration, 0, len(samples))
 	waits := make([]time.Duration, 0, len(samples))
 	byKind := map[string][]time.Duration{}
+	waitByKind := map[string][]time.Duration{}
 	type perFn struct{ cold, starts int }
 	fns := map[int]*perFn{}
 	var cold, prewarmed, started int
@@ -90,6 +93,7 @@ func Summarize(samples []Sample, memory []MemoryPoint, wall time.Duration, evict
 		all = append(all, x.Latency)
 		waits = append(waits, x.Wait)
 		byKind[x.StartKind] = append(byKind[x.StartKind], x.Latency)
+		waitByKind[x.StartKind] = append(waitByKind[x.StartKind], x.Wait)
 		f := fns[x.Function]
 		if f == nil {
 			f = &perFn{}
@@ -113,6 +117,9 @@ func Summarize(samples []Sample, memory []MemoryPoint, wall time.Duration, evict
 	s.BufferWait = percentiles(waits)
 	for k, v := range byKind {
 		s.ByStartKind[k] = percentiles(v)
+	}
+	for k, v := range waitByKind {
+		s.WaitByStartKind[k] = percentiles(v)
 	}
 	if started > 0 {
 		s.ColdStartPct = 100 * float64(cold) / float64(started)

@@ -70,6 +70,9 @@ func TestSummarizeStartKindsAndColdStarts(t *testing.T) {
 	if s.BufferWait.Max != ms(50) || s.Evictions != 4 {
 		t.Errorf("buffer wait %+v evictions %d", s.BufferWait, s.Evictions)
 	}
+	if c, w := s.WaitByStartKind["cold"], s.WaitByStartKind["warm"]; c.Count != 2 || c.Max != ms(50) || w.Count != 3 || w.Max != 0 {
+		t.Errorf("buffer wait by start kind: cold %+v warm %+v, want 2 up to 50 ms and 3 at 0", c, w)
+	}
 }
 
 func TestMemoryIntegration(t *testing.T) {

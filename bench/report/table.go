@@ -28,6 +28,9 @@ func WriteTable(w io.Writer, title string, s Summary) error {
 	row("cold starts", fmt.Sprintf("%.2f%% (p75 function %.1f%%)", s.ColdStartPct, s.ColdStartPctP75))
 	row("prewarm hit ratio", fmt.Sprintf("%.3f", s.PrewarmHitRatio))
 	row("buffer wait", percentileCell(s.BufferWait))
+	for _, k := range kindOrder(s.WaitByStartKind) {
+		row("  "+k, percentileCell(s.WaitByStartKind[k]))
+	}
 	row("evictions", fmt.Sprintf("%d", s.Evictions))
 	row("memory", fmt.Sprintf("peak %.0f MB, mean %.0f MB, mean idle %.0f MB", s.PeakMemoryMB, s.MeanMemoryMB, s.MeanIdleMB))
 	row("wasted idle memory", fmt.Sprintf("%.2f GB·s", s.WastedIdleGBs))

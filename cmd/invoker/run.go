@@ -144,15 +144,38 @@ func startError(step string, err error) error {
 	return &exitError{code: 1, err: fmt.Errorf("start: %s: %w", step, err)}
 }
 
+// buildID is GET /api/v1's buildno: the commit the binary was built from.
 func buildID() string {
+	if v := buildSetting("vcs.revision"); len(v) >= 12 {
+		return v[:12]
+	}
+	return "dev"
+}
+
+// buildDate is GET /api/v1's build, a date in OpenWhisk's form
+// (wsk property get --apibuild): the commit's time, else the binary's
+// modification time, else "" (the server then uses its start).
+func buildDate() string {
+	if t, err := time.Parse(time.RFC3339, buildSetting("vcs.time")); err == nil {
+		return t.UTC().Format(server.BuildDateLayout)
+	}
+	if exe, err := os.Executable(); err == nil {
+		if fi, err := os.Stat(exe); err == nil {
+			return fi.ModTime().UTC().Format(server.BuildDateLayout)
+		}
+	}
+	return ""
+}
+
+func buildSetting(key string) string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				return s.Value[:12]
+			if s.Key == key {
+				return s.Value
 			}
 		}
 	}
-	return "dev"
+	return ""
 }
 
 func runDaemon(cmd *cobra.Command, _ []string) error {
@@ -183,7 +206,7 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 	// /healthz 200 and /readyz 503, API calls 503.
 	handler := &swapHandler{}
 	handler.set(startingHandler())
-	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	httpSrv := server.NewHTTPServer(handler, scfg)
 	served := make(chan error, 1)
 	go func() { served <- httpSrv.Serve(ln) }()
 	defer func() {
@@ -223,7 +246,7 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 	}
 	srv, err := server.New(server.Options{
 		Config: cfg, Server: scfg, Store: st, Invoker: p, Keys: keys, Log: log,
-		Registry: reg, Gatherer: reg, Build: buildID(),
+		Registry: reg, Gatherer: reg, Build: buildDate(), BuildNo: buildID(),
 	})
 	if err != nil {
 		shutdownPool(p, fac, 0, log)

@@ -13,6 +13,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 
+	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 )
 
@@ -24,22 +25,48 @@ const (
 )
 
 // CreateContainer pulls the image when the pull policy says so, creates and
-// starts the container (at most docker.parallel-runs at once, admitted in
-// arrival order), finds its address on the configured network and waits
-// until the runtime accepts connections. Whatever fails after the engine
-// created the container removes it again.
+// starts the container (at most docker.parallel-runs at once, in the order
+// the creations were reserved), finds its address on the configured
+// network and waits until the runtime accepts connections. Whatever fails
+// after the engine created the container removes it again.
 func (f *Factory) CreateContainer(ctx context.Context, spec factory.ContainerSpec) (factory.Container, error) {
+	return f.ReserveCreate(spec)(ctx)
+}
+
+var _ factory.OrderedFactory = (*Factory)(nil)
+
+// ReserveCreate takes spec's place among the docker.parallel-runs start
+// slots at once; the returned function creates the container when its turn
+// comes (see CreateContainer). A creation that must pull its image keeps
+// its place without holding back the ones behind it while it pulls: the
+// engine cannot create a container before its image is there, and holding
+// a slot through a pull would stall every cold start behind it.
+func (f *Factory) ReserveCreate(spec factory.ContainerSpec) func(context.Context) (factory.Container, error) {
 	if !strings.HasPrefix(spec.Name, f.namePrefix) || len(spec.Name) == len(f.namePrefix) {
 		// Cleanup finds containers by this prefix: one without it would leak.
-		return nil, &factory.StartupError{Msg: msgProvision,
+		err := &factory.StartupError{Msg: msgProvision,
 			Err: fmt.Errorf("container name %q: must start with %q, this invoker's prefix (see factory.ContainerName)", spec.Name, f.namePrefix)}
+		return func(context.Context) (factory.Container, error) { return nil, err }
 	}
-	log := f.log.With().Str("container", spec.Name).Str("transaction_id", spec.TransactionID).Logger()
 	reg := factory.ResolveRegistryConfig(spec.UserProvided, f.cfg.ContainerFactory.RuntimesRegistry, f.cfg.ContainerFactory.UserImagesRegistry)
 	ref := factory.ImageRef(reg, spec.Image)
+	pull := spec.UserProvided && !f.native[ref]
+	reserve := f.starts.Reserve
+	if pull {
+		reserve = f.starts.ReserveDeferred
+	}
+	ticket := reserve()
+	return func(ctx context.Context) (factory.Container, error) {
+		defer ticket.Cancel() // gives the place up on an early return; no-op once waited on
+		return f.createReserved(ctx, spec, reg, ref, pull, ticket)
+	}
+}
 
+// createReserved is CreateContainer once the creation has its place in line.
+func (f *Factory) createReserved(ctx context.Context, spec factory.ContainerSpec, reg config.RegistryConfig, ref string, pull bool, ticket *factory.StartTicket) (factory.Container, error) {
+	log := f.log.With().Str("container", spec.Name).Str("transaction_id", spec.TransactionID).Logger()
 	pullFailed := false
-	if spec.UserProvided && !f.native[ref] {
+	if pull {
 		if err := f.pull(ctx, ref, reg); err != nil {
 			if ctx.Err() != nil {
 				// The caller gave up; the image is not at fault.
@@ -55,7 +82,7 @@ func (f *Factory) CreateContainer(ctx context.Context, spec factory.ContainerSpe
 	}
 
 	cs := f.containerSpec(spec, ref)
-	id, tap, err := f.createAndStart(ctx, cs)
+	id, tap, err := f.createAndStart(ctx, cs, ticket)
 	if err != nil {
 		if id != "" {
 			f.removeQuietly(id)
@@ -103,18 +130,18 @@ func (f *Factory) containerSpec(spec factory.ContainerSpec, ref string) createSp
 	return cs
 }
 
-// createAndStart holds a start slot for create+start, the expensive part.
-// It returns the container id as soon as the engine has one, also on error,
+// createAndStart holds a start slot for create+start, the expensive part;
+// the slot is ticket's, granted in reservation order. It returns the container id as soon as the engine has one, also on error,
 // so that the caller can remove it, and the tap on its output (nil when
 // the attachment failed: the engine's log is read instead), which the
 // caller closes on error.
-func (f *Factory) createAndStart(ctx context.Context, cs createSpec) (string, *logTap, error) {
-	if err := f.starts.Acquire(ctx); err != nil {
+func (f *Factory) createAndStart(ctx context.Context, cs createSpec, ticket *factory.StartTicket) (string, *logTap, error) {
+	if err := ticket.Wait(ctx); err != nil {
 		return "", nil, fmt.Errorf("waiting for a start slot (docker.parallel-runs %d): %w", f.cfg.Docker.ParallelRuns, err)
 	}
-	id, handedOff, err := f.create(ctx, cs, f.starts.Release)
+	id, handedOff, err := f.create(ctx, cs, ticket.Release)
 	if !handedOff {
-		defer f.starts.Release()
+		defer ticket.Release()
 	}
 	if err != nil {
 		return id, nil, &engineError{op: "create", err: err}

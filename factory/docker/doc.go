@@ -22,7 +22,10 @@
 // and the labels io.stemcell.invoker, io.stemcell.kind, io.stemcell.role
 // (prewarm or action), io.stemcell.namespace and io.stemcell.action (for an
 // action) and io.stemcell.managed=true. Create and start hold one of
-// docker.parallel-runs slots, granted in arrival order. The factory then
+// docker.parallel-runs slots, granted in the order the creations were
+// reserved (ReserveCreate; the factory actor reserves in message order).
+// A creation that pulls first keeps its place while it pulls without
+// holding back the ones behind it. The factory then
 // reads the container's IP on the network and waits until ip:8080 accepts a
 // TCP connection. A container that fails on the way is force-removed.
 //

@@ -71,7 +71,7 @@ type Factory struct {
 	base       createSpec      // the part of every container's spec that comes from configuration
 	native     map[string]bool // manifest blackboxes: treated as local, never pulled
 	timeouts   config.DockerClientTimeouts
-	starts     *fairSemaphore
+	starts     *factory.StartQueue // docker.parallel-runs, granted in reservation order
 	pulls      inflight
 	detached   detachedCalls // creates that outlive their caller
 	noTap      bool          // tests: read logs from the engine only
@@ -121,7 +121,7 @@ func newFactory(cfg *config.Config, log zerolog.Logger, eng engine, opts Options
 		base:       base,
 		native:     map[string]bool{},
 		timeouts:   cfg.Docker.Timeouts,
-		starts:     newFairSemaphore(cfg.Docker.ParallelRuns),
+		starts:     factory.NewStartQueue(cfg.Docker.ParallelRuns),
 	}
 	reg := cfg.ContainerFactory
 	for _, img := range cfg.RuntimesManifest.Manifest.Blackboxes {

@@ -5,74 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
-	"time"
 )
-
-func TestFairSemaphoreAdmitsInArrivalOrder(t *testing.T) {
-	queued := make(chan struct{})
-	s := newFairSemaphore(1)
-	s.queued = queued
-	ctx := context.Background()
-	if err := s.Acquire(ctx); err != nil {
-		t.Fatal(err)
-	}
-	order := make(chan int, 5)
-	for i := range 5 {
-		go func() {
-			if err := s.Acquire(ctx); err != nil {
-				t.Error(err)
-				return
-			}
-			order <- i
-			s.Release()
-		}()
-		<-queued // waiter i is queued before i+1 starts
-	}
-	s.Release()
-	for want := range 5 {
-		select {
-		case got := <-order:
-			if got != want {
-				t.Fatalf("admitted %d, want %d", got, want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("waiter never admitted")
-		}
-	}
-}
-
-func TestFairSemaphoreCancelledWaiterLeavesQueue(t *testing.T) {
-	queued := make(chan struct{})
-	s := newFairSemaphore(1)
-	s.queued = queued
-	if err := s.Acquire(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- s.Acquire(ctx) }()
-	<-queued
-	cancel()
-	if err := <-errc; !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want Canceled", err)
-	}
-	s.Release()
-	// The slot is free again: a new acquire must not block.
-	actx, acancel := context.WithTimeout(context.Background(), time.Second)
-	defer acancel()
-	if err := s.Acquire(actx); err != nil {
-		t.Fatalf("slot leaked: %v", err)
-	}
-}
-
-func TestFairSemaphoreUnlimited(t *testing.T) {
-	s := newFairSemaphore(0)
-	for range 100 {
-		if err := s.Acquire(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 func TestInflightSharesOneCall(t *testing.T) {
 	joined := make(chan struct{})
