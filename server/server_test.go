@@ -76,7 +76,7 @@ func (f *fakeInvoker) last() actors.Activation {
 
 // succeed echoes the parameters as the result, with one log line.
 func succeed(a actors.Activation) actors.Result {
-	now := time.Now()
+	now := distinctNow()
 	return actors.Result{
 		ActivationID: a.ID, Status: factory.StatusSuccess, Response: a.Params,
 		Start: now, End: now.Add(3 * time.Millisecond), WaitTime: 2 * time.Millisecond,
@@ -116,9 +116,28 @@ func (c *testClock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.at.IsZero() {
-		return time.Now()
+		return distinctNow()
 	}
 	return c.at
+}
+
+var distinct struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+// distinctNow is the real time, at least a millisecond after its previous
+// answer: records and actions carry epoch milliseconds, and tests that list
+// them newest first need no two of them in the same millisecond.
+func distinctNow() time.Time {
+	distinct.mu.Lock()
+	defer distinct.mu.Unlock()
+	t := time.Now()
+	if next := distinct.last.Add(time.Millisecond); t.Before(next) {
+		t = next
+	}
+	distinct.last = t
+	return t
 }
 
 func (c *testClock) set(t time.Time) {
