@@ -67,6 +67,27 @@ func TestActionPutDuplicateKeys(t *testing.T) {
 	}
 }
 
+// Invoke bodies are held to the same rule, on the fast path (no default
+// parameters) and on the merging one.
+func TestInvokeDuplicateKeys(t *testing.T) {
+	h := newHarness(t)
+	h.createHello()
+	h.do("PUT", "/api/v1/namespaces/_/actions/withdefaults", guestAuth, `{"exec":{"kind":"nodejs:20","code":"x"},"parameters":[{"key":"a","value":1}]}`)
+	for _, action := range []string{"hello", "withdefaults"} {
+		t.Run(action, func(t *testing.T) {
+			n := h.inv.accepted()
+			wantError(t, h.do("POST", "/api/v1/namespaces/_/actions/"+action+"?blocking=true", guestAuth, `{"name":"a","name":"b"}`), 400,
+				msgMalformed+`the key "name" appears twice in one object`)
+			if got := h.inv.accepted(); got != n {
+				t.Errorf("a refused invoke reached the pool (%d activations, want %d)", got, n)
+			}
+			if r := h.do("POST", "/api/v1/namespaces/_/actions/"+action+"?blocking=true", guestAuth, `{"name":"a","other":{"name":"b"}}`); r.status != 200 {
+				t.Errorf("the same key in two objects: %d %s, want 200", r.status, r.body)
+			}
+		})
+	}
+}
+
 func TestUnsupportedEntities(t *testing.T) {
 	h := newHarness(t)
 	h.createHello()

@@ -31,13 +31,15 @@ func newActivationID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// decodeArgs parses an invoke body: a JSON object, or empty for {}.
+// decodeArgs parses an invoke body: a JSON object, or empty for {}. A key
+// given twice is refused, as in every body the API reads: which of the two
+// values an action would see is not something a client should guess.
 func decodeArgs(body []byte) (map[string]json.RawMessage, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
 	}
 	var args map[string]json.RawMessage
-	if err := decodeJSON(body, &args); err != nil {
+	if err := decodeUniqueJSON(body, &args); err != nil {
 		return nil, err
 	}
 	return args, nil
@@ -51,7 +53,9 @@ func decodeArgs(body []byte) (map[string]json.RawMessage, error) {
 func invocationParams(body []byte, defaults map[string]json.RawMessage, final bool) (json.RawMessage, error) {
 	if len(defaults) == 0 {
 		if b := bytes.TrimSpace(body); len(b) > 0 && b[0] == '{' && json.Valid(b) {
-			return b, nil
+			if _, _, dup := duplicateKey(b); !dup {
+				return b, nil
+			}
 		}
 	}
 	args, err := decodeArgs(body)

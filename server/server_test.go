@@ -68,6 +68,12 @@ func (f *fakeInvoker) Snapshot(context.Context) (actors.MemorySnapshot, error) {
 	return actors.MemorySnapshot{Total: 1024 * config.MB}, nil
 }
 
+func (f *fakeInvoker) accepted() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.seen)
+}
+
 func (f *fakeInvoker) last() actors.Activation {
 	f.mu.Lock()
 	defer f.mu.Unlock()
