@@ -1,6 +1,10 @@
 package pool
 
 import (
+	"cmp"
+	"iter"
+	"slices"
+
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/stemcell-io/stemcell/actors"
@@ -164,8 +168,9 @@ func (p *poolActor) evictForPromised(ctx actor.Context) {
 		}
 		jobs = append(jobs, aheadJob[actors.Identity]{Need: need, Ident: h.identity()})
 	}
-	victims, forJob := planAhead(p.ledger.free()+p.ledger.mem[memRemoving], p.ledger.mem[memIdle], jobs, p.idleLRU(),
-		func(e *entry) config.ByteSize { return e.mem }, func(e *entry) actors.Identity { return e.ident })
+	cells, cellMem := p.reclaimableStemCells(order)
+	victims, forJob := planAhead(p.ledger.free()+p.ledger.mem[memRemoving], p.ledger.mem[memIdle]+cellMem, jobs,
+		p.idleThen(cells), func(e *entry) config.ByteSize { return e.mem }, func(e *entry) actors.Identity { return e.ident })
 	for i, e := range victims {
 		p.m.evictions.Inc()
 		p.removeContainer(ctx, e, false)
@@ -173,4 +178,56 @@ func (p *poolActor) evictForPromised(ctx actor.Context) {
 	}
 	clear(order)
 	p.promisedScratch, p.aheadScratch = order[:0], jobs[:0]
+}
+
+// reclaimableStemCells is the ready stem cells that no promised job could
+// take, oldest first, and their memory. When idle warm containers do not
+// cover a promised job, these go next: stock kept for demand that may come
+// gives way to demand that waits. Otherwise a stock that fills the memory
+// would hold off an action of another kind or size for good. The prewarm
+// scheduler backfills it once nothing waits.
+func (p *poolActor) reclaimableStemCells(promised []*pending) ([]*entry, config.ByteSize) {
+	if p.ledger.mem[memPrewarmed] == 0 {
+		return nil, 0
+	}
+	var cells []*entry
+	var mem config.ByteSize
+	for _, kindCells := range p.stemCells {
+		for _, e := range kindCells {
+			if !p.suitsAny(e, promised) {
+				cells = append(cells, e)
+				mem += e.mem
+			}
+		}
+	}
+	slices.SortFunc(cells, func(a, b *entry) int { return cmp.Compare(a.ref, b.ref) })
+	return cells, mem
+}
+
+// suitsAny reports whether one of jobs could start on the stem cell e.
+func (p *poolActor) suitsAny(e *entry, jobs []*pending) bool {
+	for _, j := range jobs {
+		need := j.memory()
+		if j.act.Action.Kind == e.kind && (e.mem == need || (p.cfg.ContainerPool.PrewarmPromotion && e.mem >= need)) {
+			return true
+		}
+	}
+	return false
+}
+
+// idleThen yields the idle warm containers, least recently used first, then
+// cells.
+func (p *poolActor) idleThen(cells []*entry) iter.Seq[*entry] {
+	return func(yield func(*entry) bool) {
+		for e := range p.idleLRU() {
+			if !yield(e) {
+				return
+			}
+		}
+		for _, e := range cells {
+			if !yield(e) {
+				return
+			}
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
@@ -204,5 +205,24 @@ func TestEnqueue(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("%s: no result", name)
 		}
+	}
+}
+
+// A stock of stem cells that fills the memory gives way to an activation
+// that none of them suits: without that it would wait for good.
+func TestStemCellsGiveWayToAWaitingActivation(t *testing.T) {
+	h := newHarness(t, testConfig(512))
+	h.stemCell(1, "nodejs:20", 256, time.Time{})
+	h.stemCell(2, "nodejs:20", 256, time.Time{})
+	h.run(act("small", "ns", "small", 128)) // nodejs:20 at 128 MB: no stem cell matches without promotion
+	s := h.sync()
+	if got := h.placedOrder(); !slices.Equal(got, []string{"small"}) {
+		t.Fatalf("placements %v, snapshot %+v: want small started in a stem cell's memory", got, s)
+	}
+	if s.Prewarmed.Count != 1 {
+		t.Fatalf("snapshot %+v: want one stem cell removed and one kept (128 MB is enough)", s)
+	}
+	if p := h.placed()[0]; p.Kind != actors.StartRecreated && p.Kind != actors.StartCold {
+		t.Fatalf("small started %s, want a new container", p.Kind)
 	}
 }
