@@ -3,6 +3,7 @@ package runtime
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -41,12 +42,19 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 	s.state = stateInitializing
 	s.mu.Unlock()
 
-	exec, err := s.initialize(w, r)
+	wd := s.mem.watch(r.Context())
+	exec, err := s.initialize(wd.ctx, w, r)
+	exhausted := wd.exhausted(err)
+	wd.done()
 	s.mu.Lock()
 	if err != nil {
 		// A failed /init loads nothing, so the invoker may try again.
 		s.state = stateEmpty
 		s.mu.Unlock()
+		if exhausted {
+			writeMemoryExhausted(w)
+			return
+		}
 		writeError(w, statusOf(err), err)
 		return
 	}
@@ -56,7 +64,7 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 }
 
 // initialize parses an /init body and loads the action it carries.
-func (s *Server) initialize(w http.ResponseWriter, r *http.Request) (executor, error) {
+func (s *Server) initialize(ctx context.Context, w http.ResponseWriter, r *http.Request) (executor, error) {
 	body, err := s.readBody(w, r)
 	if err != nil {
 		return nil, err
@@ -69,7 +77,7 @@ func (s *Server) initialize(w http.ResponseWriter, r *http.Request) (executor, e
 	if code.native != nil {
 		return startNative(code, env, s.opts.TempDir, s.stdout, s.stderr)
 	}
-	return newJSAction(code, env, s.jsGlobals, s.stdout, s.stderr)
+	return newJSAction(ctx, code, env, s.jsGlobals, s.stdout, s.stderr)
 }
 
 // parseInit validates an /init body and decides the action's kind: binary

@@ -43,13 +43,13 @@ var identifier = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
 
 // newJSAction compiles the code and loads it into a first interpreter, so
 // that syntax errors, load-time exceptions and a missing main fail /init.
-func newJSAction(code *actionCode, env map[string]string, globals map[string]any, stdout, stderr *lineWriter) (*jsAction, error) {
+func newJSAction(ctx context.Context, code *actionCode, env map[string]string, globals map[string]any, stdout, stderr *lineWriter) (*jsAction, error) {
 	prg, err := goja.Compile(code.name, code.source, false)
 	if err != nil {
 		return nil, actionError("/init: the action code of %q does not compile: %v", code.name, err)
 	}
 	a := &jsAction{program: prg, mainName: code.main, env: env, globals: globals, stdout: stdout, stderr: stderr}
-	vm, err := a.newVM()
+	vm, err := a.newVM(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (a *jsAction) close() error { return nil }
 // sentinels after its output.
 func (a *jsAction) run(ctx context.Context, act *activation) ([]byte, error) {
 	defer writeSentinels(a.stdout, a.stderr)
-	vm, err := a.get()
+	vm, err := a.get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +74,7 @@ func (a *jsAction) run(ctx context.Context, act *activation) ([]byte, error) {
 	return result, err
 }
 
-func (a *jsAction) get() (*jsVM, error) {
+func (a *jsAction) get(ctx context.Context) (*jsVM, error) {
 	a.mu.Lock()
 	if n := len(a.idle); n > 0 {
 		vm := a.idle[n-1]
@@ -83,7 +83,7 @@ func (a *jsAction) get() (*jsVM, error) {
 		return vm, nil
 	}
 	a.mu.Unlock()
-	return a.newVM()
+	return a.newVM(ctx)
 }
 
 func (a *jsAction) put(vm *jsVM) {
@@ -93,10 +93,19 @@ func (a *jsAction) put(vm *jsVM) {
 }
 
 // newVM builds an interpreter with the runtime's globals, runs the action's
-// top-level code in it and finds the main function.
-func (a *jsAction) newVM() (*jsVM, error) {
+// top-level code in it and finds the main function. Top-level code is
+// interrupted when ctx ends (memory exhausted, or the caller gone).
+func (a *jsAction) newVM(ctx context.Context) (*jsVM, error) {
 	rt := goja.New()
 	vm := &jsVM{rt: rt, loop: newEventLoop(rt)}
+	stop := context.AfterFunc(ctx, func() { rt.Interrupt(context.Cause(ctx)) })
+	defer func() {
+		// An interrupt raised after the code returned would abort the
+		// interpreter's first activation.
+		if !stop() {
+			rt.ClearInterrupt()
+		}
+	}()
 	if err := vm.installGlobals(a.env, a.globals, a.stdout, a.stderr); err != nil {
 		return nil, withStatus(http.StatusInternalServerError, fmt.Errorf("/init: preparing the JavaScript runtime: %w", err))
 	}

@@ -105,6 +105,9 @@ func launch(path, dir string, env []string, stdout, stderr *lineWriter) (*native
 		cmd.Env = env
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinR, outW, errW
 		cmd.ExtraFiles = []*os.File{resW}
+		// Its own process group, so that killing it reaches whatever
+		// it started too.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 		return cmd
 	}
 	if n.cmd, err = startRetryingBusy(newCmd); err != nil {
@@ -202,6 +205,11 @@ func (n *nativeAction) exchange(ctx context.Context, act *activation) ([]byte, e
 		}
 		return trimNewline(res), nil
 	case <-ctx.Done():
+		if errors.Is(context.Cause(ctx), errMemoryExhausted) {
+			// Killing it gives the memory back at once: the runtime, as
+			// starved as the action, must still answer.
+			n.kill()
+		}
 		// Its answer may still come and would be taken for the next one's.
 		n.broken = fmt.Errorf("an activation was abandoned while running: %w", context.Cause(ctx))
 		return nil, actionError("the activation was cancelled: %v", context.Cause(ctx))
@@ -211,12 +219,20 @@ func (n *nativeAction) exchange(ctx context.Context, act *activation) ([]byte, e
 // close kills the child, stops the forwarders and removes the unpacked
 // executable.
 func (n *nativeAction) close() error {
-	_ = n.cmd.Process.Kill()
+	n.kill()
 	<-n.exited
 	_ = n.stdin.Close()
 	n.stdout.close()
 	n.stderr.close()
 	return os.RemoveAll(n.dir)
+}
+
+// kill ends the child's process group with SIGKILL.
+func (n *nativeAction) kill() {
+	// The group's id is the child's pid (Setpgid); the child itself is
+	// killed on its own too in case it left its group.
+	_ = syscall.Kill(-n.cmd.Process.Pid, syscall.SIGKILL)
+	_ = n.cmd.Process.Kill()
 }
 
 func exitStatus(err error) string {

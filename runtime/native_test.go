@@ -21,6 +21,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"syscall"
+	"time"
 )
 
 func main() {
@@ -46,6 +48,13 @@ func main() {
 			continue
 		case "partial":
 			fmt.Print("no newline")
+		case "hang":
+			time.Sleep(time.Hour)
+		case "oomkill":
+			// What the kernel does at the memory limit: count the kill
+			// in the cgroup, and kill.
+			_ = os.WriteFile(os.Getenv("OOM_EVENTS"), []byte(os.Getenv("OOM_EVENTS_AFTER")), 0o644)
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		}
 		fmt.Println("log for", name, "in", msg.ActivationID)
 		fmt.Fprintln(os.Stderr, "stderr for", name)

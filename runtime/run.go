@@ -49,7 +49,14 @@ func (s *Server) handleRun(w http.ResponseWriter, r *http.Request) {
 		s.runMu.Lock()
 		defer s.runMu.Unlock()
 	}
-	result, err := exec.run(r.Context(), act)
+	wd := s.mem.watch(r.Context())
+	result, err := exec.run(wd.ctx, act)
+	exhausted := wd.exhausted(err)
+	wd.done()
+	if exhausted {
+		writeMemoryExhausted(w)
+		return
+	}
 	if err != nil {
 		writeError(w, statusOf(err), err)
 		return

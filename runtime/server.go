@@ -45,6 +45,9 @@ type Options struct {
 	TempDir string
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Memory, when set, watches /init and /run for memory exhaustion (see
+	// Memory and OpenMemory); nil watches nothing.
+	Memory *Memory
 }
 
 // initState tracks the one /init a runtime accepts.
@@ -76,6 +79,8 @@ type Server struct {
 
 	runMu sync.Mutex // serialises /run unless opts.Concurrent
 
+	mem *memWatch // nil without Options.Memory
+
 	// jsGlobals are extra globals for JavaScript interpreters; tests use
 	// them to observe interpreters from Go.
 	jsGlobals map[string]any
@@ -95,11 +100,17 @@ func NewServer(opts Options) *Server {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	return &Server{
+	s := &Server{
 		opts:   opts,
 		stdout: newLineWriter(opts.Stdout),
 		stderr: newLineWriter(opts.Stderr),
 	}
+	s.mem = newMemWatch(opts.Memory, func(reason string) {
+		// In the action's log, next to what it wrote last: the user sees
+		// why it was aborted.
+		s.stderr.writeLine("The runtime aborted the action: it exhausted its memory: " + reason + ".")
+	})
+	return s
 }
 
 // ServeHTTP routes POST /init and POST /run.
@@ -149,10 +160,13 @@ func (s *Server) Close() error {
 	exec := s.exec
 	s.exec = nil
 	s.mu.Unlock()
-	if exec == nil {
-		return nil
+	var err error
+	if exec != nil {
+		err = exec.close()
 	}
-	return exec.close()
+	// Activations still running end with the action; the sampler with them.
+	s.mem.close()
+	return err
 }
 
 // statusError carries the HTTP status a handler answers an error with.
@@ -187,6 +201,13 @@ func statusOf(err error) int {
 func writeError(w http.ResponseWriter, status int, err error) {
 	body, _ := json.Marshal(map[string]string{"error": err.Error()})
 	writeBody(w, status, body)
+}
+
+// writeMemoryExhausted answers an operation aborted for memory: 502 with
+// OpenWhisk's message, marked by MemoryExhaustedHeader.
+func writeMemoryExhausted(w http.ResponseWriter) {
+	w.Header().Set(MemoryExhaustedHeader, "true")
+	writeError(w, http.StatusBadGateway, errMemoryExhausted)
 }
 
 // writeBody answers a JSON body with an explicit Content-Length: the invoker

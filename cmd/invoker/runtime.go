@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -32,8 +33,15 @@ allowed when __OW_ALLOW_CONCURRENT=true.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, os.Interrupt)
 			defer stop()
+			// Outside a container, or without a memory limit, nothing
+			// is watched: the action may use what the host has.
+			mem, err := runtime.OpenMemory(runtime.CgroupRoot)
+			if err == nil {
+				debug.SetMemoryLimit(mem.GoMemoryLimit())
+			}
 			srv := runtime.NewServer(runtime.Options{
 				Concurrent: os.Getenv("__OW_ALLOW_CONCURRENT") == "true",
+				Memory:     mem,
 			})
 			return srv.Serve(ctx, ln)
 		},

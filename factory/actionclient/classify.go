@@ -15,7 +15,14 @@ type response struct {
 	// length and max are set when Content-Length exceeded the limit.
 	truncated   bool
 	length, max int64
+	// memoryExhausted: the runtime aborted the action for memory (see
+	// MemoryExhaustedHeader).
+	memoryExhausted bool
 }
+
+// MemoryExhaustedHeader is set by Stemcell's runtime on a failed /init or
+// /run it aborted because the action exhausted the container's memory.
+const MemoryExhaustedHeader = "Stemcell-Memory-Exhausted"
 
 // classifyInit turns a non-timed-out /init answer into a status and result.
 // Only a 200 with a complete body is a success; its body is ignored.
@@ -25,6 +32,9 @@ func classifyInit(r response) (factory.Status, json.RawMessage) {
 	}
 	if r.status == http.StatusOK {
 		return factory.StatusSuccess, nil
+	}
+	if r.memoryExhausted {
+		return factory.StatusDeveloperError, errorResult(msgMemoryExhausted)
 	}
 	if fields, ok := jsonObject(r.body); ok {
 		if e, ok := fields["error"]; ok {
@@ -41,6 +51,9 @@ func classifyRun(r response) (factory.Status, json.RawMessage) {
 	}
 	body := bytes.TrimSpace(r.body)
 	ok200 := r.status == http.StatusOK
+	if r.memoryExhausted && !ok200 {
+		return factory.StatusDeveloperError, errorResult(msgMemoryExhausted)
+	}
 	if fields, isObj := jsonObject(body); isObj {
 		e, hasErr := fields["error"]
 		switch {

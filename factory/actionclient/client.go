@@ -243,7 +243,7 @@ func (c *Client) post(ctx context.Context, url string, body []byte, max, trunc i
 	if resp.StatusCode == http.StatusNoContent || resp.ContentLength < 0 {
 		return response{}, ErrNoResponse
 	}
-	r := response{status: resp.StatusCode}
+	r := response{status: resp.StatusCode, memoryExhausted: resp.Header.Get(MemoryExhaustedHeader) == "true"}
 	n := resp.ContentLength
 	if n > max {
 		r.truncated, r.length, r.max = true, n, max

@@ -37,6 +37,15 @@ func reply(status int, body string) http.HandlerFunc {
 	}
 }
 
+// memoryExhausted answers as Stemcell's runtime does for an action it
+// aborted for memory: status and body, marked by MemoryExhaustedHeader.
+func memoryExhausted(status int, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(MemoryExhaustedHeader, "true")
+		reply(status, body)(w, r)
+	}
+}
+
 // chunked streams the body without Content-Length.
 func chunked(body string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -161,6 +170,11 @@ func TestRunClassification(t *testing.T) {
 		{name: "502 object with error", h: reply(502, `{"error":"bad"}`), status: factory.StatusDeveloperError, result: `{"error":"bad"}`},
 		{name: "500 object without error", h: reply(500, `{"x":1}`), status: factory.StatusDeveloperError,
 			result: `{"error":"The action did not produce a valid JSON or JSON Array response: {\"x\":1}"}`},
+		{name: "502 memory exhausted", h: memoryExhausted(502, `{"error":"out of memory"}`), status: factory.StatusDeveloperError,
+			result: `{"error":"The action exhausted its memory and was aborted."}`},
+		{name: "502 memory exhausted without body", h: memoryExhausted(502, ``), status: factory.StatusDeveloperError,
+			result: `{"error":"The action exhausted its memory and was aborted."}`},
+		{name: "200 with the memory header is a result", h: memoryExhausted(200, `{"a":1}`), status: factory.StatusSuccess, result: `{"a":1}`},
 		{name: "500 array", h: reply(500, `[1]`), status: factory.StatusDeveloperError,
 			result: `{"error":"The action did not produce a valid JSON or JSON Array response: [1]"}`},
 		{name: "404 text", h: reply(404, `not found`), status: factory.StatusDeveloperError,
@@ -231,6 +245,8 @@ func TestInitClassification(t *testing.T) {
 			result: `{"error":"The action failed during initialization: oops"}`},
 		{name: "500 empty", h: reply(500, ``), status: factory.StatusDeveloperError,
 			result: `{"error":"The action failed during initialization."}`},
+		{name: "502 memory exhausted", h: memoryExhausted(502, `{"error":"out of memory"}`), status: factory.StatusDeveloperError,
+			result: `{"error":"The action exhausted its memory and was aborted."}`},
 		{name: "500 object without error", h: reply(500, `{"x":1}`), status: factory.StatusDeveloperError,
 			result: `{"error":"The action failed during initialization: {\"x\":1}"}`},
 		{name: "oversized 200", h: reply(200, strings.Repeat("y", 20)), opts: Options{InitMaxPayload: 8, InitTruncation: 4},

@@ -1,6 +1,7 @@
 // Command nativeaction is a native action for the factory's tests, speaking
 // the actionloop protocol: one JSON line per activation on stdin, one result
-// line on file descriptor 3. It greets params.name and logs on both streams.
+// line on file descriptor 3. It greets params.name and logs on both streams;
+// with params.hog it keeps allocating until it runs out of memory.
 package main
 
 import (
@@ -10,6 +11,21 @@ import (
 	"os"
 )
 
+// node is a small object with pointers, so that the collector keeps
+// walking all of them, as an interpreter full of objects does.
+type node struct {
+	next *node
+	m    map[int]int
+}
+
+// hog keeps everything it allocates, for ever.
+func hog() *node {
+	var head *node
+	for i := 0; ; i++ {
+		head = &node{next: head, m: map[int]int{i: i}}
+	}
+}
+
 func main() {
 	results := os.NewFile(3, "results")
 	in := bufio.NewScanner(os.Stdin)
@@ -18,10 +34,16 @@ func main() {
 		var msg struct {
 			Value struct {
 				Name string `json:"name"`
+				Hog  bool   `json:"hog"`
 			} `json:"value"`
 		}
 		out := map[string]any{}
-		if err := json.Unmarshal(in.Bytes(), &msg); err != nil {
+		err := json.Unmarshal(in.Bytes(), &msg)
+		if err == nil && msg.Value.Hog {
+			fmt.Println("native action eating memory")
+			hog()
+		}
+		if err != nil {
 			out["error"] = err.Error()
 		} else {
 			out["greeting"] = "hello " + msg.Value.Name
