@@ -88,6 +88,9 @@ type Remove struct{ Abort bool }
 type JobDone struct {
 	Container *actor.PID
 	LastUsed  time.Time
+	// RunTime is how long the job's /run took (0 when it did not run): the
+	// pool learns from it how soon a busy container frees up.
+	RunTime time.Duration
 }
 
 // ContainerReady tells the pool a cold container finished init and is warm.

@@ -17,6 +17,7 @@ type pending struct {
 	ident    actors.Identity
 	hasIdent bool
 	holder   bool // promised memory in the fair queue
+	held     bool // waits for a container of its own action (placeHold): no promise
 }
 
 func (p *pending) memory() config.ByteSize { return p.act.Action.Limits.Memory }

@@ -434,7 +434,7 @@ func (w jobWorker) claimAnswer(r jobRun, o *jobOutcome, j *containerJob) bool {
 // job the pool sends on the capacity may then reach the actor before the
 // notice, and simply waits in its buffer or in this worker's queue.
 func (w jobWorker) answer(r jobRun, j *containerJob, res actors.Result) {
-	w.root.Send(w.pool, &actors.JobDone{Container: w.self, LastUsed: r.clock.Now()})
+	w.root.Send(w.pool, &actors.JobDone{Container: w.self, LastUsed: r.clock.Now(), RunTime: runTime(res)})
 	w.results.inc(res.Status)
 	w.root.Send(j.job.ReplyTo, &actors.RunResult{Result: res})
 }
@@ -488,7 +488,7 @@ func (a *containerActor) answer(ctx actor.Context, j *containerJob, res actors.R
 		res.ContainerID = a.cell.id
 	}
 	a.log.Debug().Str("activation_id", j.job.Activation.ID).Int("status", int(res.Status)).Msg("activation finished")
-	ctx.Send(a.p.Pool, &actors.JobDone{Container: ctx.Self(), LastUsed: a.p.Clock.Now()})
+	ctx.Send(a.p.Pool, &actors.JobDone{Container: ctx.Self(), LastUsed: a.p.Clock.Now(), RunTime: runTime(res)})
 	a.p.Results.inc(res.Status)
 	if j.job.ReplyTo != nil {
 		ctx.Send(j.job.ReplyTo, &actors.RunResult{Result: res})

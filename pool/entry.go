@@ -34,6 +34,7 @@ type entry struct {
 	ref      uint64 // stem-cell reference; 0 for a cold container
 	expires  time.Time
 	lastUsed time.Time
+	created  time.Time // when a cold container was asked for
 
 	group     *identGroup // of its identity, from the first job on; nil for an untaken stem cell
 	availTier tier        // set of group holding it, tierNone when none
@@ -81,6 +82,32 @@ func (e *entry) wantIdle() bool {
 type identGroup struct {
 	avail   [numTiers][]*entry
 	members int // entries of this identity, available or not; the group goes with the last
+	// states counts the members by where their memory sits: how many are
+	// starting, and how many are going away.
+	states [numMemStates]int
+	// run is the moving average of the identity's /run durations, for the
+	// choice between waiting for one of its containers and starting one.
+	run      time.Duration
+	runKnown bool
+}
+
+// serving is how many jobs the identity's containers that are not going
+// away can run at once.
+func (g *identGroup) serving(maxConc int) int {
+	return (g.members - g.states[memRemoving]) * max(1, maxConc)
+}
+
+// observeRun folds one /run duration into the moving average (weight 1/4
+// for the new sample: a few runs make it, one outlier does not).
+func (g *identGroup) observeRun(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	if !g.runKnown {
+		g.run, g.runKnown = d, true
+		return
+	}
+	g.run += (d - g.run) / 4
 }
 
 func (g *identGroup) best() (tier, *entry) {

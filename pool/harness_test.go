@@ -238,6 +238,20 @@ func (h *harness) check(p *poolActor) {
 		bad = append(bad, fmt.Sprintf("idle LRU has %d (%d linked), ledger %d", p.idle.len(), n, p.ledger.count[memIdle]))
 	}
 	bad = append(bad, checkFairQueue(&p.fair)...)
+	states := map[*identGroup]*[numMemStates]int{}
+	for _, e := range p.entries {
+		if e.group != nil {
+			if states[e.group] == nil {
+				states[e.group] = &[numMemStates]int{}
+			}
+			states[e.group][e.memState()]++
+		}
+	}
+	for id, g := range p.byIdent {
+		if got := states[g]; got == nil || *got != g.states {
+			bad = append(bad, fmt.Sprintf("group %+v counts %v by state, its containers are %v", id, g.states, got))
+		}
+	}
 	if len(bad) > 0 {
 		h.mu.Lock()
 		h.violations = append(h.violations, bad...)
@@ -393,6 +407,7 @@ type (
 	complete struct {
 		ID     string // "" = the oldest job
 		Status factory.Status
+		Run    time.Duration // the /run time reported in JobDone
 	}
 	ready        struct{}
 	initFailed   struct{} // answer every job with the init error and go away
@@ -445,7 +460,7 @@ func (s *standin) Receive(c actor.Context) {
 		if i < len(s.jobs) {
 			j := s.jobs[i]
 			s.jobs = append(s.jobs[:i], s.jobs[i+1:]...)
-			c.Send(s.params.Pool, &actors.JobDone{Container: s.pid, LastUsed: s.params.Clock.Now()})
+			c.Send(s.params.Pool, &actors.JobDone{Container: s.pid, LastUsed: s.params.Clock.Now(), RunTime: m.Run})
 			c.Send(j.ReplyTo, &actors.RunResult{Result: actors.Result{ActivationID: j.Activation.ID, Status: m.Status,
 				Response: json.RawMessage(`{}`), StartKind: j.StartKind, ContainerID: s.pid.Id}})
 		}

@@ -37,6 +37,7 @@ type situation struct {
 	Evictable config.ByteSize // held by idle warm containers
 	WarmTier  tier            // best tier of this identity with spare concurrency
 	StemCell  bool            // a stem cell that suits the action is ready
+	Hold      bool            // better to wait for a container of the action (holdForWarm)
 }
 
 // verdict is what to do with a job.
@@ -49,9 +50,13 @@ const (
 	placeEvict                   // remove Shortfall of idle containers, then wait for the memory
 	placeWait                    // wait in the buffer for capacity
 	placeReject                  // the action can never fit
+	placeHold                    // wait for a container of the action: sooner than a new one
 )
 
-var verdictNames = [...]string{"warm", "stemCell", "cold", "evict", "wait", "reject"}
+var verdictNames = [...]string{"warm", "stemCell", "cold", "evict", "wait", "reject", "hold"}
+
+// waits reports whether the job was left waiting.
+func (v verdict) waits() bool { return v == placeEvict || v == placeWait || v == placeHold }
 
 func (v verdict) String() string {
 	if int(v) < len(verdictNames) {
@@ -67,7 +72,8 @@ type decision struct {
 	Shortfall config.ByteSize // with placeEvict: bytes of idle containers to remove
 }
 
-// decide is the placement order: warm, then stem cell, then cold, then
+// decide is the placement order: warm, then stem cell, then (unless the
+// job is better off waiting for a container of its own action) cold, then
 // eviction, else wait. Eviction happens only if it makes the job fit and
 // only for what the memory already on its way back does not cover, so the
 // pool never creates before the memory it counts on has returned
@@ -81,6 +87,9 @@ func decide(s situation) decision {
 	}
 	if s.Need > s.Total {
 		return decision{Verdict: placeReject}
+	}
+	if s.Hold {
+		return decision{Verdict: placeHold}
 	}
 	if s.Need <= s.Free {
 		return decision{Verdict: placeCold}

@@ -75,6 +75,9 @@ type poolActor struct {
 	buf          buffer    // container-pool.queue: fifo
 	fair         fairQueue // container-pool.queue: fair
 	fifo         bool
+	cold         time.Duration // mean cold start (see scaleout.go)
+	coldKnown    bool
+	holdCheckDue bool
 	subscribers  []*actor.PID
 
 	// Scratch of the fair queue's placement rounds, kept to spare
@@ -171,6 +174,8 @@ func (p *poolActor) Receive(ctx actor.Context) {
 		p.onShutdownDeadline(ctx)
 	case *cleanupDone:
 		p.onCleanupDone(ctx, m)
+	case *holdCheck:
+		p.onHoldCheck(ctx)
 	case *actor.Started:
 		p.onStarted(ctx)
 	case *actor.Stopped:

@@ -55,6 +55,9 @@ func (p *poolActor) onJobDone(ctx actor.Context, m *actors.JobDone) {
 	if !m.LastUsed.IsZero() {
 		e.lastUsed = m.LastUsed
 	}
+	if e.group != nil {
+		e.group.observeRun(m.RunTime)
+	}
 	p.settle(e, before)
 	p.drain(ctx)
 }
@@ -63,6 +66,9 @@ func (p *poolActor) onReady(ctx actor.Context, m *actors.ContainerReady) {
 	e := p.lookup(m.Container, ctx, "ContainerReady")
 	if e == nil || e.phase == phaseStemCell {
 		return
+	}
+	if e.phase == phaseWarmingCold && !e.created.IsZero() {
+		p.observeCold(p.clock.Now().Sub(e.created))
 	}
 	p.change(e, func() { e.phase = phaseWarmed })
 	p.drain(ctx)
@@ -101,6 +107,7 @@ func (p *poolActor) forget(e *entry) {
 	}
 	p.change(e, func() { e.removing = true }) // leaves the warm index and the LRU
 	if g := e.group; g != nil {
+		g.states[e.memState()]--
 		if g.members--; g.members == 0 {
 			delete(p.byIdent, e.ident)
 		}
@@ -187,7 +194,12 @@ func (p *poolActor) change(e *entry, f func()) {
 // settle puts e where its state belongs, given the ledger state it had
 // before the change.
 func (p *poolActor) settle(e *entry, before memState) {
-	p.ledger.move(before, e.memState(), e.mem)
+	after := e.memState()
+	p.ledger.move(before, after, e.mem)
+	if g := e.group; g != nil && before != after {
+		g.states[before]--
+		g.states[after]++
+	}
 
 	if t := e.wantTier(); t != e.availTier {
 		if e.availTier != tierNone {

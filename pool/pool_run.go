@@ -55,7 +55,7 @@ func (p *poolActor) runFIFO(ctx actor.Context, job *pending) bool {
 	switch p.tryPlace(ctx, job, p.ledger.free()) {
 	case placeReject:
 		return false
-	case placeEvict, placeWait:
+	case placeEvict, placeWait, placeHold:
 		if !p.admitToQueue(ctx, job) {
 			return false
 		}
@@ -107,7 +107,7 @@ func (p *poolActor) reject(ctx actor.Context, job *pending, reason string, err e
 // reports false when the job must wait; a job it rejects counts as handled.
 func (p *poolActor) place(ctx actor.Context, job *pending) bool {
 	switch p.tryPlace(ctx, job, p.ledger.free()) {
-	case placeEvict, placeWait:
+	case placeEvict, placeWait, placeHold:
 		// Evictions for this job, and for those buffered behind it, start
 		// now (evictAhead); the job waits for the memory either way.
 		p.evictAhead(ctx, job)
@@ -144,7 +144,10 @@ func (p *poolActor) tryPlace(ctx actor.Context, job *pending, budget config.Byte
 			stem = p.pickStemCell(cells, need)
 			s.StemCell = stem >= 0
 		}
+		// OpenWhisk v1's rule (fifo) always starts a container.
+		s.Hold = !p.fifo && grp != nil && !s.StemCell && p.shouldHold(ctx, job, grp)
 	}
+	job.held = false
 	d := decide(s)
 	switch d.Verdict {
 	case placeWarm:
@@ -156,6 +159,8 @@ func (p *poolActor) tryPlace(ctx actor.Context, job *pending, budget config.Byte
 		if !p.createCold(ctx, job) {
 			return placeWait
 		}
+	case placeHold:
+		job.held = true
 	case placeReject:
 		p.reject(ctx, job, "too_large", fmt.Errorf("activation %s of %s/%s: memory %d MB exceeds container-pool.user-memory %d MB: %w",
 			a.ID, a.Action.Namespace, a.Action.Name, need.MBs(), p.ledger.total.MBs(), ErrTooLarge))
@@ -232,6 +237,7 @@ func (p *poolActor) createCold(ctx actor.Context, job *pending) bool {
 		maxConc:   a.Action.Limits.MaxConcurrency,
 		phase:     phaseWarmingCold,
 		availTier: tierNone,
+		created:   p.clock.Now(),
 	}
 	e.pid = p.spawnContainer(ctx, containerParams{
 		Pool:    ctx.Self(),
@@ -296,6 +302,7 @@ func (p *poolActor) join(e *entry) {
 		p.byIdent[e.ident] = g
 	}
 	g.members++
+	g.states[e.memState()]++
 	e.group = g
 }
 

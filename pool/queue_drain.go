@@ -33,8 +33,13 @@ func (p *poolActor) runFair(ctx actor.Context, job *pending) bool {
 		return false
 	}
 	p.fair.pushBack(job)
-	if p.fair.byIdent[job.identity()].head() == job {
+	switch head := p.fair.byIdent[job.identity()].head(); {
+	case head == job:
 		p.arrange(ctx)
+	case head.held:
+		// One more waiting may tip the head from waiting for its
+		// action's containers to starting one.
+		p.drainFair(ctx)
 	}
 	return true
 }
@@ -69,6 +74,9 @@ func (p *poolActor) placePromised(ctx actor.Context) {
 		switch p.tryPlace(ctx, job, p.ledger.free()-setAside) {
 		case placeEvict, placeWait:
 			setAside += job.memory()
+		case placeHold:
+			// Its action's containers will serve it: it needs no memory.
+			f.unpromise(job)
 		default:
 			f.popHead(f.byIdent[job.identity()])
 		}
@@ -115,8 +123,7 @@ func (p *poolActor) placeOneAhead(ctx actor.Context, ns *nsQueue) bool {
 		if q.blocked == p.gen || q.head().holder {
 			continue
 		}
-		switch p.tryPlace(ctx, q.head(), p.unpromised()) {
-		case placeEvict, placeWait:
+		if p.tryPlace(ctx, q.head(), p.unpromised()).waits() {
 			q.blocked = p.gen
 			continue
 		}
@@ -140,7 +147,7 @@ func (p *poolActor) arrange(ctx actor.Context) {
 		for _, ns := range f.ring {
 			for _, q := range ns.actions {
 				h := q.head()
-				if h.holder {
+				if h.holder || h.held {
 					continue
 				}
 				if f.mayPromise(ns, h.memory(), total) {

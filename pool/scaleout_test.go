@@ -1,0 +1,94 @@
+package pool
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestHoldForWarm(t *testing.T) {
+	const ms = time.Millisecond
+	tests := []struct {
+		name                       string
+		waiting, serving, starting int
+		run                        time.Duration
+		runKnown                   bool
+		cold, waited               time.Duration
+		want                       bool
+	}{
+		{"no container of the action", 1, 0, 0, 10 * ms, true, 300 * ms, 0, false},
+		{"short runs: 30 rounds of 10 ms fit a 300 ms cold start", 30, 1, 0, 10 * ms, true, 300 * ms, 0, true},
+		{"short runs: 31 rounds do not", 31, 1, 0, 10 * ms, true, 300 * ms, 0, false},
+		{"spread over slots", 60, 2, 0, 10 * ms, true, 300 * ms, 0, true},
+		{"long runs start a container", 1, 4, 0, 400 * ms, true, 300 * ms, 0, false},
+		{"run equal to the cold start waits", 1, 1, 0, 300 * ms, true, 300 * ms, 0, true},
+		{"unknown run: one waiting per starting container", 2, 2, 2, 0, false, 300 * ms, 0, true},
+		{"unknown run: one more starts a container", 3, 3, 2, 0, false, 300 * ms, 0, false},
+		{"unknown run, nothing starting: start one", 1, 1, 0, 0, false, 300 * ms, 0, false},
+		{"waited a cold start already", 1, 1, 0, 10 * ms, true, 300 * ms, 300 * ms, false},
+		{"waited less", 1, 1, 0, 10 * ms, true, 300 * ms, 299 * ms, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := holdForWarm(tt.waiting, tt.serving, tt.starting, tt.run, tt.runKnown, tt.cold, tt.waited); got != tt.want {
+				t.Errorf("holdForWarm = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// A short action whose only container is busy: the next activation waits
+// for it rather than starting a second container, and runs warm on it.
+func TestShortActionWaitsForItsBusyContainer(t *testing.T) {
+	h := newHarness(t, testConfig(1024))
+	h.fill("ns", 128, "f")
+	f := h.container(0)
+	h.do(f, &complete{Run: 10 * time.Millisecond}) // runs of f take 10 ms
+	h.run(act("f1", "ns", "f", 128))               // warm: the container is busy again
+	h.run(act("f2", "ns", "f", 128))
+	h.sync()
+	if n := h.numContainers(); n != 1 {
+		t.Fatalf("%d containers, want 1: f2 waits for f's container", n)
+	}
+	h.do(f, &complete{Run: 10 * time.Millisecond})
+	h.sync()
+	if got := h.placedOrder(); !slices.Equal(got, []string{"f", "f1", "f2"}) || h.numContainers() != 1 {
+		t.Fatalf("placements %v on %d containers, want f, f1, f2 on one", got, h.numContainers())
+	}
+}
+
+// A hold runs out after a cold start's time: a container stuck in a long
+// run does not hold its action's queue up.
+func TestHoldRunsOut(t *testing.T) {
+	h := newHarness(t, testConfig(1024))
+	h.fill("ns", 128, "f")
+	f := h.container(0)
+	h.do(f, &complete{Run: 10 * time.Millisecond})
+	h.run(act("stuck", "ns", "f", 128))
+	h.run(act("next", "ns", "f", 128))
+	h.sync()
+	if n := h.numContainers(); n != 1 {
+		t.Fatalf("%d containers, want 1 while next holds", n)
+	}
+	h.clock.Advance(defaultColdStart)
+	h.sync()
+	if n := h.numContainers(); n != 2 || !slices.Contains(h.placedOrder(), "next") {
+		t.Fatalf("%d containers, placements %v: want next on a new container once its hold ran out", n, h.placedOrder())
+	}
+}
+
+// A burst of an action never seen starts one container per two
+// activations while its containers start, not one per activation.
+func TestBurstOfANewActionStartsFewerContainers(t *testing.T) {
+	h := newHarness(t, testConfig(4096))
+	for i := range 8 {
+		h.run(act("b"+string(rune('0'+i)), "ns", "b", 128))
+	}
+	h.sync()
+	if n := h.numContainers(); n != 4 {
+		t.Fatalf("%d containers for a burst of 8, want 4", n)
+	}
+	if s := h.sync(); s.Buffered.Count != 4 {
+		t.Fatalf("snapshot %+v: want 4 waiting for the starting containers", s)
+	}
+}
