@@ -89,6 +89,9 @@ type identGroup struct {
 	// choice between waiting for one of its containers and starting one.
 	run      time.Duration
 	runKnown bool
+	// readyAt is when a container of the identity last came up: a job's
+	// hold is counted from then at the earliest.
+	readyAt time.Time
 }
 
 // serving is how many jobs the identity's containers that are not going

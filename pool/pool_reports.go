@@ -70,6 +70,9 @@ func (p *poolActor) onReady(ctx actor.Context, m *actors.ContainerReady) {
 	if e.phase == phaseWarmingCold && !e.created.IsZero() {
 		p.observeCold(p.clock.Now().Sub(e.created))
 	}
+	if e.group != nil {
+		e.group.readyAt = p.clock.Now()
+	}
 	p.change(e, func() { e.phase = phaseWarmed })
 	p.drain(ctx)
 }

@@ -126,13 +126,17 @@ func TestPlacementPrefersWarmedOverWarmingOverWarmingCold(t *testing.T) {
 
 	// Warmed beats warming: g on c2 warmed and idle, then a stem cell taken
 	// by g while c2 is full; the next g goes to c2, not the warming one.
+	// Runs of g are long, so g2 starts a container rather than wait for c2
+	// (scaleout.go).
 	h.run(act("g1", "ns", "g", 256))
 	h.sync()
 	c2 := h.container(2)
 	h.do(c2, &ready{})
+	h.do(c2, &complete{ID: "g1", Run: time.Minute})
+	h.run(act("g1b", "ns", "g", 256))
 	h.run(act("g2", "ns", "g", 128)) // same identity: c2 is full, cold
 	h.sync()
-	h.do(c2, &complete{ID: "g1"})
+	h.do(c2, &complete{ID: "g1b"})
 	h.run(act("g3", "ns", "g", 256))
 	h.sync()
 	last := h.placed()[len(h.placed())-1]

@@ -22,27 +22,31 @@ const defaultColdStart = 300 * time.Millisecond
 
 // holdForWarm reports whether waiting activations of an action should wait
 // for its containers rather than start a new one. waiting counts them, the
-// one being placed included; serving is how many jobs the action's
-// containers (busy or starting) run at once; starting how many of those
-// are still being created. run is the action's mean /run time (known after
-// one has finished), cold the mean cold start, waited how long the job
-// being placed has waited so far. A job never holds longer than a cold
-// start: past that a new container would have served it already (and a
-// container stuck in a long run must not hold up its action's queue).
+// one being placed included (waited counts from its arrival, or from when a
+// container of the action last came up); serving is how many jobs the action's
+// containers (busy or starting) run at once, starting how many of them are
+// still starting. run is the action's mean /run time (known after one has
+// finished), cold the mean cold start, waited how long the job being
+// placed has waited so far. Once the action's containers are all up, a job
+// holds no longer than a cold start: past that a new container would have
+// served it already, and a container stuck in a long run must not hold up
+// its action's queue. While one is still starting, a new one would only
+// queue behind it at the engine.
 //
 // With run known, the waiting jobs are spread over the serving slots, each
 // taking run: they wait when the last of them starts no later than a new
-// container would be ready. Without it, each container still starting
-// takes one waiting job after its own: a burst of an action never seen
-// starts about half as many containers, and an action whose containers
-// are all up and busy with unknown runs gets a new one at once, as in
-// OpenWhisk.
+// container would be ready. Without it (no run of the action has finished
+// yet) they wait, within the bound: a burst of an action never seen does
+// not start a container per activation before its first run tells how
+// long runs take; creations reach the engine in order, so a new container
+// would not be ready before the ones already starting anyway. A long
+// first run costs the jobs behind it at most one cold start more.
 func holdForWarm(waiting, serving, starting int, run time.Duration, runKnown bool, cold, waited time.Duration) bool {
-	if serving <= 0 || waiting <= 0 || waited >= cold {
+	if serving <= 0 || waiting <= 0 || (waited >= cold && starting == 0) {
 		return false
 	}
 	if !runKnown {
-		return waiting <= starting
+		return true
 	}
 	rounds := (waiting + serving - 1) / serving
 	return time.Duration(rounds)*run <= cold
@@ -59,11 +63,18 @@ func (p *poolActor) shouldHold(ctx actor.Context, job *pending, g *identGroup) b
 			waiting++ // a new arrival, not queued yet
 		}
 	}
-	cold, waited := p.coldStart(), p.clock.Now().Sub(job.act.Arrived)
+	// The wait counts from the arrival, or from when a container of the
+	// action last came up: time spent while one was starting was not lost
+	// to the hold.
+	now := p.clock.Now()
+	cold, waited := p.coldStart(), now.Sub(job.act.Arrived)
+	if since := now.Sub(g.readyAt); since < waited {
+		waited = since
+	}
 	if !holdForWarm(waiting, g.serving(job.act.Action.Limits.MaxConcurrency), g.states[memStarting], g.run, g.runKnown, cold, waited) {
 		return false
 	}
-	if !p.holdCheckDue {
+	if !p.holdCheckDue && waited < cold {
 		p.holdCheckDue = true
 		p.timers.SendOnce(ctx, cold-waited, &holdCheck{})
 	}

@@ -22,9 +22,10 @@ func TestHoldForWarm(t *testing.T) {
 		{"spread over slots", 60, 2, 0, 10 * ms, true, 300 * ms, 0, true},
 		{"long runs start a container", 1, 4, 0, 400 * ms, true, 300 * ms, 0, false},
 		{"run equal to the cold start waits", 1, 1, 0, 300 * ms, true, 300 * ms, 0, true},
-		{"unknown run: one waiting per starting container", 2, 2, 2, 0, false, 300 * ms, 0, true},
-		{"unknown run: one more starts a container", 3, 3, 2, 0, false, 300 * ms, 0, false},
-		{"unknown run, nothing starting: start one", 1, 1, 0, 0, false, 300 * ms, 0, false},
+		{"unknown run: waits", 5, 1, 0, 0, false, 300 * ms, 0, true},
+		{"unknown run: not past a cold start", 5, 1, 0, 0, false, 300 * ms, 300 * ms, false},
+		{"unknown run: past a cold start while one starts", 5, 1, 1, 0, false, 300 * ms, 900 * ms, true},
+		{"long runs do not wait for a starting container", 1, 1, 1, 400 * ms, true, 300 * ms, 0, false},
 		{"waited a cold start already", 1, 1, 0, 10 * ms, true, 300 * ms, 300 * ms, false},
 		{"waited less", 1, 1, 0, 10 * ms, true, 300 * ms, 299 * ms, true},
 	}
@@ -77,18 +78,28 @@ func TestHoldRunsOut(t *testing.T) {
 	}
 }
 
-// A burst of an action never seen starts one container per two
-// activations while its containers start, not one per activation.
-func TestBurstOfANewActionStartsFewerContainers(t *testing.T) {
+// A burst of an action never seen starts one container and waits for it,
+// however slow its start; once the first run tells that runs are short,
+// the burst runs on that container.
+func TestBurstOfANewActionWaitsForItsFirstRun(t *testing.T) {
 	h := newHarness(t, testConfig(4096))
 	for i := range 8 {
 		h.run(act("b"+string(rune('0'+i)), "ns", "b", 128))
 	}
 	h.sync()
-	if n := h.numContainers(); n != 4 {
-		t.Fatalf("%d containers for a burst of 8, want 4", n)
+	h.clock.Advance(2 * defaultColdStart) // a slow start: the hold lasts as long
+	h.sync()
+	if n := h.numContainers(); n != 1 {
+		t.Fatalf("%d containers for a burst of 8 while the first starts, want 1", n)
 	}
-	if s := h.sync(); s.Buffered.Count != 4 {
-		t.Fatalf("snapshot %+v: want 4 waiting for the starting containers", s)
+	c := h.container(0)
+	h.do(c, &ready{})
+	for range 8 {
+		h.do(c, &complete{Run: time.Millisecond})
+		h.sync()
+	}
+	h.sync()
+	if n, got := h.numContainers(), h.placedOrder(); n != 1 || len(got) != 8 {
+		t.Fatalf("%d containers, placements %v: want all 8 on the first container", n, got)
 	}
 }
