@@ -40,6 +40,7 @@ type options struct {
 	ActionTimeout time.Duration
 	InvokeTimeout time.Duration
 	SampleEvery   time.Duration
+	Warmup        time.Duration
 	Out           string
 	LogLevel      string
 
@@ -102,6 +103,7 @@ pause-grace=DUR, or any configuration key (container-pool.buffer-size=100).`,
 	fs.DurationVar(&o.ActionTimeout, "action-timeout", time.Minute, "time limit of every action")
 	fs.DurationVar(&o.InvokeTimeout, "invoke-timeout", 2*time.Minute, "give up on an activation this long after its arrival")
 	fs.DurationVar(&o.SampleEvery, "sample-interval", 100*time.Millisecond, "memory sampling period")
+	fs.DurationVar(&o.Warmup, "warmup", 0, "leave the activations that arrive in this first part of the run out of the figures (they still run); memory is sampled throughout")
 	fs.StringVar(&o.Out, "out", "", "directory for bench.json and the PNG plots (default: none, stdout only)")
 	fs.StringVar(&o.LogLevel, "log-level", "warn", "log level of the pool's logs on stderr")
 	return cmd
@@ -205,6 +207,9 @@ func runBench(ctx context.Context, o *options, cmd *cobra.Command, stdout, stder
 	if len(w.Arrivals) == 0 {
 		return fmt.Errorf("workload %s has no arrivals: raise --rate or --duration", w.Name)
 	}
+	if last := w.Arrivals[len(w.Arrivals)-1].At; o.Warmup < 0 || o.Warmup > last {
+		return fmt.Errorf("--warmup %s is invalid: must be >= 0 and leave arrivals after it (the last is at %s)", o.Warmup, last)
+	}
 	if o.Out != "" {
 		if err := os.MkdirAll(o.Out, 0o755); err != nil {
 			return fmt.Errorf("--out: %w", err)
@@ -212,6 +217,9 @@ func runBench(ctx context.Context, o *options, cmd *cobra.Command, stdout, stder
 	}
 	fmt.Fprintf(stdout, "workload %s: seed %d, %d functions, %d arrivals over %s (%.1f/s), target %s\n\n",
 		w.Name, w.Seed, len(w.Functions), len(w.Arrivals), w.Duration, float64(len(w.Arrivals))/w.Duration.Seconds(), o.Target)
+	if o.Warmup > 0 {
+		fmt.Fprintf(stdout, "warm-up: the figures leave out the activations that arrive in the first %s\n\n", o.Warmup)
+	}
 
 	file := resultFile{Started: time.Now().UTC(), Command: append([]string{"bench"}, o.args...), Target: o.Target,
 		Workload: describeWorkload(o.Workload, w)}
@@ -320,8 +328,9 @@ func (o *options) runSide(ctx context.Context, s side, w *workload.Workload, log
 	if err := errors.Join(everr, cerr); err != nil {
 		return res, err
 	}
-	res.Summary = report.Summarize(r.Samples, r.Memory, r.Wall, evicted)
-	res.Overhead = overheadOf(r.Samples, w, r.Wall)
+	samples, execs, wall := afterWarmup(r.Samples, w, r.Wall, o.Warmup)
+	res.Summary = report.Summarize(samples, r.Memory, wall, evicted)
+	res.Overhead = overheadOf(samples, execs, wall)
 	res.samples, res.memory = r.Samples, r.Memory
 	return res, nil
 }

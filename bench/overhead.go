@@ -16,14 +16,29 @@ type overhead struct {
 	ByStartKind map[string]report.Percentiles `json:"by_start_kind"`
 }
 
-func overheadOf(samples []report.Sample, w *workload.Workload, wall time.Duration) overhead {
+func overheadOf(samples []report.Sample, execs []time.Duration, wall time.Duration) overhead {
 	shifted := make([]report.Sample, len(samples))
 	for i, s := range samples {
-		s.Latency = max(s.Latency-w.Arrivals[i].Exec, 0)
+		s.Latency = max(s.Latency-execs[i], 0)
 		shifted[i] = s
 	}
 	sum := report.Summarize(shifted, nil, wall, 0)
 	return overhead{All: sum.Latency, ByStartKind: sum.ByStartKind}
+}
+
+// afterWarmup keeps the samples of the arrivals at or after warmup, with
+// their execution times, and the wall time from warmup on: a steady state
+// without the first containers' cold starts.
+func afterWarmup(samples []report.Sample, w *workload.Workload, wall, warmup time.Duration) ([]report.Sample, []time.Duration, time.Duration) {
+	kept := make([]report.Sample, 0, len(samples))
+	execs := make([]time.Duration, 0, len(samples))
+	for i, s := range samples {
+		if s.Arrived >= warmup {
+			kept = append(kept, s)
+			execs = append(execs, w.Arrivals[i].Exec)
+		}
+	}
+	return kept, execs, max(wall-warmup, 0)
 }
 
 // compareOverhead adds the overhead percentiles to the ratio table.

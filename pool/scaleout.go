@@ -22,34 +22,36 @@ const defaultColdStart = 300 * time.Millisecond
 
 // holdForWarm reports whether waiting activations of an action should wait
 // for its containers rather than start a new one. waiting counts them, the
-// one being placed included (waited counts from its arrival, or from when a
-// container of the action last came up); serving is how many jobs the action's
+// one being placed included; serving is how many jobs the action's
 // containers (busy or starting) run at once, starting how many of them are
-// still starting. run is the action's mean /run time (known after one has
-// finished), cold the mean cold start, waited how long the job being
-// placed has waited so far. Once the action's containers are all up, a job
-// holds no longer than a cold start: past that a new container would have
-// served it already, and a container stuck in a long run must not hold up
-// its action's queue. While one is still starting, a new one would only
-// queue behind it at the engine.
+// still starting; run is the action's mean /run time, known once one has
+// finished; cold is the mean cold start; sinceArrival and sinceReady are
+// how long ago the job being placed arrived and a container of the action
+// last came up.
 //
-// With run known, the waiting jobs are spread over the serving slots, each
-// taking run: they wait when the last of them starts no later than a new
-// container would be ready. Without it (no run of the action has finished
-// yet) they wait, within the bound: a burst of an action never seen does
-// not start a container per activation before its first run tells how
-// long runs take; creations reach the engine in order, so a new container
-// would not be ready before the ones already starting anyway. A long
-// first run costs the jobs behind it at most one cold start more.
-func holdForWarm(waiting, serving, starting int, run time.Duration, runKnown bool, cold, waited time.Duration) bool {
-	if serving <= 0 || waiting <= 0 || (waited >= cold && starting == 0) {
+//   - Run unknown, a container starting: wait. A burst of an action never
+//     seen does not start a container per activation before its first run
+//     tells how long runs take; creations reach the engine in order, so a
+//     new container would not be up before the one starting anyway.
+//   - Run unknown, containers up: wait a quarter of a cold start from when
+//     the last came up, for the first run to tell. A long first run costs
+//     the jobs behind it that much.
+//   - Run known: spread the waiting jobs over the serving slots, each taking
+//     run; wait when the last of them starts no later than a new container
+//     would be up. Never longer than a cold start from the arrival or the
+//     last container coming up, nor two from the arrival, so that a
+//     container stuck in a long run does not hold its action's queue up.
+func holdForWarm(waiting, serving, starting int, run time.Duration, runKnown bool, cold, sinceArrival, sinceReady time.Duration) bool {
+	switch {
+	case serving <= 0 || waiting <= 0:
 		return false
-	}
-	if !runKnown {
+	case !runKnown && starting > 0:
 		return true
+	case !runKnown:
+		return sinceReady < cold/4
 	}
 	rounds := (waiting + serving - 1) / serving
-	return time.Duration(rounds)*run <= cold
+	return time.Duration(rounds)*run <= cold && min(sinceArrival, sinceReady) < cold && sinceArrival < 2*cold
 }
 
 // shouldHold applies holdForWarm to job, whose identity's containers
@@ -63,20 +65,17 @@ func (p *poolActor) shouldHold(ctx actor.Context, job *pending, g *identGroup) b
 			waiting++ // a new arrival, not queued yet
 		}
 	}
-	// The wait counts from the arrival, or from when a container of the
-	// action last came up: time spent while one was starting was not lost
-	// to the hold.
 	now := p.clock.Now()
-	cold, waited := p.coldStart(), now.Sub(job.act.Arrived)
-	if since := now.Sub(g.readyAt); since < waited {
-		waited = since
-	}
-	if !holdForWarm(waiting, g.serving(job.act.Action.Limits.MaxConcurrency), g.states[memStarting], g.run, g.runKnown, cold, waited) {
+	cold := p.coldStart()
+	sinceArrival, sinceReady := now.Sub(job.act.Arrived), now.Sub(g.readyAt)
+	if !holdForWarm(waiting, g.serving(job.act.Action.Limits.MaxConcurrency), g.states[memStarting], g.run, g.runKnown, cold, sinceArrival, sinceReady) {
 		return false
 	}
-	if !p.holdCheckDue && waited < cold {
+	// Look again when the hold may have run out; a hold that lasts while a
+	// container starts is looked at again when it comes up.
+	if !p.holdCheckDue {
 		p.holdCheckDue = true
-		p.timers.SendOnce(ctx, cold-waited, &holdCheck{})
+		p.timers.SendOnce(ctx, max(cold/4, time.Millisecond), &holdCheck{})
 	}
 	return true
 }

@@ -8,30 +8,32 @@ import (
 
 func TestHoldForWarm(t *testing.T) {
 	const ms = time.Millisecond
+	const cold = 300 * ms
 	tests := []struct {
 		name                       string
 		waiting, serving, starting int
 		run                        time.Duration
 		runKnown                   bool
-		cold, waited               time.Duration
+		sinceArrival, sinceReady   time.Duration
 		want                       bool
 	}{
-		{"no container of the action", 1, 0, 0, 10 * ms, true, 300 * ms, 0, false},
-		{"short runs: 30 rounds of 10 ms fit a 300 ms cold start", 30, 1, 0, 10 * ms, true, 300 * ms, 0, true},
-		{"short runs: 31 rounds do not", 31, 1, 0, 10 * ms, true, 300 * ms, 0, false},
-		{"spread over slots", 60, 2, 0, 10 * ms, true, 300 * ms, 0, true},
-		{"long runs start a container", 1, 4, 0, 400 * ms, true, 300 * ms, 0, false},
-		{"run equal to the cold start waits", 1, 1, 0, 300 * ms, true, 300 * ms, 0, true},
-		{"unknown run: waits", 5, 1, 0, 0, false, 300 * ms, 0, true},
-		{"unknown run: not past a cold start", 5, 1, 0, 0, false, 300 * ms, 300 * ms, false},
-		{"unknown run: past a cold start while one starts", 5, 1, 1, 0, false, 300 * ms, 900 * ms, true},
-		{"long runs do not wait for a starting container", 1, 1, 1, 400 * ms, true, 300 * ms, 0, false},
-		{"waited a cold start already", 1, 1, 0, 10 * ms, true, 300 * ms, 300 * ms, false},
-		{"waited less", 1, 1, 0, 10 * ms, true, 300 * ms, 299 * ms, true},
+		{"no container of the action", 1, 0, 0, 10 * ms, true, 0, time.Hour, false},
+		{"short runs: 30 rounds of 10 ms fit a cold start", 30, 1, 0, 10 * ms, true, 0, time.Hour, true},
+		{"short runs: 31 rounds do not", 31, 1, 0, 10 * ms, true, 0, time.Hour, false},
+		{"spread over slots", 60, 2, 0, 10 * ms, true, 0, time.Hour, true},
+		{"long runs start a container", 1, 4, 0, 400 * ms, true, 0, time.Hour, false},
+		{"long runs do not wait for a starting container", 1, 1, 1, 400 * ms, true, 0, time.Hour, false},
+		{"a run as long as a cold start waits", 1, 1, 0, cold, true, 0, time.Hour, true},
+		{"known: not past a cold start since the arrival", 1, 1, 0, 10 * ms, true, cold, time.Hour, false},
+		{"known: a container came up since: the wait counts from then", 1, 1, 0, 10 * ms, true, cold, 10 * ms, true},
+		{"known: never two cold starts", 1, 1, 0, 10 * ms, true, 2 * cold, 10 * ms, false},
+		{"unknown, one starting: waits however long", 5, 1, 1, 0, false, time.Hour, time.Hour, true},
+		{"unknown, all up: a quarter of a cold start", 5, 1, 0, 0, false, time.Hour, cold/4 - ms, true},
+		{"unknown, all up: not longer", 5, 1, 0, 0, false, time.Hour, cold / 4, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := holdForWarm(tt.waiting, tt.serving, tt.starting, tt.run, tt.runKnown, tt.cold, tt.waited); got != tt.want {
+			if got := holdForWarm(tt.waiting, tt.serving, tt.starting, tt.run, tt.runKnown, cold, tt.sinceArrival, tt.sinceReady); got != tt.want {
 				t.Errorf("holdForWarm = %v, want %v", got, tt.want)
 			}
 		})
