@@ -85,10 +85,9 @@ type identGroup struct {
 	// states counts the members by where their memory sits: how many are
 	// starting, and how many are going away.
 	states [numMemStates]int
-	// run is the moving average of the identity's /run durations, for the
-	// choice between waiting for one of its containers and starting one.
-	run      time.Duration
-	runKnown bool
+	// run is the mean of the identity's /run durations, for the choice
+	// between waiting for one of its containers and starting one.
+	run meanDuration
 	// readyAt is when a container of the identity last came up: a job's
 	// hold is counted from then at the earliest.
 	readyAt time.Time
@@ -98,19 +97,6 @@ type identGroup struct {
 // away can run at once.
 func (g *identGroup) serving(maxConc int) int {
 	return (g.members - g.states[memRemoving]) * max(1, maxConc)
-}
-
-// observeRun folds one /run duration into the moving average (weight 1/4
-// for the new sample: a few runs make it, one outlier does not).
-func (g *identGroup) observeRun(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	if !g.runKnown {
-		g.run, g.runKnown = d, true
-		return
-	}
-	g.run += (d - g.run) / 4
 }
 
 func (g *identGroup) best() (tier, *entry) {

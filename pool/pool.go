@@ -75,8 +75,7 @@ type poolActor struct {
 	buf          buffer    // container-pool.queue: fifo
 	fair         fairQueue // container-pool.queue: fair
 	fifo         bool
-	cold         time.Duration // mean cold start (see scaleout.go)
-	coldKnown    bool
+	cold         meanDuration // of cold starts, creation to ready (see scaleout.go)
 	holdCheckDue bool
 	subscribers  []*actor.PID
 

@@ -56,7 +56,7 @@ func (p *poolActor) onJobDone(ctx actor.Context, m *actors.JobDone) {
 		e.lastUsed = m.LastUsed
 	}
 	if e.group != nil {
-		e.group.observeRun(m.RunTime)
+		e.group.run.observe(m.RunTime)
 	}
 	p.settle(e, before)
 	p.drain(ctx)
@@ -68,7 +68,7 @@ func (p *poolActor) onReady(ctx actor.Context, m *actors.ContainerReady) {
 		return
 	}
 	if e.phase == phaseWarmingCold && !e.created.IsZero() {
-		p.observeCold(p.clock.Now().Sub(e.created))
+		p.cold.observe(p.clock.Now().Sub(e.created))
 	}
 	if e.group != nil {
 		e.group.readyAt = p.clock.Now()

@@ -68,7 +68,7 @@ func (p *poolActor) shouldHold(ctx actor.Context, job *pending, g *identGroup) b
 	now := p.clock.Now()
 	cold := p.coldStart()
 	sinceArrival, sinceReady := now.Sub(job.act.Arrived), now.Sub(g.readyAt)
-	if !holdForWarm(waiting, g.serving(job.act.Action.Limits.MaxConcurrency), g.states[memStarting], g.run, g.runKnown, cold, sinceArrival, sinceReady) {
+	if !holdForWarm(waiting, g.serving(job.act.Action.Limits.MaxConcurrency), g.states[memStarting], g.run.d, g.run.known, cold, sinceArrival, sinceReady) {
 		return false
 	}
 	// Look again when the hold may have run out; a hold that lasts while a
@@ -90,23 +90,27 @@ func (p *poolActor) onHoldCheck(ctx actor.Context) {
 
 // coldStart is the mean cold start seen so far, or the default.
 func (p *poolActor) coldStart() time.Duration {
-	if p.coldKnown {
-		return p.cold
+	if p.cold.known {
+		return p.cold.d
 	}
 	return defaultColdStart
 }
 
-// observeCold folds one cold start (creation to ready) into the mean, with
-// weight 1/4 for the new one.
-func (p *poolActor) observeCold(d time.Duration) {
-	if d <= 0 {
-		return
+// meanDuration is a moving average of durations. Each new sample weighs
+// 1/4: a few make the mean, one outlier does not.
+type meanDuration struct {
+	d     time.Duration
+	known bool
+}
+
+func (m *meanDuration) observe(d time.Duration) {
+	switch {
+	case d <= 0:
+	case !m.known:
+		m.d, m.known = d, true
+	default:
+		m.d += (d - m.d) / 4
 	}
-	if !p.coldKnown {
-		p.cold, p.coldKnown = d, true
-		return
-	}
-	p.cold += (d - p.cold) / 4
 }
 
 // runTime is how long a job's /run took, without its /init.
