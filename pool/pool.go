@@ -76,6 +76,7 @@ type poolActor struct {
 	fair         fairQueue // container-pool.queue: fair
 	fifo         bool
 	cold         meanDuration // of cold starts, creation to ready (see scaleout.go)
+	runs         meanDuration // of every action's /run: the guess for an action with none yet
 	holdCheckDue bool
 	subscribers  []*actor.PID
 

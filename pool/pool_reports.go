@@ -57,6 +57,7 @@ func (p *poolActor) onJobDone(ctx actor.Context, m *actors.JobDone) {
 	}
 	if e.group != nil {
 		e.group.run.observe(m.RunTime)
+		p.runs.observe(m.RunTime)
 	}
 	p.settle(e, before)
 	p.drain(ctx)

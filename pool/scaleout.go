@@ -25,14 +25,16 @@ const defaultColdStart = 300 * time.Millisecond
 // one being placed included; serving is how many jobs the action's
 // containers (busy or starting) run at once, starting how many of them are
 // still starting; run is the action's mean /run time, known once one has
-// finished; cold is the mean cold start; sinceArrival and sinceReady are
+// finished (until then the mean over all actions, once any has finished);
+// cold is the mean cold start; sinceArrival and sinceReady are
 // how long ago the job being placed arrived and a container of the action
 // last came up.
 //
-//   - Run unknown, a container starting: wait. A burst of an action never
-//     seen does not start a container per activation before its first run
-//     tells how long runs take; creations reach the engine in order, so a
-//     new container would not be up before the one starting anyway.
+//   - Run unknown (no action has finished a run), a container starting:
+//     wait. A burst of a new invoker's first actions does not start a
+//     container per activation before a run tells how long runs take;
+//     creations reach the engine in order, so a new container would not be
+//     up before the one starting anyway.
 //   - Run unknown, containers up: wait a quarter of a cold start from when
 //     the last came up, for the first run to tell. A long first run costs
 //     the jobs behind it that much.
@@ -68,7 +70,13 @@ func (p *poolActor) shouldHold(ctx actor.Context, job *pending, g *identGroup) b
 	now := p.clock.Now()
 	cold := p.coldStart()
 	sinceArrival, sinceReady := now.Sub(job.act.Arrived), now.Sub(g.readyAt)
-	if !holdForWarm(waiting, g.serving(job.act.Action.Limits.MaxConcurrency), g.states[memStarting], g.run.d, g.run.known, cold, sinceArrival, sinceReady) {
+	// An action with no run finished yet is taken to be like the others:
+	// in a mix of long runs its burst starts containers at once.
+	run := g.run
+	if !run.known {
+		run = p.runs
+	}
+	if !holdForWarm(waiting, g.serving(job.act.Action.Limits.MaxConcurrency), g.states[memStarting], run.d, run.known, cold, sinceArrival, sinceReady) {
 		return false
 	}
 	// Look again when the hold may have run out; a hold that lasts while a

@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -103,5 +104,31 @@ func TestBurstOfANewActionWaitsForItsFirstRun(t *testing.T) {
 	h.sync()
 	if n, got := h.numContainers(), h.placedOrder(); n != 1 || len(got) != 8 {
 		t.Fatalf("%d containers, placements %v: want all 8 on the first container", n, got)
+	}
+}
+
+// An action with no finished run yet is taken to be like the others: when
+// the others' runs are long, its burst starts containers at once.
+func TestNewActionIsGuessedFromTheOthers(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		othersRun  time.Duration
+		containers int
+	}{
+		{"others short: the burst waits for its first container", time.Millisecond, 1},
+		{"others long: the burst starts containers", time.Second, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, testConfig(4096))
+			h.fill("ns", 128, "other")
+			h.do(h.container(0), &complete{Run: tc.othersRun})
+			for i := range 3 {
+				h.run(act(fmt.Sprintf("g%d", i), "ns", "g", 128))
+			}
+			h.sync()
+			if got := h.numContainers() - 1; got != tc.containers {
+				t.Fatalf("%d containers for g, want %d", got, tc.containers)
+			}
+		})
 	}
 }
