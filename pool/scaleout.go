@@ -40,9 +40,11 @@ const defaultColdStart = 300 * time.Millisecond
 //     the jobs behind it that much.
 //   - Run known: spread the waiting jobs over the serving slots, each taking
 //     run; wait when the last of them starts no later than a new container
-//     would be up. Never longer than a cold start from the arrival or the
-//     last container coming up, nor two from the arrival, so that a
-//     container stuck in a long run does not hold its action's queue up.
+//     would be up. While a container of the action is starting, a new one
+//     would queue behind it; otherwise never longer than a cold start from
+//     the arrival or the last container coming up, nor two from the
+//     arrival, so that a container stuck in a long run does not hold its
+//     action's queue up.
 func holdForWarm(waiting, serving, starting int, run time.Duration, runKnown bool, cold, sinceArrival, sinceReady time.Duration) bool {
 	switch {
 	case serving <= 0 || waiting <= 0:
@@ -53,7 +55,10 @@ func holdForWarm(waiting, serving, starting int, run time.Duration, runKnown boo
 		return sinceReady < cold/4
 	}
 	rounds := (waiting + serving - 1) / serving
-	return time.Duration(rounds)*run <= cold && min(sinceArrival, sinceReady) < cold && sinceArrival < 2*cold
+	if time.Duration(rounds)*run > cold {
+		return false
+	}
+	return starting > 0 || (min(sinceArrival, sinceReady) < cold && sinceArrival < 2*cold)
 }
 
 // shouldHold applies holdForWarm to job, whose identity's containers

@@ -28,6 +28,7 @@ func TestHoldForWarm(t *testing.T) {
 		{"known: not past a cold start since the arrival", 1, 1, 0, 10 * ms, true, cold, time.Hour, false},
 		{"known: a container came up since: the wait counts from then", 1, 1, 0, 10 * ms, true, cold, 10 * ms, true},
 		{"known: never two cold starts", 1, 1, 0, 10 * ms, true, 2 * cold, 10 * ms, false},
+		{"known: no bound while a container starts", 1, 1, 1, 10 * ms, true, 10 * cold, 10 * cold, true},
 		{"unknown, one starting: waits however long", 5, 1, 1, 0, false, time.Hour, time.Hour, true},
 		{"unknown, all up: a quarter of a cold start", 5, 1, 0, 0, false, time.Hour, cold/4 - ms, true},
 		{"unknown, all up: not longer", 5, 1, 0, 0, false, time.Hour, cold / 4, false},
