@@ -24,13 +24,9 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, inv *invocation
 	switch {
 	case err == nil:
 		return results, true
-	case errors.Is(err, actors.ErrBufferFull):
+	case s.refusal(err) != nil:
 		inv.ticket.release()
-		s.refuse(w, r, s.queueFull(), refusedBufferFull)
-		return nil, false
-	case errors.Is(err, actors.ErrShuttingDown):
-		inv.ticket.release()
-		writeError(w, r, errorf(http.StatusServiceUnavailable, "%s", msgUnavailable))
+		s.answerRefusal(w, r, err)
 		return nil, false
 	case errors.Is(err, context.Canceled) && s.stop.Err() != nil:
 		// Abandoned while the pool had it, perhaps: its result may still
@@ -41,6 +37,27 @@ func (s *Server) enqueue(w http.ResponseWriter, r *http.Request, inv *invocation
 		ch <- &actors.RunResult{Result: actors.Result{ActivationID: inv.act.ID}, Err: err}
 		return ch, true
 	}
+}
+
+// refusal is the answer to a pool refusal that leaves no record: the
+// buffer full (429) or the pool shutting down (503); nil for any other
+// error, which is the activation's outcome and gets its record.
+func (s *Server) refusal(err error) *apiError {
+	switch {
+	case errors.Is(err, actors.ErrBufferFull):
+		return s.queueFull()
+	case errors.Is(err, actors.ErrShuttingDown):
+		return errorf(http.StatusServiceUnavailable, "%s", msgUnavailable)
+	}
+	return nil
+}
+
+func (s *Server) answerRefusal(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, actors.ErrBufferFull) {
+		s.refuse(w, r, s.queueFull(), refusedBufferFull)
+		return
+	}
+	writeError(w, r, s.refusal(err))
 }
 
 // drop ends an activation the pool refused after it was admitted, without

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -122,30 +121,41 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns
 	}
 	act.LogsAfterResult = blocking
 	inv := &invocation{act: act, run: run, id: id, log: hlog.FromRequest(r), ticket: ticket}
+	if blocking {
+		s.invokeBlocking(w, r, inv, wait, resultOnly)
+		return
+	}
 	results, ok := s.enqueue(w, r, inv)
 	if !ok {
 		return
 	}
 	s.workers.Add(1)
 	w.Header().Set(activationHeader, act.ID)
-	if !blocking {
-		// Queued, so it runs whatever comes next: the id goes out after the
-		// pending record a restart would find. A failed write is logged and
-		// the final record still follows.
-		s.putPending(inv)
-		go s.finish(inv, results)
-		writeJSON(w, http.StatusAccepted, map[string]string{"activationId": act.ID})
-		return
-	}
+	// Queued, so it runs whatever comes next: the id goes out after the
+	// pending record a restart would find. A failed write is logged and the
+	// final record still follows.
+	s.putPending(inv)
+	go s.finish(inv, results)
+	writeJSON(w, http.StatusAccepted, map[string]string{"activationId": act.ID})
+}
+
+// invokeBlocking runs a blocking invoke: its result, or 202 with the id
+// after wait. It submits without waiting for the pool's acknowledgement: a
+// refusal comes back as the result, at once.
+func (s *Server) invokeBlocking(w http.ResponseWriter, r *http.Request, inv *invocation, wait time.Duration, resultOnly bool) {
+	act := inv.act
+	results := s.inv.Submit(act)
+	s.workers.Add(1)
+	w.Header().Set(activationHeader, act.ID)
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
 	case rr := <-results:
-		if rr != nil && errors.Is(rr.Err, actors.ErrBufferFull) {
-			// Refused without a record, whichever way the pool says so.
+		if rr != nil && s.refusal(rr.Err) != nil {
+			// Refused without a record.
 			s.drop(inv)
 			w.Header().Del(activationHeader)
-			s.refuse(w, r, s.queueFull(), refusedBufferFull)
+			s.answerRefusal(w, r, rr.Err)
 			return
 		}
 		s.answerBlocking(w, inv, rr, resultOnly)

@@ -28,6 +28,10 @@ type Invoker interface {
 	// (errors.Is(err, actors.ErrBufferFull), actors.ErrShuttingDown, ...),
 	// or ctx's error.
 	Enqueue(ctx context.Context, a actors.Activation) (<-chan *actors.RunResult, error)
+	// Submit hands a to the pool and returns at once; a refusal comes as
+	// the result's Err. A blocking invoke, which waits for the result
+	// anyway, spares Enqueue's acknowledgement with it.
+	Submit(a actors.Activation) <-chan *actors.RunResult
 	Snapshot(ctx context.Context) (actors.MemorySnapshot, error)
 }
 

@@ -64,6 +64,16 @@ func (f *fakeInvoker) Enqueue(_ context.Context, a actors.Activation) (<-chan *a
 	return ch, nil
 }
 
+func (f *fakeInvoker) Submit(a actors.Activation) <-chan *actors.RunResult {
+	results, err := f.Enqueue(context.Background(), a)
+	if err == nil {
+		return results
+	}
+	ch := make(chan *actors.RunResult, 1)
+	ch <- &actors.RunResult{Result: actors.Result{ActivationID: a.ID}, Err: err}
+	return ch
+}
+
 func (f *fakeInvoker) Snapshot(context.Context) (actors.MemorySnapshot, error) {
 	return actors.MemorySnapshot{Total: 1024 * config.MB}, nil
 }
