@@ -24,13 +24,39 @@ type memWatch struct {
 	closed  bool          // no sampler starts any more
 	loops   sync.WaitGroup
 	tickers func(time.Duration) (<-chan time.Time, func()) // tests drive the samples
+	// kills is the cgroup's count of kernel kills for its limit as last
+	// read; a failed operation that finds it higher claims the kill. It is
+	// read at failures only, not before every /run: the file read would
+	// cost every warm invoke.
+	kills      int64
+	killsKnown bool
 }
 
 func newMemWatch(m *Memory, onExhausted func(reason string)) *memWatch {
 	if m == nil {
 		return nil
 	}
-	return &memWatch{m: m, onExhausted: onExhausted, active: map[uint64]context.CancelCauseFunc{}, tickers: realTicker}
+	w := &memWatch{m: m, onExhausted: onExhausted, active: map[uint64]context.CancelCauseFunc{}, tickers: realTicker}
+	if k, err := m.cg.oomKills(); err == nil {
+		w.kills, w.killsKnown = k, true
+	}
+	return w
+}
+
+// newKill reports whether the kernel killed a process for the limit since
+// the last call that found one (or since the watch began).
+func (w *memWatch) newKill() bool {
+	k, err := w.m.cg.oomKills()
+	if err != nil {
+		return false
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	killed := w.killsKnown && k > w.kills
+	if !w.killsKnown || k > w.kills {
+		w.kills, w.killsKnown = k, true
+	}
+	return killed
 }
 
 func realTicker(d time.Duration) (<-chan time.Time, func()) {
@@ -38,15 +64,12 @@ func realTicker(d time.Duration) (<-chan time.Time, func()) {
 	return t.C, t.Stop
 }
 
-// watched is one watched operation: its context and the cgroup's OOM kill
-// count when it started.
+// watched is one watched operation and its context.
 type watched struct {
-	w        *memWatch
-	id       uint64
-	ctx      context.Context
-	cancel   context.CancelCauseFunc
-	oomKills int64
-	countErr error // the count could not be read: kills are not attributed
+	w      *memWatch
+	id     uint64
+	ctx    context.Context
+	cancel context.CancelCauseFunc
 }
 
 // watch returns ctx's child, cancelled with errMemoryExhausted when memory
@@ -57,7 +80,6 @@ func (w *memWatch) watch(ctx context.Context) *watched {
 		return wd
 	}
 	wd.ctx, wd.cancel = context.WithCancelCause(ctx)
-	wd.oomKills, wd.countErr = w.m.cg.oomKills()
 	w.mu.Lock()
 	w.seq++
 	wd.id = w.seq
@@ -81,12 +103,8 @@ func (wd *watched) exhausted(err error) bool {
 	if errors.Is(context.Cause(wd.ctx), errMemoryExhausted) {
 		return true
 	}
-	if wd.countErr != nil {
-		return false
-	}
 	// Not logged: the operation's output is already ended by its sentinel.
-	kills, kerr := wd.w.m.cg.oomKills()
-	return kerr == nil && kills > wd.oomKills
+	return wd.w.newKill()
 }
 
 // done ends the watch; the sampler stops with the last one.
