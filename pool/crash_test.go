@@ -5,10 +5,12 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/factory/fake"
 )
 
 // errInjected is the panic value of the tests; the callers' errors carry
@@ -173,4 +175,99 @@ func (h *harness) destroyedOf(id string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.destroyed[id]
+}
+
+// The same on the real container actor and the fake engine: the engine
+// never holds more than the ledger books (memory returns only after the
+// engine removed a container), every container is destroyed exactly once,
+// and none is left after shutdown.
+func TestPanicLeaksNoContainerInTheEngine(t *testing.T) {
+	var armed atomic.Bool
+	cfg := steadyConfig(512)
+	ff := fake.New(fake.Options{Seed: 1})
+	gate := ff.Gate(fake.OpRun)
+	var engineOver atomic.Int64 // bytes the engine held beyond the ledger, at worst
+	h := newHarnessHooks(t, cfg, ff, func(hk *hooks) {
+		hk.beforeStep = func(_ *poolActor, msg any) {
+			if r, ok := msg.(*actors.Run); ok && r.Activation.ID == "boom" {
+				panicOnce(&armed)
+			}
+		}
+		check := hk.afterStep
+		hk.afterStep = func(p *poolActor) {
+			check(p)
+			if over := ff.LiveMemory() - int64(p.ledger.used); over > engineOver.Load() {
+				engineOver.Store(over)
+			}
+		}
+	})
+	h.run(act("a1", "ns", "A", 256))
+	h.run(act("a2", "ns", "B", 256))
+	for range 2 {
+		select {
+		case <-gate.Arrived():
+		case <-time.After(waitFor):
+			t.Fatal("the first two runs never reached the engine")
+		}
+	}
+	h.run(act("q1", "ns", "A", 256))
+	h.run(act("q2", "ns", "B", 256))
+	if s := h.snapshot(); s.Buffered.Count != 2 {
+		t.Fatalf("before the panic: snapshot %+v, want 2 waiting", s)
+	}
+	armed.Store(true)
+	h.run(act("boom", "ns", "A", 256))
+	h.snapshot()
+	for _, id := range []string{"q1", "q2", "boom"} {
+		if r := h.wantOneResult(id, factory.StatusInternalError); !errors.Is(r.Err, ErrPoolCrashed) {
+			t.Fatalf("%s answered %+v (err %v), want ErrPoolCrashed", id, r.Result, r.Err)
+		}
+	}
+
+	// The runs in the engine finish and are answered by their containers,
+	// which are then destroyed; the next activation gets a new one.
+	gate.Open()
+	h.run(act("n1", "ns", "A", 256))
+	want := map[string]int{"a1": 0, "a2": 1, "n1": 2}
+	deadline := time.Now().Add(waitFor)
+	for !h.allAnswered(want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("unanswered: %v; snapshot %+v", h.unanswered(want), h.snapshot())
+		}
+		h.snapshot()
+		time.Sleep(time.Millisecond) // polling pace; the loop condition is the synchronisation
+	}
+	for id := range want {
+		if r := h.wantOneResult(id, factory.StatusSuccess); r.Err != nil {
+			t.Fatalf("%s: %v, want the result of its run", id, r.Err)
+		}
+	}
+	res, err := h.sys.Root.RequestFuture(h.pool.PID(), &actors.Shutdown{Deadline: h.clock.Now().Add(time.Minute)}, waitFor).Result()
+	if err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if d := res.(*actors.ShutdownDone); d.Err != nil {
+		t.Fatalf("shutdown: %v", d.Err)
+	}
+	h.mu.Lock()
+	bad := h.violations
+	h.mu.Unlock()
+	if len(bad) > 0 {
+		t.Fatalf("invariant broken: %v", bad)
+	}
+	if err := ff.Verify(); err != nil {
+		t.Fatalf("fake engine: %v", err)
+	}
+	if n := len(ff.Created()); n != 3 {
+		t.Fatalf("%d containers created, want 3 (a1's, a2's, n1's)", n)
+	}
+	if live := ff.Live(); len(live) != 0 {
+		t.Fatalf("%d containers left in the engine", len(live))
+	}
+	if over := engineOver.Load(); over > 0 {
+		t.Fatalf("the engine held %d B more than the ledger booked", over)
+	}
+	if peak := ff.PeakMemory(); peak > int64(512*mb) {
+		t.Fatalf("the engine held %d B at its peak, user-memory is 512 MB", peak)
+	}
 }
