@@ -16,4 +16,9 @@ var (
 	ErrTooLarge = errors.New("action memory exceeds the pool")
 	// ErrInvalidActivation rejects an activation the pool cannot place.
 	ErrInvalidActivation = errors.New("invalid activation")
+	// ErrPoolCrashed answers work the pool held (waiting for capacity, or
+	// in its hands) when a bug made it panic; the pool itself recovers and
+	// serves again. It is an internal error: retrying the activation is
+	// safe, since it never reached a container.
+	ErrPoolCrashed = errors.New("pool crashed while holding the activation")
 )

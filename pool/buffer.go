@@ -18,6 +18,10 @@ type pending struct {
 	hasIdent bool
 	holder   bool // promised memory in the fair queue
 	held     bool // waits for a container of its own action (placeHold): no promise
+	// handed: the pool no longer holds the caller, because the job went to
+	// a container (which answers it) or was answered. After a panic the
+	// pool answers exactly the jobs it still holds (crash.go).
+	handed bool
 }
 
 func (p *pending) memory() config.ByteSize { return p.act.Action.Limits.Memory }

@@ -109,6 +109,13 @@ func newHarness(t testing.TB, cfg *config.Config) *harness {
 // newHarnessWith runs the real container actor on eng when eng is not nil.
 func newHarnessWith(t testing.TB, cfg *config.Config, eng factory.ContainerFactory) *harness {
 	t.Helper()
+	return newHarnessHooks(t, cfg, eng, nil)
+}
+
+// newHarnessHooks is newHarnessWith whose hooks edit may change (wrap the
+// harness's own, or add a panic) before the pool starts.
+func newHarnessHooks(t testing.TB, cfg *config.Config, eng factory.ContainerFactory, edit func(*hooks)) *harness {
+	t.Helper()
 	h := &harness{
 		t:          t,
 		cfg:        cfg,
@@ -181,6 +188,9 @@ func newHarnessWith(t testing.TB, cfg *config.Config, eng factory.ContainerFacto
 			}
 			h.mu.Unlock()
 		}
+	}
+	if edit != nil {
+		edit(&hk)
 	}
 	log := zerolog.Nop()
 	if path := os.Getenv("STEMCELL_POOL_TEST_LOG"); path != "" {

@@ -74,6 +74,15 @@ func (l *ledger) move(from, to memState, m config.ByteSize) {
 	l.count[to]++
 }
 
+// recount books m bytes in state s without the budget check: a ledger
+// rebuilt after a panic (crash.go) must describe what exists, and what
+// exists cannot be refused.
+func (l *ledger) recount(s memState, m config.ByteSize) {
+	l.used += m
+	l.mem[s] += m
+	l.count[s]++
+}
+
 // release gives back the memory of a container that is gone.
 func (l *ledger) release(s memState, m config.ByteSize) {
 	l.used -= m

@@ -31,7 +31,12 @@ func (p *poolActor) publish(ctx actor.Context) {
 	}
 }
 
-func (p *poolActor) subscribe(pid *actor.PID) {
+// subscribe adds pid and watches it: a subscriber that stops without
+// unsubscribing is dropped on its Terminated, rather than sent a dead
+// letter every tick for the pool's whole life. A PID that is already gone
+// is answered with Terminated by protoactor's dead-letter process, so it is
+// dropped as well.
+func (p *poolActor) subscribe(ctx actor.Context, pid *actor.PID) {
 	if pid == nil {
 		return
 	}
@@ -41,13 +46,23 @@ func (p *poolActor) subscribe(pid *actor.PID) {
 		}
 	}
 	p.subscribers = append(p.subscribers, pid)
+	ctx.Watch(pid)
 }
 
-func (p *poolActor) unsubscribe(pid *actor.PID) {
+func (p *poolActor) unsubscribe(ctx actor.Context, pid *actor.PID) {
+	if p.dropSubscriber(pid) {
+		ctx.Unwatch(pid)
+	}
+}
+
+// dropSubscriber removes pid from the subscribers and reports whether it was
+// one.
+func (p *poolActor) dropSubscriber(pid *actor.PID) bool {
 	for i, s := range p.subscribers {
 		if s.Equal(pid) {
 			p.subscribers = append(p.subscribers[:i], p.subscribers[i+1:]...)
-			return
+			return true
 		}
 	}
+	return false
 }

@@ -21,6 +21,7 @@ type metrics struct {
 	buffered    prometheus.Counter
 	rescheduled prometheus.Counter
 	evictions   prometheus.Counter
+	crashes     prometheus.Counter
 	rejectedBy  *prometheus.CounterVec
 	resultsBy   resultCounters
 	memory      *prometheus.GaugeVec
@@ -49,6 +50,8 @@ func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
 			"Activations bounced back by a container and placed again."))),
 		evictions: prometheus.NewCounter(prometheus.CounterOpts(opts("evictions_total",
 			"Idle warm containers removed to make room."))),
+		crashes: prometheus.NewCounter(prometheus.CounterOpts(opts("crashes_total",
+			"Panics of the pool actor it recovered from: the callers it held were answered and its containers removed."))),
 		rejectedBy: prometheus.NewCounterVec(prometheus.CounterOpts(opts("activations_rejected_total",
 			"Activations answered with an error by the pool itself, by reason.")), []string{"reason"}),
 		memory: prometheus.NewGaugeVec(prometheus.GaugeOpts(opts("memory_bytes",
@@ -71,7 +74,7 @@ func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
 	for s := range m.resultsBy {
 		m.resultsBy[s] = results.WithLabelValues(strconv.Itoa(s))
 	}
-	for _, c := range []prometheus.Collector{started, warm, wait, m.buffered, m.rescheduled, m.evictions, m.rejectedBy,
+	for _, c := range []prometheus.Collector{started, warm, wait, m.buffered, m.rescheduled, m.evictions, m.crashes, m.rejectedBy,
 		results, m.memory, m.containers, m.bufferLen, m.bufferMem} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -17,6 +17,7 @@ var (
 	ErrBufferFull        = actors.ErrBufferFull
 	ErrTooLarge          = actors.ErrTooLarge
 	ErrInvalidActivation = actors.ErrInvalidActivation
+	ErrPoolCrashed       = actors.ErrPoolCrashed
 )
 
 // Messages the pool sends itself.
@@ -46,6 +47,9 @@ type hooks struct {
 	// afterStep, when set, is called after every message with the pool's
 	// state: tests check the invariants there.
 	afterStep func(p *poolActor)
+	// beforeStep, when set, sees every message before the pool handles
+	// it: tests inject a panic there.
+	beforeStep func(p *poolActor, msg any)
 }
 
 // poolActor owns the memory ledger and every placement decision. All its
@@ -89,6 +93,10 @@ type poolActor struct {
 
 	shutdown *shutdownState
 	stopping bool
+	// inHand is the job the message being handled brought (a Run, a
+	// Reschedule) until it is queued, placed or answered: a panic before
+	// then must still answer it (crash.go).
+	inHand *pending
 }
 
 type reservation struct {
@@ -136,8 +144,25 @@ const (
 	containerNamePrefix = "c"
 )
 
-// Receive is the pool's mailbox.
+// Receive is the pool's mailbox. A panic while it handles a message is
+// recovered by survive (crash.go), which answers the callers the pool held
+// and rebuilds a consistent pool.
 func (p *poolActor) Receive(ctx actor.Context) {
+	defer p.survive(ctx)
+	if p.hooks.beforeStep != nil {
+		p.hooks.beforeStep(p, ctx.Message())
+	}
+	if !p.handle(ctx) {
+		return
+	}
+	p.inHand = nil
+	if p.hooks.afterStep != nil {
+		p.hooks.afterStep(p)
+	}
+}
+
+// handle dispatches one message; it reports false for one it ignores.
+func (p *poolActor) handle(ctx actor.Context) bool {
 	switch m := ctx.Message().(type) {
 	case *actors.Run:
 		p.onRun(ctx, m)
@@ -163,9 +188,9 @@ func (p *poolActor) Receive(ctx actor.Context) {
 		s := p.snapshot()
 		ctx.Respond(&s)
 	case *actors.Subscribe:
-		p.subscribe(m.PID)
+		p.subscribe(ctx, m.PID)
 	case *actors.Unsubscribe:
-		p.unsubscribe(m.PID)
+		p.unsubscribe(ctx, m.PID)
 	case *memSyncTick:
 		p.publish(ctx)
 	case *actors.Shutdown:
@@ -191,11 +216,9 @@ func (p *poolActor) Receive(ctx actor.Context) {
 	case *containerGone:
 		p.onGone(ctx, m)
 	default:
-		return
+		return false
 	}
-	if p.hooks.afterStep != nil {
-		p.hooks.afterStep(p)
-	}
+	return true
 }
 
 func (p *poolActor) onStarted(ctx actor.Context) {

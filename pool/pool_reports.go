@@ -135,6 +135,8 @@ func (p *poolActor) memoryBack(ctx actor.Context) {
 }
 
 func (p *poolActor) onReschedule(ctx actor.Context, m *actors.Reschedule) {
+	job := &pending{act: m.Job.Activation, replyTo: m.Job.ReplyTo}
+	p.inHand = job
 	// A container may bounce jobs after its ContainerRemoved: then it is
 	// already forgotten, and only the job matters.
 	if e := p.entries[pidID(m.Container, ctx)]; e != nil {
@@ -150,7 +152,6 @@ func (p *poolActor) onReschedule(ctx actor.Context, m *actors.Reschedule) {
 			e.removing = true
 		})
 	}
-	job := &pending{act: m.Job.Activation, replyTo: m.Job.ReplyTo}
 	p.m.rescheduled.Inc()
 	if p.shutdown != nil {
 		p.reject(ctx, job, "shutdown", fmt.Errorf("activation %s was bounced by its container during shutdown: %w", job.act.ID, ErrShuttingDown))
@@ -161,7 +162,14 @@ func (p *poolActor) onReschedule(ctx actor.Context, m *actors.Reschedule) {
 }
 
 func (p *poolActor) onTerminated(ctx actor.Context, m *actor.Terminated) {
-	if m.Who == nil || p.stopping || p.entries[m.Who.Id] == nil {
+	if m.Who == nil {
+		return
+	}
+	if p.dropSubscriber(m.Who) {
+		p.log.Info().Str("subscriber", m.Who.String()).Msg("memory-sync subscriber stopped; dropped")
+		return
+	}
+	if p.stopping || p.entries[m.Who.Id] == nil {
 		return
 	}
 	// Terminated is a system message: it overtakes what the container sent

@@ -15,6 +15,7 @@ import (
 
 func (p *poolActor) onRun(ctx actor.Context, m *actors.Run) {
 	job := &pending{act: m.Activation, replyTo: ctx.Sender()}
+	p.inHand = job
 	if job.act.Arrived.IsZero() {
 		job.act.Arrived = p.clock.Now()
 	}
@@ -98,6 +99,7 @@ func (p *poolActor) queuedMemory() config.ByteSize { return p.buf.mem + p.fair.m
 func (p *poolActor) reject(ctx actor.Context, job *pending, reason string, err error) {
 	p.m.rejected(reason)
 	p.log.Warn().Err(err).Str("activation_id", job.act.ID).Msg("activation rejected")
+	job.handed = true
 	if job.replyTo != nil {
 		ctx.Send(job.replyTo, &actors.RunResult{Result: actors.Result{ActivationID: job.act.ID}, Err: err})
 	}
@@ -191,6 +193,7 @@ func (p *poolActor) assign(ctx actor.Context, e *entry, job *pending, kind actor
 		p.hooks.placed(&job.act, e, kind)
 	}
 	ctx.Send(e.pid, &actors.Job{Activation: job.act, ReplyTo: job.replyTo, StartKind: kind})
+	job.handed = true
 }
 
 func (p *poolActor) take(ctx actor.Context, e *entry, job *pending) {
