@@ -2,6 +2,7 @@ package pool
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -90,4 +91,14 @@ func (c settlingClock) AfterFunc(d time.Duration, f func()) func() bool {
 		f()
 		synctest.Wait()
 	})
+}
+
+// firstFew keeps a report readable: the same violation is seen after
+// every message until the test stops.
+func firstFew(v []string) string {
+	const n = 3
+	if len(v) <= n {
+		return strings.Join(v, "; ")
+	}
+	return fmt.Sprintf("%s; and %d more", strings.Join(v[:n], "; "), len(v)-n)
 }

@@ -22,9 +22,8 @@ import (
 // containers it holds (created and not yet destroyed) and every misuse (a
 // container destroyed twice, used after its destroy).
 type engine struct {
-	gated bool
-
 	mu         sync.Mutex
+	gated      bool
 	seq        int
 	containers []*engineContainer
 	calls      []*call // gated calls waiting for a decision
@@ -141,6 +140,17 @@ func (e *engine) decide(cl *call, r callResult) {
 	cl.answer <- r
 }
 
+// ungate lets every waiting and future call succeed: a test that failed
+// half-way leaves no goroutine waiting for a decision.
+func (e *engine) ungate() {
+	e.mu.Lock()
+	e.gated = false
+	e.mu.Unlock()
+	for _, cl := range e.pending() {
+		e.decide(cl, callResult{})
+	}
+}
+
 // unwait drops cl from the waiting calls. e.mu is held.
 func (e *engine) unwait(cl *call) {
 	for i, x := range e.calls {
@@ -155,11 +165,12 @@ func (e *engine) wait(ctx context.Context, c *engineContainer, op callOp, id str
 	if err := c.usable(op); err != nil {
 		return callResult{}, err
 	}
-	if !e.gated {
-		return callResult{}, nil
-	}
 	cl := &call{c: c, op: op, id: id, answer: make(chan callResult, 1)}
 	e.mu.Lock()
+	if !e.gated {
+		e.mu.Unlock()
+		return callResult{}, nil
+	}
 	e.calls = append(e.calls, cl)
 	e.mu.Unlock()
 	select {
