@@ -46,6 +46,11 @@ type harness struct {
 	crashed              map[string]bool
 	received             map[string][]string // stand-in PID id -> activation ids of the jobs it got
 	autoRemove           bool                // stand-ins report ContainerRemoved as soon as they may
+
+	// The engine under the real container actor, when it can be audited;
+	// auditSeen (pool goroutine only) counts the misuses already reported.
+	audit     engineAudit
+	auditSeen int
 }
 
 type placement struct {
@@ -109,12 +114,27 @@ func newHarness(t testing.TB, cfg *config.Config) *harness {
 // newHarnessWith runs the real container actor on eng when eng is not nil.
 func newHarnessWith(t testing.TB, cfg *config.Config, eng factory.ContainerFactory) *harness {
 	t.Helper()
-	return newHarnessHooks(t, cfg, eng, nil)
+	return newHarnessOpts(t, cfg, eng, nil, nil)
 }
 
 // newHarnessHooks is newHarnessWith whose hooks edit may change (wrap the
 // harness's own, or add a panic) before the pool starts.
 func newHarnessHooks(t testing.TB, cfg *config.Config, eng factory.ContainerFactory, edit func(*hooks)) *harness {
+	return newHarnessOpts(t, cfg, eng, nil, edit)
+}
+
+// newHarnessClock is newHarnessWith with the pool's clock made from the
+// harness's fake clock by poolClock.
+func newHarnessClock(t testing.TB, cfg *config.Config, eng factory.ContainerFactory, poolClock func(*actors.FakeClock) actors.Clock) *harness {
+	return newHarnessOpts(t, cfg, eng, poolClock, nil)
+}
+
+// newHarnessOpts is newHarnessWith with both: the pool's clock made by
+// poolClock (nil: the fake clock itself) and the hooks edited by edit.
+func newHarnessOpts(t testing.TB, cfg *config.Config, eng factory.ContainerFactory, poolClock func(*actors.FakeClock) actors.Clock, edit func(*hooks)) *harness {
+	if poolClock == nil {
+		poolClock = func(fc *actors.FakeClock) actors.Clock { return fc }
+	}
 	t.Helper()
 	h := &harness{
 		t:          t,
@@ -178,6 +198,7 @@ func newHarnessHooks(t testing.TB, cfg *config.Config, eng factory.ContainerFact
 		},
 	}
 	if eng != nil {
+		h.audit, _ = eng.(engineAudit)
 		hk.container = newContainerProps
 		hk.factory = func() *actor.Props { return actors.NewFactoryProps(eng, zerolog.Nop()) }
 		hk.placed = func(a *actors.Activation, e *entry, kind actors.StartKind) {
@@ -202,7 +223,7 @@ func newHarnessHooks(t testing.TB, cfg *config.Config, eng factory.ContainerFact
 		t.Cleanup(func() { _ = f.Close() })
 		log = zerolog.New(f).Level(zerolog.DebugLevel)
 	}
-	p, err := spawn(h.sys.Root, Options{Config: cfg, Clock: h.clock, Log: log}, hk)
+	p, err := spawn(h.sys.Root, Options{Config: cfg, Clock: poolClock(h.clock), Log: log}, hk)
 	if err != nil {
 		t.Fatalf("spawn: %v", err)
 	}
@@ -248,6 +269,7 @@ func (h *harness) check(p *poolActor) {
 		bad = append(bad, fmt.Sprintf("idle LRU has %d (%d linked), ledger %d", p.idle.len(), n, p.ledger.count[memIdle]))
 	}
 	bad = append(bad, checkFairQueue(&p.fair)...)
+	bad = append(bad, h.checkEngine(p)...)
 	states := map[*identGroup]*[numMemStates]int{}
 	for _, e := range p.entries {
 		if e.group != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -734,5 +735,41 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	if f.Calls(fake.OpCreate) != 80 || f.Calls(fake.OpRun) != 320 || f.Calls(fake.OpDestroy) != 80 || len(f.Created()) != 80 {
 		t.Fatalf("counters: %d creates, %d runs, %d destroys", f.Calls(fake.OpCreate), f.Calls(fake.OpRun), f.Calls(fake.OpDestroy))
+	}
+}
+
+// The pool's randomized tests compare LiveMemory with the pool's ledger:
+// a container's memory must stay live until its destroy succeeded.
+func TestLiveMemoryUntilDestroyReturns(t *testing.T) {
+	tests := []struct {
+		name     string
+		fault    fake.Fault
+		wantLive int64 // after the destroy returned
+	}{
+		{"destroy succeeds", fake.FaultNone, 0},
+		{"destroy fails", fake.FaultError, int64(256 * mb)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := fake.New(fake.Options{Faults: fake.Always(fake.OpDestroy, tc.fault)})
+				g := f.Gate(fake.OpDestroy)
+				c := mustCreate(t, f, "held")
+				done := make(chan error, 1)
+				go func() { done <- c.Destroy(context.Background()) }()
+				synctest.Wait()
+				if got := f.LiveMemory(); got != int64(256*mb) {
+					t.Fatalf("while the destroy is held: live %d B, want %d", got, 256*mb)
+				}
+				g.Release(1)
+				err := <-done
+				if (err != nil) != (tc.fault != fake.FaultNone) {
+					t.Fatalf("destroy: %v", err)
+				}
+				if got := f.LiveMemory(); got != tc.wantLive {
+					t.Fatalf("after the destroy: live %d B, want %d", got, tc.wantLive)
+				}
+			})
+		})
 	}
 }
