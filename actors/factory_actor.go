@@ -47,6 +47,7 @@ func (a *factoryActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		a.ctx, a.cancel = context.WithCancel(context.Background())
 		a.wg = &sync.WaitGroup{}
+		a.watch(ctx)
 	case *actor.Stopping, *actor.Restarting:
 		a.cancel()
 	case *CreateContainer:
@@ -75,6 +76,20 @@ func (a *factoryActor) create(ctx actor.Context, m *CreateContainer) {
 		}
 		root.Send(sender, &ContainerCreated{Ref: m.Ref, Container: c, Err: err})
 	}()
+}
+
+// watch follows the engine's changes to the factory's containers when the
+// factory offers it, and forwards each as a *factory.EngineEvent to the
+// parent (the pool), which routes it to the container's actor. It ends
+// when the actor stops.
+func (a *factoryActor) watch(ctx actor.Context) {
+	w, ok := a.f.(factory.Watcher)
+	parent := ctx.Parent()
+	if !ok || parent == nil {
+		return
+	}
+	root, wctx := ctx.ActorSystem().Root, a.ctx
+	go w.Watch(wctx, func(ev factory.EngineEvent) { root.Send(parent, &ev) })
 }
 
 // reserve takes spec's place in the factory's start order now, on the

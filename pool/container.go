@@ -145,6 +145,7 @@ type containerActor struct {
 	draining    bool                     // the pool sent Remove: finish held jobs, then destroy
 	leaving     bool                     // going away on its own (ContainerRemoving sent)
 	replace     bool                     // ContainerRemoved.Replace
+	goneSeen    bool                     // the engine said the container died or was removed
 
 	// inHand is a Job being received and not yet buffered or bounced: if
 	// handling it panics, the message is not redelivered, so the
@@ -237,5 +238,11 @@ func (a *containerActor) Receive(ctx actor.Context) {
 		}
 	case *containerDestroyed:
 		ctx.Stop(ctx.Self())
+	case *factory.EngineEvent:
+		a.onEngineEvent(ctx, m)
+	case *containerGoneGrace:
+		if m.epoch == a.epoch {
+			a.onGoneGrace(ctx)
+		}
 	}
 }

@@ -32,6 +32,7 @@ type entry struct {
 	// and its memory stays booked until ContainerRemoved.
 	removing bool
 	ref      uint64 // stem-cell reference; 0 for a cold container
+	cid      string // engine container id, once known; engine events find the entry by it
 	expires  time.Time
 	lastUsed time.Time
 	created  time.Time // when a cold container was asked for

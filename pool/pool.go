@@ -74,6 +74,7 @@ type poolActor struct {
 	byIdent      map[actors.Identity]*identGroup
 	stemCells    map[string][]*entry // ready, untaken, by kind
 	byRef        map[uint64]*entry   // stem cells, taken or not, until removed
+	byContainer  map[string]*entry   // by engine container id, once known (see pool_engine.go)
 	reservations map[uint64]reservation
 	idle         lruList   // idle warmed entries, least recently used at the front
 	buf          buffer    // container-pool.queue: fifo
@@ -215,6 +216,8 @@ func (p *poolActor) handle(ctx actor.Context) bool {
 		p.onTerminated(ctx, m)
 	case *containerGone:
 		p.onGone(ctx, m)
+	case *factory.EngineEvent:
+		p.onEngineEvent(ctx, m)
 	default:
 		return false
 	}

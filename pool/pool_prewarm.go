@@ -89,6 +89,7 @@ func (p *poolActor) onStemCellReady(ctx actor.Context, m *actors.StemCellReady) 
 	})
 	p.registered(e)
 	p.byRef[e.ref] = e
+	p.knowContainer(e, m.Container.ID())
 	if p.shutdown != nil {
 		p.removeContainer(ctx, e, false)
 		return

@@ -74,6 +74,7 @@ func (p *poolActor) onReady(ctx actor.Context, m *actors.ContainerReady) {
 	if e.group != nil {
 		e.group.readyAt = p.clock.Now()
 	}
+	p.knowContainer(e, m.ID)
 	p.change(e, func() { e.phase = phaseWarmed })
 	p.drain(ctx)
 }
@@ -119,6 +120,7 @@ func (p *poolActor) forget(e *entry) {
 	}
 	p.ledger.release(memRemoving, e.mem)
 	delete(p.entries, e.pid.Id)
+	p.forgetContainer(e)
 	if e.ref != 0 {
 		delete(p.byRef, e.ref)
 	}

@@ -83,6 +83,7 @@ func (f *Factory) removeOwn(ctx context.Context) error {
 		if err := f.eng.Remove(rctx, c.ID); err != nil {
 			errs = append(errs, fmt.Errorf("container %s: %w", c.Name, err))
 		} else {
+			f.owned.remove(c.ID)
 			f.log.Info().Str("container", c.Name).Msg("removed leftover container")
 		}
 		rcancel()

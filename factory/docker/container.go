@@ -191,6 +191,7 @@ func (c *Container) Destroy(ctx context.Context) error {
 		return fmt.Errorf("removing container %s: %w", c.name, err)
 	}
 	c.destroyed = true
+	c.f.owned.remove(c.id)
 	// The engine ends the attachment with the container; this waits for
 	// the tap's reader (a Logs call in flight holds logsMu, and the tap).
 	c.logsMu.Lock()

@@ -201,6 +201,9 @@ func (f *Factory) create(ctx context.Context, cs createSpec, releaseSlot func())
 		cctx, cancel := withTimeout(context.WithoutCancel(ctx), f.timeouts.Run)
 		defer cancel()
 		id, err := f.eng.Create(cctx, cs)
+		if err == nil {
+			f.owned.add(id)
+		}
 		mu.Lock()
 		gone := abandoned
 		if !gone {
@@ -351,5 +354,7 @@ func (f *Factory) removeQuietly(id string) {
 	defer cancel()
 	if err := f.eng.Remove(ctx, id); err != nil {
 		f.log.Error().Err(err).Str("id", id).Msg("removing a container that failed to start")
+		return
 	}
+	f.owned.remove(id)
 }

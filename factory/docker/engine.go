@@ -34,6 +34,16 @@ type engine interface {
 	ImageRemove(ctx context.Context, id string) error
 	// ImagePull pulls ref; auth is the encoded X-Registry-Auth value or "".
 	ImagePull(ctx context.Context, ref, auth string) error
+	// Events streams the die, oom, destroy, pause and unpause events of
+	// the containers carrying every label in labels, from now on, until
+	// ctx ends or the stream breaks (then the error channel says why).
+	Events(ctx context.Context, labels map[string]string) (<-chan containerEvent, <-chan error)
+}
+
+// containerEvent is one engine event about a container.
+type containerEvent struct {
+	ID     string
+	Action string // "die", "oom", "destroy", "pause", "unpause"
 }
 
 // logQuery selects the part of a container's log to read.
@@ -103,10 +113,11 @@ type containerInfo struct {
 }
 
 type containerSummary struct {
-	ID     string
-	Name   string // without the leading "/"
-	State  string // "running", "paused", "exited", ...
-	Labels map[string]string
+	ID      string
+	Name    string // without the leading "/"
+	State   string // "running", "paused", "exited", ...
+	Labels  map[string]string
+	Created time.Time
 }
 
 type imageInfo struct {

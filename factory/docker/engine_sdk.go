@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
@@ -220,7 +221,7 @@ func (e *sdkEngine) List(ctx context.Context, labels map[string]string, namePref
 		if namePrefix != "" && name == "" {
 			continue
 		}
-		out = append(out, containerSummary{ID: c.ID, Name: name, State: string(c.State), Labels: c.Labels})
+		out = append(out, containerSummary{ID: c.ID, Name: name, State: string(c.State), Labels: c.Labels, Created: time.Unix(c.Created, 0)})
 	}
 	return out, nil
 }
@@ -308,4 +309,46 @@ func drainJSONStream(r io.Reader) error {
 			return errors.New(m.Error.Message)
 		}
 	}
+}
+
+// watchedActions are the container events the factory follows.
+var watchedActions = []events.Action{events.ActionDie, events.ActionOOM, events.ActionDestroy, events.ActionPause, events.ActionUnPause}
+
+func (e *sdkEngine) Events(ctx context.Context, labels map[string]string) (<-chan containerEvent, <-chan error) {
+	args := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))
+	for k, v := range labels {
+		args.Add("label", k+"="+v)
+	}
+	for _, a := range watchedActions {
+		args.Add("event", string(a))
+	}
+	out := make(chan containerEvent)
+	outErr := make(chan error, 1)
+	// The client's Events reads the negotiated API version without its
+	// lock (docker v28.5.2), racing with the first call that negotiates:
+	// a versioned call first settles the version for good.
+	if _, err := e.cli.ServerVersion(ctx); err != nil {
+		close(out)
+		outErr <- err
+		return out, outErr
+	}
+	msgs, errs := e.cli.Events(ctx, events.ListOptions{Filters: args})
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case m := <-msgs:
+				select {
+				case out <- containerEvent{ID: m.Actor.ID, Action: string(m.Action)}:
+				case <-ctx.Done():
+					outErr <- ctx.Err()
+					return
+				}
+			case err := <-errs:
+				outErr <- err
+				return
+			}
+		}
+	}()
+	return out, outErr
 }

@@ -74,8 +74,12 @@ type Factory struct {
 	starts     *factory.StartQueue // docker.parallel-runs, granted in reservation order
 	pulls      inflight
 	detached   detachedCalls // creates that outlive their caller
-	noTap      bool          // tests: read logs from the engine only
-	runtimeTag []string
+	owned      ownedContainers
+	// watchEvery and orphanGrace pace the watcher (watch.go); tests
+	// shorten them.
+	watchEvery, orphanGrace time.Duration
+	noTap                   bool // tests: read logs from the engine only
+	runtimeTag              []string
 }
 
 // New makes a factory from the configuration with default options.
@@ -112,16 +116,18 @@ func newFactory(cfg *config.Config, log zerolog.Logger, eng engine, opts Options
 		return nil, err
 	}
 	f := &Factory{
-		cfg:        cfg,
-		log:        log.With().Str("component", "docker-factory").Logger(),
-		eng:        eng,
-		opts:       opts,
-		invoker:    cfg.Invoker.Name,
-		namePrefix: factory.ContainerNamePrefix(cfg.Invoker.Name) + "_",
-		base:       base,
-		native:     map[string]bool{},
-		timeouts:   cfg.Docker.Timeouts,
-		starts:     factory.NewStartQueue(cfg.Docker.ParallelRuns),
+		cfg:         cfg,
+		log:         log.With().Str("component", "docker-factory").Logger(),
+		eng:         eng,
+		opts:        opts,
+		invoker:     cfg.Invoker.Name,
+		namePrefix:  factory.ContainerNamePrefix(cfg.Invoker.Name) + "_",
+		base:        base,
+		native:      map[string]bool{},
+		timeouts:    cfg.Docker.Timeouts,
+		starts:      factory.NewStartQueue(cfg.Docker.ParallelRuns),
+		watchEvery:  defaultWatchEvery,
+		orphanGrace: defaultOrphanGrace,
 	}
 	reg := cfg.ContainerFactory
 	for _, img := range cfg.RuntimesManifest.Manifest.Blackboxes {

@@ -19,7 +19,8 @@ const (
 	stPaused
 	stDead // crashed or OOM-killed: the runtime is gone
 	stDestroyed
-	stSwept // destroyed by Cleanup rather than Destroy
+	stSwept          // destroyed by Cleanup rather than Destroy
+	stRemovedOutside // removed by RemoveOutside: the engine no longer has it
 )
 
 // ErrGone is returned by operations on a container that Cleanup removed.
@@ -292,6 +293,9 @@ func (c *Container) lifecycle(ctx context.Context, op Op) error {
 	if err := c.usable(op); err != nil {
 		return err
 	}
+	if c.state.Load()&stRemovedOutside != 0 {
+		return fmt.Errorf("fake %s on container %s: %w", op, c.id, ErrRemovedOutside)
+	}
 	if err := wait(ctx, c.f.opts.Clock, d); err != nil {
 		return fmt.Errorf("fake %s on container %s: %w", op, c.id, err)
 	}
@@ -321,6 +325,11 @@ func (c *Container) Destroy(ctx context.Context) error {
 	f := c.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if c.state.Load()&stRemovedOutside != 0 {
+		// The engine answers a forced remove of an absent container
+		// with success; its memory went with RemoveOutside.
+		return nil
+	}
 	if c.state.Load()&stDestroyed != 0 {
 		if c.state.Load()&stSwept != 0 {
 			return fmt.Errorf("fake destroy of container %s: %w", c.id, ErrGone)

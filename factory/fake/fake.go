@@ -54,6 +54,8 @@ type Factory struct {
 	all        []*Container
 	swept      []*Container
 	violations []error
+	watchers   uint64                               // Watch calls so far, for their keys
+	watching   map[uint64]func(factory.EngineEvent) // Watch sinks (outside.go)
 }
 
 var _ factory.ContainerFactory = (*Factory)(nil)
