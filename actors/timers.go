@@ -14,7 +14,8 @@ type CancelFunc func()
 // Timers schedules messages an actor sends to itself, on an injectable
 // Clock, so that tests drive them with FakeClock instead of waiting. It
 // replaces protoactor's scheduler package (which is wall-clock only) and
-// ReceiveTimeout (racy, see reference/libraries.md §1.6).
+// ReceiveTimeout (racy, see reference/libraries.md §1.6). Keyed timers
+// (Arm, Fired) hold at most one firing per key and recognise stale ones.
 //
 // One Timers belongs to one actor instance. Call Stop when that instance
 // receives *actor.Stopping or *actor.Restarting: a restart builds a new
@@ -22,13 +23,16 @@ type CancelFunc func()
 // ones.
 //
 // Cancelling cannot recall a message that has already been posted; an actor
-// that must not act on a stale timeout puts a generation number in the
-// message and ignores old ones.
+// that must not act on a stale timeout uses a keyed timer (Arm), whose
+// Fired tells the current firing from a stale one.
 type Timers struct {
 	clock Clock
 	mu    sync.Mutex
 	next  uint64
 	live  map[uint64]func() bool // id -> stop of the pending clock timer
+	// keyed holds the pending firing of each key (timers_keyed.go).
+	keyed  map[any]keyedTimer
+	keyGen uint64
 }
 
 // NewTimers returns Timers on clock (RealClock{} when nil).
@@ -102,8 +106,8 @@ func (t *Timers) cancel(id uint64) {
 	}
 }
 
-// Stop cancels every pending timer. Call it on *actor.Stopping and on
-// *actor.Restarting.
+// Stop cancels every pending timer, keyed ones included. Call it on
+// *actor.Stopping and on *actor.Restarting.
 func (t *Timers) Stop() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -111,6 +115,7 @@ func (t *Timers) Stop() {
 		stop()
 		delete(t.live, id)
 	}
+	clear(t.keyed)
 }
 
 // Pending returns how many timers are scheduled.

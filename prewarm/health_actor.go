@@ -13,7 +13,7 @@ import (
 // previous round is still running, and arms the next tick.
 func (s *scheduler) healthTick(ctx actor.Context) {
 	hc := s.opts.Config.ContainerProxy.ActionHealthCheck
-	s.timers.after(timerHealth, hc.CheckPeriod)
+	s.timers.Arm(ctx, timerHealth, hc.CheckPeriod)
 	if s.healthBusy {
 		return
 	}

@@ -42,7 +42,7 @@ type scheduler struct {
 	byKey   map[Key]*Cell
 	thr     Throttle
 	pool    *actor.PID
-	timers  *timers
+	timers  *actors.Timers
 	stopped bool
 
 	queue    []Key
@@ -80,9 +80,9 @@ func (s *scheduler) Receive(ctx actor.Context) {
 		s.start(ctx)
 	case *actor.Stopping, *actor.Restarting:
 		s.stop()
-	case *timerFired:
-		if !s.stopped && s.timers.fired(msg) {
-			s.onTimer(ctx, msg.name)
+	case *actors.TimerFired:
+		if name, ok := msg.Key.(timerName); ok && !s.stopped && s.timers.Fired(msg) {
+			s.onTimer(ctx, name)
 		}
 	case *actors.ReserveMemoryReply:
 		s.onReserved(ctx, msg)
@@ -112,8 +112,7 @@ func (s *scheduler) start(ctx actor.Context) {
 	if s.pool == nil {
 		s.pool = ctx.Parent()
 	}
-	root, self := ctx.ActorSystem().Root, ctx.Self()
-	s.timers = newTimers(s.opts.Clock, func(m any) { root.Send(self, m) })
+	s.timers = actors.NewTimers(s.opts.Clock)
 	if s.opts.Config == nil || s.opts.Factory == nil {
 		s.opts.Log.Error().Bool("config", s.opts.Config != nil).Bool("factory", s.opts.Factory != nil).
 			Msg("prewarm scheduler needs a config and a factory; it will create nothing")
@@ -131,9 +130,9 @@ func (s *scheduler) start(ctx actor.Context) {
 	}
 	s.reconcile(TriggerInit)
 	s.pump(ctx)
-	s.timers.after(timerCheck, cfg.ContainerPool.PrewarmExpirationCheckInitDelay)
+	s.timers.Arm(ctx, timerCheck, cfg.ContainerPool.PrewarmExpirationCheckInitDelay)
 	if hc := cfg.ContainerProxy.ActionHealthCheck; hc.Enabled && hc.CheckPeriod > 0 {
-		s.timers.after(timerHealth, hc.CheckPeriod)
+		s.timers.Arm(ctx, timerHealth, hc.CheckPeriod)
 	}
 }
 
@@ -141,7 +140,7 @@ func (s *scheduler) start(ctx actor.Context) {
 func (s *scheduler) stop() {
 	s.stopped = true
 	if s.timers != nil {
-		s.timers.cancelAll()
+		s.timers.Stop()
 	}
 	if s.healthCancel != nil {
 		s.healthCancel()
@@ -225,7 +224,7 @@ func (s *scheduler) pump(ctx actor.Context) {
 		RetryLimit:    s.opts.Config.ContainerPool.PrewarmMaxRetryLimit,
 	})
 	if !plan.WakeAt.IsZero() {
-		s.timers.at(timerRound, plan.WakeAt)
+		s.timers.ArmBy(ctx, timerRound, plan.WakeAt)
 	}
 	if plan.Start == 0 {
 		return
@@ -287,7 +286,7 @@ func (s *scheduler) check(ctx actor.Context) {
 	s.reconcile(TriggerCheck)
 	clear(s.cold)
 	s.pump(ctx)
-	s.timers.after(timerCheck, NextCheckDelay(cfg.PrewarmExpirationCheckInterval, cfg.PrewarmExpirationCheckIntervalVariance, s.opts.Rand))
+	s.timers.Arm(ctx, timerCheck, NextCheckDelay(cfg.PrewarmExpirationCheckInterval, cfg.PrewarmExpirationCheckIntervalVariance, s.opts.Rand))
 }
 
 const (

@@ -27,7 +27,7 @@ func (s *scheduler) state() *State {
 	}
 	st.HealthRounds = s.healthDone
 	if s.timers != nil {
-		st.NextCheck, _ = s.timers.pending(timerCheck)
+		st.NextCheck, _ = s.timers.Due(timerCheck)
 	}
 	return st
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
@@ -72,8 +73,8 @@ type Factory struct {
 	native     map[string]bool // manifest blackboxes: treated as local, never pulled
 	timeouts   config.DockerClientTimeouts
 	starts     *factory.StartQueue // docker.parallel-runs, granted in reservation order
-	pulls      inflight
-	detached   detachedCalls // creates that outlive their caller
+	pulls      singleflight.Group  // in-flight image pulls, by reference
+	detached   detachedCalls       // creates that outlive their caller
 	owned      ownedContainers
 	// watchEvery and orphanGrace pace the watcher (watch.go); tests
 	// shorten them.

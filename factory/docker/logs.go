@@ -1,9 +1,7 @@
 package docker
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -335,79 +333,4 @@ func (l *logCollector) result(now time.Time) []string {
 
 func formatLogLine(t time.Time, stream, text string) string {
 	return fmt.Sprintf("%-30s %s: %s", t.UTC().Format(time.RFC3339Nano), stream, text)
-}
-
-// maxFrameSize bounds one frame of the log stream. The engine splits long
-// lines into 16 KiB messages; anything near this bound is a broken stream.
-const maxFrameSize = 16 << 20
-
-// readFrames parses the engine's multiplexed stream (readFrame), whose
-// payloads are "<RFC3339Nano time> <text>\n", and sends each line until
-// the stream ends or done closes. Parsing the headers here, rather than
-// splitting into two writers, keeps stdout and stderr in the order they
-// were written.
-func readFrames(r io.Reader, out chan<- logFrame, done <-chan struct{}) error {
-	br := bufio.NewReaderSize(r, 32<<10)
-	for {
-		stream, payload, err := readFrame(br, "log stream")
-		if err != nil {
-			return err
-		}
-		fr, err := parseLogPayload(streamNames[stream], payload)
-		if err != nil {
-			return err
-		}
-		select {
-		case out <- fr:
-		case <-done:
-			return context.Canceled
-		}
-	}
-}
-
-// readFrame reads one frame of the engine's multiplexed stream (an 8-byte
-// header: the stream in byte 0, 1 for stdout or 2 for stderr, the
-// big-endian payload size in bytes 4-7; then the payload) and returns the
-// stream's index (0 stdout, 1 stderr) and the payload. A stream that ends
-// between frames returns io.EOF itself; what names the stream in errors.
-func readFrame(br *bufio.Reader, what string) (int, []byte, error) {
-	var hdr [8]byte
-	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return 0, nil, fmt.Errorf("%s: truncated frame header: %w", what, err)
-		}
-		return 0, nil, err
-	}
-	if hdr[0] != 1 && hdr[0] != 2 {
-		return 0, nil, fmt.Errorf("%s: frame header names stream %d: must be 1 (stdout) or 2 (stderr)", what, hdr[0])
-	}
-	size := binary.BigEndian.Uint32(hdr[4:])
-	if size > maxFrameSize {
-		return 0, nil, fmt.Errorf("%s: frame of %d bytes: must be at most %d", what, size, maxFrameSize)
-	}
-	payload := make([]byte, size)
-	if _, err := io.ReadFull(br, payload); err != nil {
-		return 0, nil, fmt.Errorf("%s: truncated frame payload: %w", what, err)
-	}
-	return int(hdr[0]) - 1, payload, nil
-}
-
-func parseLogPayload(stream string, p []byte) (logFrame, error) {
-	s := strings.TrimSuffix(string(p), "\n")
-	s = strings.TrimSuffix(s, "\r")
-	ts, text, ok := strings.Cut(s, " ")
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	if !ok && err == nil {
-		text = "" // an empty line
-	} else if err != nil {
-		return logFrame{}, fmt.Errorf("log stream: line %q does not start with an RFC 3339 time: %w", truncateForError(s), err)
-	}
-	return logFrame{stream: stream, time: t, text: text}, nil
-}
-
-func truncateForError(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
 }

@@ -2,7 +2,6 @@ package docker
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io"
 	"strings"
@@ -10,12 +9,10 @@ import (
 	"time"
 )
 
+// frame is one frame of the engine's log stream, framed by stdcopy's
+// writer: the engine's own.
 func frame(stream byte, ts time.Time, text string) []byte {
-	payload := ts.UTC().Format("2006-01-02T15:04:05.000000000Z07:00") + " " + text + "\n"
-	hdr := make([]byte, 8)
-	hdr[0] = stream
-	binary.BigEndian.PutUint32(hdr[4:], uint32(len(payload)))
-	return append(hdr, payload...)
+	return rawFrame(stream, ts.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")+" "+text+"\n")
 }
 
 func TestReadFrames(t *testing.T) {
@@ -29,7 +26,10 @@ func TestReadFrames(t *testing.T) {
 		{name: "order kept across streams",
 			stream: bytes.Join([][]byte{frame(1, t0, "out1"), frame(2, t0.Add(1), "err1"), frame(1, t0.Add(2), "")}, nil),
 			want:   []logFrame{{"stdout", t0, "out1"}, {"stderr", t0.Add(1), "err1"}, {"stdout", t0.Add(2), ""}}},
-		{name: "bad stream byte", stream: frame(3, t0, "x"), wantErr: "must be 1 (stdout) or 2 (stderr)"},
+		{name: "stdin stream byte", stream: frame(0, t0, "x"), wantErr: "names stream 0: must be 1 (stdout), 2 (stderr) or 3"},
+		{name: "unknown stream byte", stream: frame(4, t0, "x"), wantErr: "names stream 4: must be 1 (stdout), 2 (stderr) or 3"},
+		{name: "the engine's error", stream: append(frame(1, t0, "out1"), rawFrame(3, "reading the log: file gone")...),
+			wantErr: "log stream: the engine reported: reading the log: file gone"},
 		{name: "cut payload", stream: frame(1, t0, "hello")[:12], wantErr: "truncated frame payload"},
 		{name: "cut header", stream: []byte{1, 0, 0}, wantErr: "truncated frame header"},
 		{name: "huge frame", stream: []byte{1, 0, 0, 0, 255, 255, 255, 255}, wantErr: "must be at most"},

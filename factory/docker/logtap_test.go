@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -9,17 +10,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/pkg/stdcopy"
+
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 )
 
-// rawFrame is one frame of an attachment: no timestamps, any piece of the
-// output.
+// rawFrame is one frame of an attachment (no timestamps, any piece of the
+// output), framed by stdcopy's writer: the engine's own.
 func rawFrame(stream byte, payload string) []byte {
-	hdr := make([]byte, 8, 8+len(payload))
-	hdr[0] = stream
-	binary.BigEndian.PutUint32(hdr[4:], uint32(len(payload)))
-	return append(hdr, payload...)
+	var b bytes.Buffer
+	if _, err := stdcopy.NewStdWriter(&b, stdcopy.StdType(stream)).Write([]byte(payload)); err != nil {
+		panic(err) // a bytes.Buffer does not fail
+	}
+	return b.Bytes()
 }
 
 func TestDemuxLines(t *testing.T) {
@@ -39,7 +43,8 @@ func TestDemuxLines(t *testing.T) {
 		{name: "an empty line", in: [][]byte{rawFrame(1, "\n")}, want: []string{"0: "}},
 		{name: "a long line is cut", in: [][]byte{rawFrame(2, long+"\n")},
 			want: []string{"1: " + long[:maxLineBytes], "1: " + long[maxLineBytes:]}},
-		{name: "unknown stream", in: [][]byte{rawFrame(3, "a\n")}, wantErr: "names stream 3"},
+		{name: "unknown stream", in: [][]byte{rawFrame(4, "a\n")}, wantErr: "names stream 4"},
+		{name: "the engine's error", in: [][]byte{rawFrame(1, "a\n"), rawFrame(3, "attach failed")}, wantErr: "attachment: the engine reported: attach failed"},
 		{name: "truncated header", in: [][]byte{{1, 0, 0}}, wantErr: "truncated frame header"},
 		{name: "truncated payload", in: [][]byte{rawFrame(1, "abc")[:10]}, wantErr: "truncated frame payload"},
 	}
