@@ -162,7 +162,9 @@ func (a *factoryActor) create(ctx actor.Context, m *CreateContainer) {
 		}
 		if err != nil {
 			if errors.Is(cctx.Err(), context.DeadlineExceeded) {
-				err = fmt.Errorf("create container %q (image %s): past its deadline of %s: %w", spec.Name, spec.Image, deadline, err)
+				// Both wrapped: the factory's own error may not say
+				// that the deadline ended it.
+				err = fmt.Errorf("create container %q (image %s): past its deadline of %s (%w): %w", spec.Name, spec.Image, deadline, cctx.Err(), err)
 			} else {
 				err = fmt.Errorf("create container %q (image %s): %w", spec.Name, spec.Image, err)
 			}

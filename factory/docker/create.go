@@ -332,7 +332,9 @@ func (f *Factory) waitListening(ctx context.Context, id, addr string) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("runtime at %s did not accept connections within docker.timeouts.run (%v): %w", addr, f.timeouts.Run, err)
+			// The bound is docker.timeouts.run or the caller's own
+			// deadline, whichever came first; ctx says which.
+			return fmt.Errorf("runtime at %s did not accept connections in time (docker.timeouts.run %v or the caller's deadline): %w (last dial: %v)", addr, f.timeouts.Run, ctx.Err(), err)
 		case <-t.C:
 		}
 		if time.Since(first) > eager {

@@ -1,0 +1,73 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/stemcell-io/stemcell/actors"
+)
+
+// A creation whose runtime never listens passes the factory actor's
+// deadline: the engine made and started the container, and the answer
+// (which is what gives the pool's memory back) comes only once the engine
+// no longer has it, with an error that names the deadline.
+func TestCreatePastItsDeadlineIsRemovedBeforeTheAnswer(t *testing.T) {
+	needEngine(t)
+	cfg := testConfig(t)
+	f := newTestFactory(t, cfg)
+	const deadline = 4 * time.Second
+
+	sys := actors.NewSystem(zerolog.Nop())
+	fpid := sys.Root.Spawn(actors.NewFactoryProps(f, zerolog.Nop(), actors.WithCreateDeadline(deadline)))
+	defer func() { _ = sys.Root.PoisonFuture(fpid).Wait() }()
+	answers := make(chan *actors.ContainerCreated, 1)
+	replyTo := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if m, ok := c.Message().(*actors.ContainerCreated); ok {
+			answers <- m
+		}
+	}))
+	defer func() { _ = sys.Root.PoisonFuture(replyTo).Wait() }()
+
+	spec := specFor(f, testEnv.imageMute, false, nil)
+	start := time.Now()
+	sys.Root.RequestWithCustomSender(fpid, &actors.CreateContainer{Ref: 1, Spec: spec}, replyTo)
+	mine := map[string]string{LabelInvoker: f.invoker}
+	seen := false // the engine held the container while it was being created
+	var m *actors.ContainerCreated
+	giveUp := time.After(time.Minute)
+	for m == nil {
+		select {
+		case m = <-answers:
+			continue
+		case <-giveUp:
+			t.Fatal("no answer within a minute")
+		case <-time.After(100 * time.Millisecond): // observation pace, not synchronisation
+		}
+		if list, err := testEnv.eng.List(testCtx(t), mine, ""); err == nil && len(list) > 0 {
+			seen = true
+		}
+	}
+	took := time.Since(start)
+	left, err := testEnv.eng.List(testCtx(t), mine, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Fatalf("answered while the engine still holds %v", left)
+	}
+	if !seen {
+		t.Fatal("the engine never held the container: the deadline passed before the creation reached it, and the test shows nothing")
+	}
+	if m.Container != nil || !errors.Is(m.Err, context.DeadlineExceeded) || !strings.Contains(m.Err.Error(), "past its deadline of 4s") {
+		t.Fatalf("answer %+v, want no container and an error naming the 4s deadline", m)
+	}
+	if took < deadline || took > deadline+cfg.Docker.Timeouts.Rm {
+		t.Fatalf("answered after %v, want between the deadline (%v) and it plus docker.timeouts.rm", took, deadline)
+	}
+}
