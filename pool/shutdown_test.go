@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
 
 	"github.com/stemcell-io/stemcell/actors"
@@ -67,6 +68,64 @@ func TestShutdownWhileStemCellsAreCreatedLeavesNoContainer(t *testing.T) {
 			}
 			if err := f.Verify(); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// The shutdown's wait for the factory's creations is bounded: a factory
+// actor that never answers StopCreating holds the cleanup back exactly
+// docker.timeouts.rm + creationsStopMargin; one that answers, not at all.
+func TestShutdownWaitForTheFactoryIsBounded(t *testing.T) {
+	const rm = 5 * time.Second
+	for _, answers := range []bool{true, false} {
+		t.Run(fmt.Sprintf("factory answers %v", answers), func(t *testing.T) {
+			cfg := testConfig(256)
+			cfg.Docker.Timeouts.Rm = rm
+			asked := make(chan struct{}, 2)
+			h := newHarnessHooks(t, cfg, nil, func(hk *hooks) {
+				hk.factory = func() *actor.Props {
+					return actor.PropsFromFunc(func(c actor.Context) {
+						if _, ok := c.Message().(*actors.StopCreating); ok {
+							asked <- struct{}{}
+							if answers {
+								c.Respond(&actors.CreatingStopped{})
+							}
+						}
+					})
+				}
+			})
+			done := make(chan any, 1)
+			go func() {
+				res, err := h.sys.Root.RequestFuture(h.pool.PID(), &actors.Shutdown{}, waitFor).Result()
+				if err != nil {
+					res = err
+				}
+				done <- res
+			}()
+			select {
+			case <-asked:
+			case <-time.After(waitFor):
+				t.Fatal("the shutdown never asked the factory actor to stop creating")
+			}
+			if !answers {
+				h.snapshot() // the pool has armed the bound
+				h.clock.Advance(rm + creationsStopMargin - time.Millisecond)
+				h.snapshot() // and handled whatever fell due
+				select {
+				case res := <-done:
+					t.Fatalf("shutdown answered %v before the bound passed", res)
+				default:
+				}
+				h.clock.Advance(time.Millisecond)
+			}
+			select {
+			case res := <-done:
+				if d, ok := res.(*actors.ShutdownDone); !ok || d.Err != nil {
+					t.Fatalf("shutdown answered %T %v, want ShutdownDone", res, res)
+				}
+			case <-time.After(waitFor):
+				t.Fatal("no ShutdownDone")
 			}
 		})
 	}
