@@ -56,8 +56,11 @@ func WithRemoveTimeout(d time.Duration) FactoryOption {
 //
 // Each creation has a deadline (WithCreateDeadline). Past it the creation
 // is cancelled; a container the factory still produced is removed before
-// the sender is answered, with an error that says so. The sender's memory
-// for the container therefore returns only once the engine has none.
+// the sender is answered, with an error that says so; one the factory
+// reports abandoned (*factory.AbandonedError: an engine call runs on and
+// removes what it makes) is answered once that call has settled. The
+// sender's memory for the container therefore returns only once the
+// engine has none.
 //
 // *StopCreating makes the actor refuse every later request, cancel the
 // creations in flight and answer *CreatingStopped once each has ended and
@@ -153,6 +156,7 @@ func (a *factoryActor) create(ctx actor.Context, m *CreateContainer) {
 	go func() {
 		defer cancel()
 		c, err := create(cctx)
+		awaitSettled(err, deadline+rmTimeout, log)
 		if err == nil && cctx.Err() != nil && c != nil {
 			// The factory finished after the creation was given up: nobody
 			// may use the container, and its memory must not return
@@ -173,6 +177,24 @@ func (a *factoryActor) create(ctx actor.Context, m *CreateContainer) {
 		root.Send(sender, &ContainerCreated{Ref: m.Ref, Container: c, Err: err})
 		root.Send(self, &creationEnded{})
 	}()
+}
+
+// awaitSettled waits, at most bound, until an engine call that err says
+// was abandoned (the creation's context ended during it) has ended and
+// removed what it made, so that the answer, which gives the sender's memory
+// back, does not come while the engine may still hold the container.
+func awaitSettled(err error, bound time.Duration, log zerolog.Logger) {
+	var ab *factory.AbandonedError
+	if !errors.As(err, &ab) || ab.Settled == nil {
+		return
+	}
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	select {
+	case <-ab.Settled:
+	case <-t.C:
+		log.Warn().Err(err).Dur("waited", bound).Msg("an abandoned engine call is still running; answering anyway")
+	}
 }
 
 // removeLate destroys a container whose creation ended with cause

@@ -139,3 +139,38 @@ func TestFactoryActorDeadlineCoversTheStartSlot(t *testing.T) {
 		t.Fatalf("got %+v, want the holder's container", m)
 	}
 }
+
+// abandoningFactory gives up on every creation at its context's end, as
+// the docker factory does when the engine's create call is still running:
+// the error carries the channel that says when that call has settled.
+type abandoningFactory struct {
+	settled chan struct{}
+	entered chan string
+}
+
+func (f *abandoningFactory) CreateContainer(ctx context.Context, spec factory.ContainerSpec) (factory.Container, error) {
+	f.entered <- spec.Name
+	<-ctx.Done()
+	return nil, &factory.StartupError{Msg: "no container", Err: &factory.AbandonedError{Err: ctx.Err(), Settled: f.settled}}
+}
+func (f *abandoningFactory) Init(context.Context) error    { return nil }
+func (f *abandoningFactory) Cleanup(context.Context) error { return nil }
+
+// A creation the factory abandoned past the deadline is answered only once
+// the engine call behind it has settled.
+func TestFactoryActorAnswersAnAbandonedCreationOnceSettled(t *testing.T) {
+	sys := newTestSystem(t)
+	f := &abandoningFactory{settled: make(chan struct{}), entered: make(chan string, 1)}
+	fpid := sys.Root.Spawn(NewFactoryProps(f, zerolog.Nop(), WithCreateDeadline(20*time.Millisecond), WithRemoveTimeout(time.Minute)))
+	t.Cleanup(func() { _ = sys.Root.PoisonFuture(fpid).Wait() })
+	p, ch := probe(t, sys)
+	sys.Root.RequestWithCustomSender(fpid, &CreateContainer{Ref: 3, Spec: spec("abandoned")}, p)
+	<-f.entered
+	expectNone(t, ch, 200*time.Millisecond) // ten deadlines: it has passed
+	close(f.settled)
+	m := expect[*ContainerCreated](t, ch)
+	var ab *factory.AbandonedError
+	if m.Container != nil || !errors.Is(m.Err, context.DeadlineExceeded) || !errors.As(m.Err, &ab) {
+		t.Fatalf("got %+v, want no container and the abandoned deadline error", m)
+	}
+}

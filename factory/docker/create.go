@@ -181,7 +181,8 @@ func (f *Factory) attach(ctx context.Context, id, name string) *logTap {
 // Cleanup waits for such calls. The background call keeps the caller's
 // start slot (handedOff) and releases it when done, so that abandoned
 // creates count against docker.parallel-runs while the engine works on
-// them.
+// them. The caller learns when the background call has ended from the
+// *factory.AbandonedError it gets.
 func (f *Factory) create(ctx context.Context, cs createSpec, releaseSlot func()) (id string, handedOff bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", false, err
@@ -194,10 +195,12 @@ func (f *Factory) create(ctx context.Context, cs createSpec, releaseSlot func())
 		mu        sync.Mutex
 		abandoned bool
 		done      = make(chan result, 1)
+		settled   = make(chan struct{})
 	)
 	f.detached.add()
 	go func() {
 		defer f.detached.done()
+		defer close(settled)
 		cctx, cancel := withTimeout(context.WithoutCancel(ctx), f.timeouts.Run)
 		defer cancel()
 		id, err := f.eng.Create(cctx, cs)
@@ -236,7 +239,7 @@ func (f *Factory) create(ctx context.Context, cs createSpec, releaseSlot func())
 		}
 		return "", false, r.err
 	default:
-		return "", true, ctx.Err()
+		return "", true, &factory.AbandonedError{Err: ctx.Err(), Settled: settled}
 	}
 }
 

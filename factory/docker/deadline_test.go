@@ -3,7 +3,9 @@ package docker
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,5 +71,64 @@ func TestCreatePastItsDeadlineIsRemovedBeforeTheAnswer(t *testing.T) {
 	}
 	if took < deadline || took > deadline+cfg.Docker.Timeouts.Rm {
 		t.Fatalf("answered after %v, want between the deadline (%v) and it plus docker.timeouts.rm", took, deadline)
+	}
+}
+
+// The deadline passes while the engine's create call itself is held: the
+// factory gives up on the call but lets it finish in the background, and
+// the factory actor answers only once that call has made the container and
+// removed it again.
+func TestCreateAbandonedInTheEngineIsAnsweredAfterRemoval(t *testing.T) {
+	needEngine(t)
+	cfg := testConfig(t)
+	f := newTestFactory(t, cfg)
+	started, gate := make(chan struct{}, 1), make(chan struct{})
+	var openGate sync.Once
+	defer openGate.Do(func() { close(gate) }) // a failed test must not leave creates hanging
+	fe := &faultyEngine{engine: f.eng, createStarted: started, createGate: gate}
+	f.eng = fe
+	const deadline = 200 * time.Millisecond
+
+	sys := actors.NewSystem(zerolog.Nop())
+	fpid := sys.Root.Spawn(actors.NewFactoryProps(f, zerolog.Nop(), actors.WithCreateDeadline(deadline)))
+	defer func() { _ = sys.Root.PoisonFuture(fpid).Wait() }()
+	answers := make(chan *actors.ContainerCreated, 1)
+	replyTo := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if m, ok := c.Message().(*actors.ContainerCreated); ok {
+			answers <- m
+		}
+	}))
+	defer func() { _ = sys.Root.PoisonFuture(replyTo).Wait() }()
+
+	sys.Root.RequestWithCustomSender(fpid, &actors.CreateContainer{Ref: 1, Spec: specFor(f, testEnv.fakeImage, false, nil)}, replyTo)
+	select {
+	case <-started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the create never reached the engine")
+	}
+	select {
+	case m := <-answers:
+		t.Fatalf("answered %+v while the engine's create call was still running", m)
+	case <-time.After(5 * deadline): // well past the deadline
+	}
+	openGate.Do(func() { close(gate) }) // the engine now makes the container
+	var m *actors.ContainerCreated
+	select {
+	case m = <-answers:
+	case <-time.After(time.Minute):
+		t.Fatal("no answer within a minute of the engine's create")
+	}
+	fe.mu.Lock()
+	removed := slices.Clone(fe.removed)
+	fe.mu.Unlock()
+	if len(removed) != 1 {
+		t.Fatalf("removed %v when the answer came, want the one container the abandoned create made", removed)
+	}
+	left, err := testEnv.eng.List(testCtx(t), map[string]string{LabelInvoker: f.invoker}, "")
+	if err != nil || len(left) != 0 {
+		t.Fatalf("answered while the engine holds %v (%v)", left, err)
+	}
+	if m.Container != nil || !errors.Is(m.Err, context.DeadlineExceeded) {
+		t.Fatalf("answer %+v, want no container and context.DeadlineExceeded", m)
 	}
 }
