@@ -25,20 +25,11 @@ func TestCreatePastItsDeadlineIsRemovedBeforeTheAnswer(t *testing.T) {
 	f := newTestFactory(t, cfg)
 	const deadline = 4 * time.Second
 
-	sys := actors.NewSystem(zerolog.Nop())
-	fpid := sys.Root.Spawn(actors.NewFactoryProps(f, zerolog.Nop(), actors.WithCreateDeadline(deadline)))
-	defer func() { _ = sys.Root.PoisonFuture(fpid).Wait() }()
-	answers := make(chan *actors.ContainerCreated, 1)
-	replyTo := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
-		if m, ok := c.Message().(*actors.ContainerCreated); ok {
-			answers <- m
-		}
-	}))
-	defer func() { _ = sys.Root.PoisonFuture(replyTo).Wait() }()
+	create, answers := factoryActor(t, f, actors.WithCreateDeadline(deadline))
 
 	spec := specFor(f, testEnv.imageMute, false, nil)
 	start := time.Now()
-	sys.Root.RequestWithCustomSender(fpid, &actors.CreateContainer{Ref: 1, Spec: spec}, replyTo)
+	create(&actors.CreateContainer{Ref: 1, Spec: spec})
 	mine := map[string]string{LabelInvoker: f.invoker}
 	seen := false // the engine held the container while it was being created
 	var m *actors.ContainerCreated
@@ -89,18 +80,9 @@ func TestCreateAbandonedInTheEngineIsAnsweredAfterRemoval(t *testing.T) {
 	f.eng = fe
 	const deadline = 200 * time.Millisecond
 
-	sys := actors.NewSystem(zerolog.Nop())
-	fpid := sys.Root.Spawn(actors.NewFactoryProps(f, zerolog.Nop(), actors.WithCreateDeadline(deadline)))
-	defer func() { _ = sys.Root.PoisonFuture(fpid).Wait() }()
-	answers := make(chan *actors.ContainerCreated, 1)
-	replyTo := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
-		if m, ok := c.Message().(*actors.ContainerCreated); ok {
-			answers <- m
-		}
-	}))
-	defer func() { _ = sys.Root.PoisonFuture(replyTo).Wait() }()
+	create, answers := factoryActor(t, f, actors.WithCreateDeadline(deadline))
 
-	sys.Root.RequestWithCustomSender(fpid, &actors.CreateContainer{Ref: 1, Spec: specFor(f, testEnv.fakeImage, false, nil)}, replyTo)
+	create(&actors.CreateContainer{Ref: 1, Spec: specFor(f, testEnv.fakeImage, false, nil)})
 	select {
 	case <-started:
 	case <-time.After(30 * time.Second):
@@ -131,4 +113,23 @@ func TestCreateAbandonedInTheEngineIsAnsweredAfterRemoval(t *testing.T) {
 	if m.Container != nil || !errors.Is(m.Err, context.DeadlineExceeded) {
 		t.Fatalf("answer %+v, want no container and context.DeadlineExceeded", m)
 	}
+}
+
+// factoryActor runs a factory actor on f until the test ends; create sends
+// it a request whose answer arrives on answers.
+func factoryActor(t *testing.T, f *Factory, opts ...actors.FactoryOption) (create func(*actors.CreateContainer), answers <-chan *actors.ContainerCreated) {
+	t.Helper()
+	sys := actors.NewSystem(zerolog.Nop())
+	fpid := sys.Root.Spawn(actors.NewFactoryProps(f, zerolog.Nop(), opts...))
+	ch := make(chan *actors.ContainerCreated, 8)
+	replyTo := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
+		if m, ok := c.Message().(*actors.ContainerCreated); ok {
+			ch <- m
+		}
+	}))
+	t.Cleanup(func() {
+		_ = sys.Root.PoisonFuture(fpid).Wait()
+		_ = sys.Root.PoisonFuture(replyTo).Wait()
+	})
+	return func(m *actors.CreateContainer) { sys.Root.RequestWithCustomSender(fpid, m, replyTo) }, ch
 }
