@@ -22,3 +22,8 @@ var (
 	// safe, since it never reached a container.
 	ErrPoolCrashed = errors.New("pool crashed while holding the activation")
 )
+
+// ErrCreationsStopped answers, in ContainerCreated.Err, a CreateContainer
+// that reached the factory actor after StopCreating (the invoker is
+// shutting down).
+var ErrCreationsStopped = errors.New("the factory creates no more containers: the invoker is shutting down")

@@ -195,3 +195,14 @@ type ContainerCreated struct {
 	Container factory.Container
 	Err       error
 }
+
+// StopCreating asks the factory actor to refuse every later CreateContainer
+// (answered with ErrCreationsStopped), cancel the creations in flight and
+// answer *CreatingStopped once each has ended and any container it produced
+// has been removed. Shutdown sends it before the factory's cleanup, so that
+// no container is created after the cleanup.
+type StopCreating struct{}
+
+// CreatingStopped answers StopCreating: no creation is in flight and none
+// will start.
+type CreatingStopped struct{}

@@ -122,6 +122,18 @@ type DockerClientTimeouts struct {
 	Pause   time.Duration `koanf:"pause"`   // 10s
 	Unpause time.Duration `koanf:"unpause"` // 10s
 	Version time.Duration `koanf:"version"` // 10s
+	// Create bounds a whole creation (start slot, pull, run, readiness);
+	// 0 means Pull + Run + Inspect (see CreateDeadline).
+	Create time.Duration `koanf:"create"` // 0
+}
+
+// CreateDeadline is the deadline of one container creation: Create when
+// set, else Pull + Run + Inspect, the calls a creation makes in turn.
+func (t DockerClientTimeouts) CreateDeadline() time.Duration {
+	if t.Create > 0 {
+		return t.Create
+	}
+	return t.Pull + t.Run + t.Inspect
 }
 
 // LimitsConfig holds the ranges that action limits are validated against

@@ -64,6 +64,7 @@ var keyDocs = map[string]keyDoc{
 	"docker.timeouts.pause":   {"Timeout of pausing a container.", true},
 	"docker.timeouts.unpause": {"Timeout of resuming a container.", true},
 	"docker.timeouts.version": {"Timeout of asking the engine's version.", true},
+	"docker.timeouts.create":  {"Deadline of a whole container creation, from the request on: the wait for a start slot (`docker.parallel-runs`), the pull, create and start, and the wait for the runtime to listen. Past it the creation is cancelled, a container the engine made anyway is removed, and only then is its memory given back. 0 means pull + run + inspect. Must be >= 0.", false},
 
 	"limits.memory.min":         {"Smallest action memory; also sizes maxContainers. Must be > 0 and min <= std <= max.", true},
 	"limits.memory.max":         {"Largest action memory.", true},

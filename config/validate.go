@@ -163,6 +163,9 @@ func (d *DockerConfig) validate(k string, errs *Errors) {
 			errs.invalid(k+".timeouts."+op.name, op.d, "must be > 0")
 		}
 	}
+	if t.Create < 0 {
+		errs.invalid(k+".timeouts.create", t.Create, "must be >= 0 (0 means pull + run + inspect)")
+	}
 }
 
 func (l *LimitsConfig) validate(k string, errs *Errors) {

@@ -64,6 +64,7 @@ func TestValidateRejects(t *testing.T) {
 		{"registry password without user", func(c *Config) { c.ContainerFactory.UserImagesRegistry.Password = "secret" }, "container-factory.user-images-registry.user", "must be set when a password is set"},
 		{"parallel runs negative", func(c *Config) { c.Docker.ParallelRuns = -1 }, "docker.parallel-runs", "must be >= 0"},
 		{"docker timeout zero", func(c *Config) { c.Docker.Timeouts.Pull = 0 }, "docker.timeouts.pull", "0s is invalid: must be > 0"},
+		{"docker create deadline negative", func(c *Config) { c.Docker.Timeouts.Create = -time.Second }, "docker.timeouts.create", "must be >= 0"},
 		{"memory min zero", func(c *Config) { c.Limits.Memory.Min = 0; c.Limits.Memory.Std = 0 }, "limits.memory.min", "must be > 0"},
 		{"memory std above max", func(c *Config) { c.Limits.Memory.Std = GB }, "limits.memory.std", "1 GB is invalid: must be <= limits.memory.max (512 MB)"},
 		{"memory std below min", func(c *Config) { c.Limits.Memory.Std = 64 * MB }, "limits.memory.std", "must be >= limits.memory.min (128 MB)"},

@@ -346,21 +346,3 @@ func TestStartFailureNamesItsCause(t *testing.T) {
 		})
 	}
 }
-
-// TestSIGTERMWhileCreatingStemCells stops the daemon right after it is
-// ready, while its stem cells are being created. The shutdown gives up on
-// those creates, but the engine may still complete them: the factory lets
-// each engine call finish, removes what it made, and its final Cleanup
-// waits for such calls, so nothing outlives the daemon.
-func TestSIGTERMWhileCreatingStemCells(t *testing.T) {
-	for i := range 3 {
-		d := newDaemon(t, "--user-memory", "1024m")
-		d.start()
-		if code := d.stop(syscall.SIGTERM); code != 0 {
-			t.Errorf("round %d: exit code %d", i, code)
-		}
-		if left := d.containers(); len(left) != 0 {
-			t.Errorf("round %d: %d containers outlived the daemon: %v", i, len(left), left[0].Names)
-		}
-	}
-}

@@ -379,9 +379,9 @@ func waitFor(t testing.TB, what string, deadline time.Duration, cond func() bool
 	}
 }
 
-// settle waits until the pool creates no container: a creation cut off by
-// a shutdown is a known gap of the factory (the engine may finish a create
-// whose request was cancelled), which tests of other things avoid.
+// settle waits until the pool creates no container, so that tests of
+// other things stop a daemon at rest (a shutdown during creations has its
+// own test, TestSIGTERMWhileCreatingStemCells).
 func (d *daemon) settle() {
 	d.t.Helper()
 	waitFor(d.t, "no container being created", time.Minute, func() bool {

@@ -24,3 +24,19 @@ func (e *StartupError) Error() string {
 }
 
 func (e *StartupError) Unwrap() error { return e.Err }
+
+// AbandonedError ends a creation whose caller gave up while an engine call
+// that may still make the container runs on in the background (it removes
+// what it made). Settled is closed when that call has ended and its
+// container, if any, is gone: a caller that must not give the container's
+// memory back before the engine let go of it waits for Settled.
+type AbandonedError struct {
+	Err     error
+	Settled <-chan struct{}
+}
+
+func (e *AbandonedError) Error() string {
+	return e.Err.Error() + " (the engine call goes on and removes what it makes)"
+}
+
+func (e *AbandonedError) Unwrap() error { return e.Err }

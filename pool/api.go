@@ -98,7 +98,11 @@ func spawn(root *actor.RootContext, opts Options, h hooks) (*Pool, error) {
 			return nil, fmt.Errorf("pool.Spawn %q: factory init: %w", opts.Name, err)
 		}
 		if h.factory == nil {
-			h.factory = func() *actor.Props { return actors.NewFactoryProps(f, opts.Log) }
+			t := cfg.Docker.Timeouts
+			h.factory = func() *actor.Props {
+				return actors.NewFactoryProps(f, opts.Log,
+					actors.WithCreateDeadline(t.CreateDeadline()), actors.WithRemoveTimeout(t.Rm))
+			}
 		}
 		if h.cleanup == nil {
 			h.cleanup = func() error {

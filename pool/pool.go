@@ -26,6 +26,9 @@ type (
 	containerGone    struct{ pid *actor.PID }
 	shutdownDeadline struct{}
 	cleanupDone      struct{ err error }
+	// creationsStopDeadline ends the shutdown's wait for the factory's
+	// creations in flight.
+	creationsStopDeadline struct{}
 )
 
 // hooks are the pool's collaborators, replaceable in tests.
@@ -109,8 +112,14 @@ type shutdownState struct {
 	waiters      []*actor.PID
 	cancel       actors.CancelFunc
 	cleanupStart bool
-	done         bool
-	err          error
+	// stopAsked: StopCreating went to the factory actor; creationsStopped:
+	// it answered (or the wait's bound passed); cancelStopWait cancels
+	// that bound.
+	stopAsked        bool
+	creationsStopped bool
+	cancelStopWait   actors.CancelFunc
+	done             bool
+	err              error
 }
 
 func newPoolActor(cfg *config.Config, log zerolog.Logger, clock actors.Clock, m *metrics, h hooks, disp *workers) *poolActor {
@@ -200,6 +209,10 @@ func (p *poolActor) handle(ctx actor.Context) bool {
 		p.onShutdownDeadline(ctx)
 	case *cleanupDone:
 		p.onCleanupDone(ctx, m)
+	case *actors.CreatingStopped:
+		p.onCreatingStopped(ctx)
+	case *creationsStopDeadline:
+		p.onCreationsStopDeadline(ctx)
 	case *holdCheck:
 		p.onHoldCheck(ctx)
 	case *actor.Started:

@@ -14,6 +14,11 @@ import (
 // cleanupTimeout bounds the factory's Cleanup at the end of a shutdown.
 const cleanupTimeout = time.Minute
 
+// creationsStopMargin is added to docker.timeouts.rm to bound the wait for
+// the factory's creations in flight at shutdown: they are cancelled, so
+// what remains is the removal of a container one produced anyway.
+const creationsStopMargin = 10 * time.Second
+
 // onShutdown stops accepting work, answers the buffer, stops the prewarm
 // scheduler and asks every container to go once its running jobs are done;
 // past the deadline they are aborted. ShutdownDone goes out when the last
@@ -75,7 +80,7 @@ func (p *poolActor) onShutdownDeadline(ctx actor.Context) {
 
 func (p *poolActor) checkShutdown(ctx actor.Context) {
 	s := p.shutdown
-	if s == nil || s.cleanupStart || len(p.entries) > 0 {
+	if s == nil || s.cleanupStart || len(p.entries) > 0 || !p.creationsStopped(ctx) {
 		return
 	}
 	s.cleanupStart = true
@@ -88,6 +93,49 @@ func (p *poolActor) checkShutdown(ctx actor.Context) {
 	}
 	root, self, cleanup := ctx.ActorSystem().Root, ctx.Self(), p.hooks.cleanup
 	go func() { root.Send(self, &cleanupDone{err: cleanup()}) }()
+}
+
+// creationsStopped reports whether the factory actor creates nothing more.
+// The first call asks it to stop (once no container actor is left, so no
+// cold start of running work is cut short): it cancels the creations in
+// flight (stem cells nobody will take), removes what they still produce
+// and answers *actors.CreatingStopped. Only then may the cleanup list what
+// to remove, or a creation could finish after it. The wait is bounded by
+// docker.timeouts.rm and a margin: past it the cleanup goes ahead.
+func (p *poolActor) creationsStopped(ctx actor.Context) bool {
+	s := p.shutdown
+	if p.factoryPID == nil || s.creationsStopped {
+		return true
+	}
+	if !s.stopAsked {
+		s.stopAsked = true
+		ctx.Request(p.factoryPID, &actors.StopCreating{})
+		s.cancelStopWait = p.timers.SendOnce(ctx, p.cfg.Docker.Timeouts.Rm+creationsStopMargin, &creationsStopDeadline{})
+	}
+	return false
+}
+
+func (p *poolActor) onCreatingStopped(ctx actor.Context) {
+	s := p.shutdown
+	if s == nil || s.creationsStopped {
+		return
+	}
+	s.creationsStopped = true
+	if s.cancelStopWait != nil {
+		s.cancelStopWait()
+	}
+	p.checkShutdown(ctx)
+}
+
+func (p *poolActor) onCreationsStopDeadline(ctx actor.Context) {
+	s := p.shutdown
+	if s == nil || s.creationsStopped {
+		return
+	}
+	p.log.Warn().Dur("waited", p.cfg.Docker.Timeouts.Rm+creationsStopMargin).
+		Msg("shutdown: the factory's creations in flight did not end in time; cleaning up anyway")
+	s.creationsStopped = true
+	p.checkShutdown(ctx)
 }
 
 func (p *poolActor) onCleanupDone(ctx actor.Context, m *cleanupDone) {

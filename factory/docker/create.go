@@ -181,7 +181,8 @@ func (f *Factory) attach(ctx context.Context, id, name string) *logTap {
 // Cleanup waits for such calls. The background call keeps the caller's
 // start slot (handedOff) and releases it when done, so that abandoned
 // creates count against docker.parallel-runs while the engine works on
-// them.
+// them. The caller learns when the background call has ended from the
+// *factory.AbandonedError it gets.
 func (f *Factory) create(ctx context.Context, cs createSpec, releaseSlot func()) (id string, handedOff bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", false, err
@@ -194,10 +195,12 @@ func (f *Factory) create(ctx context.Context, cs createSpec, releaseSlot func())
 		mu        sync.Mutex
 		abandoned bool
 		done      = make(chan result, 1)
+		settled   = make(chan struct{})
 	)
 	f.detached.add()
 	go func() {
 		defer f.detached.done()
+		defer close(settled)
 		cctx, cancel := withTimeout(context.WithoutCancel(ctx), f.timeouts.Run)
 		defer cancel()
 		id, err := f.eng.Create(cctx, cs)
@@ -236,7 +239,7 @@ func (f *Factory) create(ctx context.Context, cs createSpec, releaseSlot func())
 		}
 		return "", false, r.err
 	default:
-		return "", true, ctx.Err()
+		return "", true, &factory.AbandonedError{Err: ctx.Err(), Settled: settled}
 	}
 }
 
@@ -332,7 +335,9 @@ func (f *Factory) waitListening(ctx context.Context, id, addr string) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("runtime at %s did not accept connections within docker.timeouts.run (%v): %w", addr, f.timeouts.Run, err)
+			// The bound is docker.timeouts.run or the caller's own
+			// deadline, whichever came first; ctx says which.
+			return fmt.Errorf("runtime at %s did not accept connections in time (docker.timeouts.run %v or the caller's deadline): %w (last dial: %v)", addr, f.timeouts.Run, ctx.Err(), err)
 		case <-t.C:
 		}
 		if time.Since(first) > eager {

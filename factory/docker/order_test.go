@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-	"github.com/rs/zerolog"
-
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/factory"
 )
@@ -24,21 +21,12 @@ func TestCreateOrderKeptThroughTheFactoryActor(t *testing.T) {
 	cfg.Docker.ParallelRuns = 1
 	f := newTestFactory(t, cfg)
 
-	sys := actors.NewSystem(zerolog.Nop())
-	fpid := sys.Root.Spawn(actors.NewFactoryProps(f, zerolog.Nop()))
-	defer func() { _ = sys.Root.PoisonFuture(fpid).Wait() }()
-	answers := make(chan *actors.ContainerCreated, 8)
-	replyTo := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
-		if m, ok := c.Message().(*actors.ContainerCreated); ok {
-			answers <- m
-		}
-	}))
-	defer func() { _ = sys.Root.PoisonFuture(replyTo).Wait() }()
+	create, answers := factoryActor(t, f)
 
 	specs := make([]factory.ContainerSpec, 3)
 	for i := range specs {
 		specs[i] = specFor(f, testEnv.fakeImage, false, nil)
-		sys.Root.RequestWithCustomSender(fpid, &actors.CreateContainer{Ref: uint64(i), Spec: specs[i]}, replyTo)
+		create(&actors.CreateContainer{Ref: uint64(i), Spec: specs[i]})
 	}
 
 	created := make([]time.Time, len(specs))

@@ -2,7 +2,8 @@
 // "fakeruntime ok" answers /init and /run (echoing the params and writing
 // the sentinels), "fakeruntime 503" answers every request with 503, as a
 // runtime that is shutting down does; "fakeruntime exit" exits at once
-// with status 3, as a runtime that cannot start does.
+// with status 3, as a runtime that cannot start does; "fakeruntime mute"
+// runs without ever listening, as a runtime stuck in its start does.
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"time"
 )
 
 const sentinel = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
@@ -23,6 +25,11 @@ func main() {
 	if mode == "exit" {
 		fmt.Fprintln(os.Stderr, "fakeruntime: exiting as asked")
 		os.Exit(3)
+	}
+	if mode == "mute" {
+		for {
+			time.Sleep(time.Hour)
+		}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/init", func(w http.ResponseWriter, r *http.Request) {
