@@ -70,7 +70,10 @@ type poolTold struct {
 // it has its result finds the container free), or (b) *actors.Reschedule to the pool (the job did not run
 // here). ContainerRemoving comes before the answers that follow a failure,
 // and ContainerRemoved comes once, after the engine removed the container
-// (or at once when there never was one), after every other report. Then
+// (or at once when there never was one), after every other report; a
+// creation past its deadline (createTimeout) answers its jobs at once but
+// reports ContainerRemoved only once the factory's late answer says no
+// container is left (it removes one that still came). Then
 // the actor stops itself; a Job sent meanwhile would be a dead letter, so
 // the pool makes that Stop a no-op (a context decorator) and poisons the
 // actor when it handles ContainerRemoved: every Job it sent before is
