@@ -20,7 +20,7 @@ func newTestCounters(t *testing.T) *containerCounters {
 }
 
 // counterValue reads a counter.
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
+func counterValue(t testing.TB, c prometheus.Counter) float64 {
 	t.Helper()
 	var m dto.Metric
 	if err := c.Write(&m); err != nil {
@@ -30,7 +30,7 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 }
 
 // refusedTransitions sums the illegal transitions counted so far.
-func refusedTransitions(t *testing.T, c *containerCounters) float64 {
+func refusedTransitions(t testing.TB, c *containerCounters) float64 {
 	t.Helper()
 	var n float64
 	for from := containerState(0); from < numContainerStates; from++ {
