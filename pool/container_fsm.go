@@ -1,6 +1,8 @@
 package pool
 
 import (
+	"time"
+
 	"github.com/asynkron/protoactor-go/actor"
 )
 
@@ -93,6 +95,21 @@ func (a *containerActor) become(to containerState) bool {
 	a.p.Results.transition(from, to)
 	a.state = to
 	return true
+}
+
+// armTimer starts the state timeout of the current state; a new state or a
+// new timer makes older timeouts stale.
+func (a *containerActor) armTimer(ctx actor.Context, d time.Duration, msg func(gen uint64) any) {
+	a.cancelStateTimer()
+	a.stateTimer = a.timers.SendOnce(ctx, d, msg(a.timerGen))
+}
+
+func (a *containerActor) cancelStateTimer() {
+	a.timerGen++
+	if a.stateTimer != nil {
+		a.stateTimer()
+		a.stateTimer = nil
+	}
 }
 
 // stateSteps is each state's behaviour: what it does next once something

@@ -306,21 +306,6 @@ func (a *containerActor) onResumed(ctx actor.Context, m *containerResumed) {
 	a.advance(ctx)
 }
 
-// armTimer starts the state timeout of the current state; a new state or a
-// new timer makes older timeouts stale.
-func (a *containerActor) armTimer(ctx actor.Context, d time.Duration, msg func(gen uint64) any) {
-	a.cancelStateTimer()
-	a.stateTimer = a.timers.SendOnce(ctx, d, msg(a.timerGen))
-}
-
-func (a *containerActor) cancelStateTimer() {
-	a.timerGen++
-	if a.stateTimer != nil {
-		a.stateTimer()
-		a.stateTimer = nil
-	}
-}
-
 // armPause schedules the pause check after d.
 func (a *containerActor) armPause(ctx actor.Context, d time.Duration) {
 	if a.idle.msg == nil || a.idle.msg.epoch != a.epoch {
