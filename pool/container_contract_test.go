@@ -41,6 +41,12 @@ func TestContainerContract(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newCtEnv(t)
 			f := fake.New(fake.Options{Faults: tt.faults})
+			// The creation waits until every job is in the actor's hands:
+			// a container that ended before a job reached it would have
+			// stopped, and the job would be a dead letter (the pool keeps
+			// its container actors from stopping themselves; this stand-in
+			// does not).
+			create := f.Gate(fake.OpCreate)
 			var gate *fake.Gate
 			if tt.gateRun {
 				gate = f.Gate(fake.OpRun)
@@ -51,15 +57,21 @@ func TestContainerContract(t *testing.T) {
 			for i := range jobs {
 				e.job(pid, fmt.Sprintf("a%d", i), act, actors.StartCold)
 			}
+			if gate == nil {
+				e.sys.Root.Send(pid, &actors.Remove{Abort: tt.abort})
+			}
+			e.sync(pid)
+			create.Open()
 			if gate != nil {
+				// Removed while a run holds the container: it cannot end
+				// before the Remove arrives.
 				select {
 				case <-gate.Arrived():
 				case <-time.After(ctWait):
 					t.Fatal("no run reached the gate")
 				}
-			}
-			e.sys.Root.Send(pid, &actors.Remove{Abort: tt.abort})
-			if gate != nil {
+				e.sys.Root.Send(pid, &actors.Remove{Abort: tt.abort})
+				e.sync(pid)
 				gate.Open()
 			}
 
