@@ -26,27 +26,42 @@ func TestContainerCreateDeadlineHoldsMemoryUntilRemoved(t *testing.T) {
 		name string
 		// late ends the gated creation after the deadline; it may act on
 		// the actor first (and then sees it stop).
-		late          func(e *ctEnv, f *fake.Factory, gate *fake.Gate, pid *actor.PID)
+		late          func(t *testing.T, e *ctEnv, f *fake.Factory, gate *fake.Gate, pid *actor.PID)
 		wantContainer bool // the factory created a container (to be destroyed)
 		stoppedFirst  bool // the actor stopped before ContainerRemoved
 	}{
 		{
 			name:          "the container comes late",
-			late:          func(_ *ctEnv, _ *fake.Factory, gate *fake.Gate, _ *actor.PID) { gate.Release(1) },
+			late:          func(_ *testing.T, _ *ctEnv, _ *fake.Factory, gate *fake.Gate, _ *actor.PID) { gate.Release(1) },
 			wantContainer: true,
 		},
 		{
 			name: "the creation fails late",
-			late: func(_ *ctEnv, f *fake.Factory, gate *fake.Gate, _ *actor.PID) {
+			late: func(_ *testing.T, _ *ctEnv, f *fake.Factory, gate *fake.Gate, _ *actor.PID) {
 				f.SetFaults(fake.Always(fake.OpCreate, fake.FaultError))
 				gate.Release(1)
 			},
 		},
 		{
+			// A restarted instance cannot trust what its predecessor held,
+			// but knows from the cell that the creation is still pending.
+			name: "the actor crashes while waiting",
+			late: func(t *testing.T, e *ctEnv, f *fake.Factory, gate *fake.Gate, pid *actor.PID) {
+				e.sys.Root.Send(pid, &ctCrash{})
+				e.sync(pid) // handled by the restarted instance
+				e.quiet()
+				if got := f.LiveMemory(); got != int64(mem) {
+					t.Errorf("factory holds %d bytes after the restart, want %d: the creation is still in flight", got, mem)
+				}
+				gate.Release(1)
+			},
+			wantContainer: true,
+		},
+		{
 			// Stopped from outside while it waits: the creation's own
 			// goroutine removes the late container and reports.
 			name: "the actor stops while waiting",
-			late: func(e *ctEnv, f *fake.Factory, gate *fake.Gate, pid *actor.PID) {
+			late: func(t *testing.T, e *ctEnv, f *fake.Factory, gate *fake.Gate, pid *actor.PID) {
 				e.sys.Root.Stop(pid)
 				e.terminated(pid)
 				e.quiet()
@@ -84,7 +99,7 @@ func TestContainerCreateDeadlineHoldsMemoryUntilRemoved(t *testing.T) {
 				t.Fatalf("factory holds %d bytes during the late create, want %d", got, mem)
 			}
 
-			tt.late(e, f, gate, pid)
+			tt.late(t, e, f, gate, pid)
 			removed := ctNext[*actors.ContainerRemoved](e)
 			// Read at once: the memory returns to the pool with this message.
 			live, created := f.LiveMemory(), f.Created()
