@@ -19,8 +19,9 @@ import (
 // results addressed to its predecessor.
 type (
 	containerCreated struct {
-		c   factory.Container
-		err error
+		c        factory.Container
+		err      error
+		noAnswer bool // the factory actor never answered (err says so)
 	}
 	containerInitOK struct {
 		epoch int
@@ -115,6 +116,7 @@ func (a *containerActor) requestCreate(ctx actor.Context) {
 		case *actors.ContainerCreated:
 			msg.c, msg.err = r.Container, r.Err
 		default:
+			msg.noAnswer = true
 			msg.err = fmt.Errorf("factory actor %s: no answer to CreateContainer for %q: %w", factoryPID, spec.Name, err)
 		}
 		if msg.err == nil && msg.c == nil {

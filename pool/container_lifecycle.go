@@ -146,8 +146,15 @@ func (a *containerActor) onCreated(ctx actor.Context, m *containerCreated) {
 	a.cell.createPending = false
 	if m.err != nil {
 		if a.state == stateAbandoned {
-			// Nothing was created: the memory may return now.
-			a.log.Warn().Err(m.err).Msg("creation given up on failed too: no container to remove")
+			// Nothing was created: the memory may return now. Without an
+			// answer at all the factory actor is gone (it bounds its own
+			// engine calls): nothing is known, and the memory returns so
+			// that the ledger is not short forever.
+			if m.noAnswer {
+				a.log.Error().Err(m.err).Msg("no answer to a creation given up on: its memory returns without the engine's confirmation")
+			} else {
+				a.log.Warn().Err(m.err).Msg("creation given up on failed too: no container to remove")
+			}
 			a.become(stateRemoving)
 			a.sendRemoved(ctx)
 			ctx.Stop(ctx.Self())
