@@ -23,33 +23,12 @@ type containerParams struct {
 	Config   *config.Config        // container-proxy timeouts, limits, payload sizes, akka-client
 	Clock    actors.Clock
 	Log      zerolog.Logger
-	Results  *resultCounters // counts every result the actor sends; nil counts nothing
+	Results  *containerCounters // counts every result the actor sends and every state transition; nil counts nothing
 
 	// testHook, when set, sees every message before the actor handles it;
 	// tests panic in it to crash the actor at a chosen point.
 	testHook func(msg any)
 }
-
-// containerState is the container actor's state, after OpenWhisk's
-// ContainerProxy (reference/openwhisk-pool.md §4.1). Resuming is a state of
-// its own here because resume is asynchronous I/O.
-type containerState uint8
-
-const (
-	stateUninitialized containerState = iota // before *actor.Started
-	stateStarting                            // cold: the factory is creating the container
-	stateStarted                             // the container exists and has not been initialised
-	stateRunning                             // init or runs in flight
-	stateReady                               // warm and idle; pauses after pause-grace
-	statePausing                             // Suspend in flight
-	statePaused                              // paused; destroyed after idle-container
-	stateResuming                            // Resume in flight for a job that arrived while paused
-	stateRemoving                            // Destroy in flight; stops when done
-)
-
-var containerStateNames = [...]string{"uninitialized", "starting", "started", "running", "ready", "pausing", "paused", "resuming", "removing"}
-
-func (s containerState) String() string { return containerStateNames[s] }
 
 // containerCell is the part of a container actor that survives a restart
 // by its supervisor (actors.ContainerSupervisor). It belongs to the props
@@ -71,10 +50,15 @@ type containerCell struct {
 	id             string
 	createPending  bool // CreateContainer sent, ContainerCreated not yet handled
 	mayBePaused    bool // Suspend started and no Resume succeeded since
-	removingSent   bool
-	readySent      bool
 	destroyStarted bool // a destroy goroutine exists; it reports ContainerRemoved
-	removedSent    bool // ContainerRemoved sent, or owed by a goroutine
+	told           poolTold
+}
+
+// poolTold is what the pool was told about the container, each at most once.
+type poolTold struct {
+	ready    bool // ContainerReady
+	removing bool // ContainerRemoving
+	removed  bool // ContainerRemoved sent, or owed by a goroutine
 }
 
 // newContainerProps returns the props of one container actor. Spawn them
@@ -86,7 +70,10 @@ type containerCell struct {
 // it has its result finds the container free), or (b) *actors.Reschedule to the pool (the job did not run
 // here). ContainerRemoving comes before the answers that follow a failure,
 // and ContainerRemoved comes once, after the engine removed the container
-// (or at once when there never was one), after every other report. Then
+// (or at once when there never was one), after every other report; a
+// creation past its deadline (createTimeout) answers its jobs at once but
+// reports ContainerRemoved only once the factory's late answer says no
+// container is left (it removes one that still came). Then
 // the actor stops itself; a Job sent meanwhile would be a dead letter, so
 // the pool makes that Stop a no-op (a context decorator) and poisons the
 // actor when it handles ContainerRemoved: every Job it sent before is
@@ -114,13 +101,7 @@ type containerActor struct {
 	stateTimer actors.CancelFunc
 	timerGen   uint64 // stale timeouts carry an older generation
 
-	// The pause-grace timer is armed lazily: once when the container goes
-	// Ready with no pause timer pending, not on every job. When it fires it
-	// pauses, or re-arms for what is left of the grace counted from
-	// readyAt, the last time the container went Ready.
-	pauseArmed bool
-	readyAt    time.Time
-	pauseMsg   *containerPauseTimeout
+	idle idleGrace // the pause grace of a Ready container
 
 	// Jobs run on a few long-lived worker goroutines per container (at most
 	// its max concurrency), fed through work, instead of a goroutine per
@@ -137,20 +118,35 @@ type containerActor struct {
 	ident   actors.Identity
 	maxConc int
 
-	nextJob     uint64
-	free        []*containerJob          // records of finished jobs, for reuse (newJob)
-	buffer      []*containerJob          // accepted, not started
-	active      map[uint64]*containerJob // I/O in flight (answered or not)
-	initialized bool                     // /init succeeded
-	draining    bool                     // the pool sent Remove: finish held jobs, then destroy
-	leaving     bool                     // going away on its own (ContainerRemoving sent)
-	replace     bool                     // ContainerRemoved.Replace
-	goneSeen    bool                     // the engine said the container died or was removed
+	nextJob uint64
+	free    []*containerJob          // records of finished jobs, for reuse (newJob)
+	buffer  []*containerJob          // accepted, not started
+	active  map[uint64]*containerJob // I/O in flight (answered or not)
+	exit    exitPlan                 // why and how the container goes away, once it does
 
 	// inHand is a Job being received and not yet buffered or bounced: if
 	// handling it panics, the message is not redelivered, so the
 	// Restarting handler bounces it instead of losing it.
 	inHand *actors.Job
+}
+
+// idleGrace is the pause-grace timer, armed lazily: once when the
+// container goes Ready with no pause timer pending, not on every job. When
+// it fires it pauses, or re-arms for what is left of the grace counted
+// from since, the last time the container went Ready.
+type idleGrace struct {
+	armed bool
+	since time.Time
+	msg   *containerPauseTimeout
+}
+
+// exitPlan is set once the container is on its way out; every field stays
+// set until the actor stops.
+type exitPlan struct {
+	draining bool // the pool sent Remove: finish held jobs, then destroy
+	leaving  bool // going away on its own (ContainerRemoving sent)
+	replace  bool // ContainerRemoved.Replace
+	goneSeen bool // the engine said the container died or was removed
 }
 
 // containerJob is one accepted job. Once dispatched, it is also the
@@ -187,7 +183,7 @@ func newContainerActor(p containerParams, cell *containerCell) *containerActor {
 
 // closed says whether new jobs bounce back to the pool.
 func (a *containerActor) closed() bool {
-	return a.draining || a.leaving || a.state == stateRemoving
+	return a.exit.draining || a.exit.leaving || a.state == stateRemoving
 }
 
 func (a *containerActor) Receive(ctx actor.Context) {
@@ -235,6 +231,10 @@ func (a *containerActor) Receive(ctx actor.Context) {
 			a.log.Debug().Msg("idle timeout while paused: removing")
 			a.leave(ctx, false)
 			a.advance(ctx)
+		}
+	case *containerCreateLate:
+		if m.gen == a.timerGen {
+			a.onCreateLate(ctx)
 		}
 	case *containerDestroyed:
 		ctx.Stop(ctx.Self())

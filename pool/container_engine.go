@@ -43,12 +43,12 @@ func (a *containerActor) onEngineEvent(ctx actor.Context, m *factory.EngineEvent
 // Its memory returns with ContainerRemoved, once Destroy has confirmed
 // that the engine no longer holds it.
 func (a *containerActor) onContainerLost(ctx actor.Context, m *factory.EngineEvent) {
-	if a.goneSeen {
+	if a.exit.goneSeen {
 		return
 	}
 	a.log.Warn().Stringer("event", m.Kind).Str("detail", m.Detail).Str("state", a.state.String()).
 		Int("running", len(a.active)).Msg("container lost outside the pool: removing it")
-	a.goneSeen = true
+	a.exit.goneSeen = true
 	a.leave(ctx, true)
 	a.bounceBuffer(ctx)
 	if len(a.active) > 0 {

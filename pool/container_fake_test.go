@@ -178,6 +178,9 @@ type ctEnv struct {
 	terms chan *actor.Terminated // apart: system messages overtake user ones
 	fact  *actor.PID
 	seen  chan any // containerSuspended results as the container receives them
+	// counters count the containers' results and transitions; a test
+	// fails if any container made an illegal transition.
+	counters *containerCounters
 }
 
 type ctSpawn struct{ props *actor.Props }
@@ -211,6 +214,7 @@ func newCtEnv(t *testing.T) *ctEnv {
 		terms: make(chan *actor.Terminated, 16),
 		seen:  make(chan any, 64),
 	}
+	e.counters = newTestCounters(t)
 	e.pool = e.sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
 		switch m := c.Message().(type) {
 		case *ctSpawn:
@@ -222,16 +226,22 @@ func newCtEnv(t *testing.T) *ctEnv {
 			e.msgs <- m
 		}
 	}, actor.WithSupervisor(actors.ContainerSupervisor())))
-	t.Cleanup(func() { _ = e.sys.Root.PoisonFuture(e.pool).Wait() })
+	t.Cleanup(func() {
+		_ = e.sys.Root.PoisonFuture(e.pool).Wait()
+		if n := refusedTransitions(t, e.counters); n != 0 {
+			t.Errorf("the container actors attempted %v illegal state transitions (see the error log)", n)
+		}
+	})
 	return e
 }
 
 func (e *ctEnv) params() containerParams {
 	return containerParams{
-		Pool:   e.pool,
-		Config: e.cfg,
-		Clock:  e.clock,
-		Log:    zerolog.Nop(),
+		Pool:    e.pool,
+		Config:  e.cfg,
+		Clock:   e.clock,
+		Log:     zerolog.Nop(),
+		Results: e.counters,
 		testHook: func(m any) {
 			switch m := m.(type) {
 			case *ctSync:

@@ -19,8 +19,9 @@ import (
 // results addressed to its predecessor.
 type (
 	containerCreated struct {
-		c   factory.Container
-		err error
+		c        factory.Container
+		err      error
+		noAnswer bool // the factory actor never answered (err says so)
 	}
 	containerInitOK struct {
 		epoch int
@@ -35,6 +36,7 @@ type (
 		err   error
 	}
 	containerDestroyed    struct{}
+	containerCreateLate   struct{ gen uint64 } // the create deadline passed
 	containerAck          struct{}
 	containerPauseTimeout struct{ epoch int }
 	containerIdleTimeout  struct{ gen uint64 }
@@ -57,8 +59,16 @@ const (
 	engineOpsFallback = time.Minute
 )
 
-// createTimeout bounds the wait for the factory actor's answer: a pull, a
-// run and an inspect, as configured, plus a margin.
+// lateCreateWait is how long a creation given up on (createTimeout) may
+// still answer before its memory is returned without one. Only a factory
+// actor that died mid-creation should ever reach it: the factory bounds
+// its own engine calls.
+const lateCreateWait = defaultIOTimeout
+
+// createTimeout is the create deadline: a pull, a run and an inspect, as
+// configured, plus a margin. Past it the callers waiting for the container
+// get an error, but its memory stays held until the factory's late answer
+// says no container is left (stateAbandoned).
 func createTimeout(cfg *config.Config) time.Duration {
 	t := cfg.Docker.Timeouts
 	d := t.Pull + t.Run + t.Inspect
@@ -77,25 +87,28 @@ func engineTimeout(d time.Duration) time.Duration {
 	return d
 }
 
-// requestCreate asks the factory actor for the cold container. The answer
-// comes through a future so that a goroutine can tell whether this actor is
-// still alive to take the container: if it is not (stopped while the
-// engine was creating), the goroutine destroys the container and reports
-// ContainerRemoved itself, so neither the engine container nor the pool's
-// memory leaks.
+// requestCreate asks the factory actor for the cold container and arms
+// the create deadline. The answer comes through a future so that a
+// goroutine can tell whether this actor is still alive to take the
+// container: if it is not (stopped while the engine was creating), the
+// goroutine destroys the container and reports ContainerRemoved itself, so
+// neither the engine container nor the pool's memory leaks. The future
+// outlives the deadline by lateCreateWait, so that a late container is
+// still seen and removed (onCreated in stateAbandoned).
 func (a *containerActor) requestCreate(ctx actor.Context) {
+	a.become(stateStarting)
 	if a.p.Factory == nil {
-		a.state = stateStarting
 		a.failCreate(ctx, fmt.Errorf("container %q: no factory actor to create it with", a.p.Spec.Name))
 		return
 	}
 	a.cell.createPending = true
-	a.state = stateStarting
+	deadline := createTimeout(a.p.Config)
+	a.armTimer(ctx, deadline, func(gen uint64) any { return &containerCreateLate{gen} })
 	spec, factoryPID, pool := a.p.Spec, a.p.Factory, a.p.Pool
 	root, self := ctx.ActorSystem().Root, ctx.Self()
 	rmTimeout := engineTimeout(a.p.Config.Docker.Timeouts.Rm)
 	log := a.log
-	f := ctx.RequestFuture(factoryPID, &actors.CreateContainer{Spec: spec}, createTimeout(a.p.Config))
+	f := ctx.RequestFuture(factoryPID, &actors.CreateContainer{Spec: spec}, deadline+lateCreateWait)
 	go func() {
 		msg := &containerCreated{}
 		res, err := f.Result()
@@ -103,6 +116,7 @@ func (a *containerActor) requestCreate(ctx actor.Context) {
 		case *actors.ContainerCreated:
 			msg.c, msg.err = r.Container, r.Err
 		default:
+			msg.noAnswer = true
 			msg.err = fmt.Errorf("factory actor %s: no answer to CreateContainer for %q: %w", factoryPID, spec.Name, err)
 		}
 		if msg.err == nil && msg.c == nil {
@@ -127,7 +141,7 @@ func (a *containerActor) requestCreate(ctx actor.Context) {
 // pause suspends the container off the actor goroutine.
 func (a *containerActor) pause(ctx actor.Context) {
 	a.stopWork() // no job runs while paused; a resume starts them again
-	a.setState(ctx, statePausing)
+	a.become(statePausing)
 	a.cell.mayBePaused = true
 	c, epoch, root, self := a.cell.container, a.epoch, ctx.ActorSystem().Root, ctx.Self()
 	timeout := engineTimeout(a.p.Config.Docker.Timeouts.Pause)
@@ -140,7 +154,7 @@ func (a *containerActor) pause(ctx actor.Context) {
 
 // resume resumes the paused container off the actor goroutine.
 func (a *containerActor) resume(ctx actor.Context) {
-	a.setState(ctx, stateResuming)
+	a.become(stateResuming)
 	c, epoch, root, self := a.cell.container, a.epoch, ctx.ActorSystem().Root, ctx.Self()
 	timeout := engineTimeout(a.p.Config.Docker.Timeouts.Unpause)
 	go func() {
@@ -162,7 +176,7 @@ func (a *containerActor) destroy(ctx actor.Context) {
 	a.cancelStateTimer()
 	a.timers.Stop()
 	a.stopWork()
-	a.state = stateRemoving
+	a.become(stateRemoving)
 	self := ctx.Self()
 	if a.cell.container == nil {
 		a.sendRemoved(ctx)
@@ -170,8 +184,8 @@ func (a *containerActor) destroy(ctx actor.Context) {
 		return
 	}
 	a.cell.destroyStarted = true
-	a.cell.removedSent = true // owed by the goroutine below
-	startDestroy(ctx.ActorSystem().Root, self, a.p.Pool, a.cell.container, a.cell.mayBePaused, a.replace,
+	a.cell.told.removed = true // owed by the goroutine below
+	startDestroy(ctx.ActorSystem().Root, self, a.p.Pool, a.cell.container, a.cell.mayBePaused, a.exit.replace,
 		engineTimeout(a.p.Config.Docker.Timeouts.Unpause), engineTimeout(a.p.Config.Docker.Timeouts.Rm), a.log)
 }
 

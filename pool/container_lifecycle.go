@@ -1,7 +1,6 @@
 package pool
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -24,7 +23,7 @@ func (a *containerActor) onStarted(ctx actor.Context) {
 	}
 	if a.p.StemCell != nil {
 		a.adopt(a.p.StemCell)
-		a.state = stateStarted
+		a.become(stateStarted)
 		return
 	}
 	a.requestCreate(ctx)
@@ -37,13 +36,14 @@ func (a *containerActor) recover(ctx actor.Context) {
 	a.leave(ctx, true)
 	switch {
 	case a.cell.destroyStarted:
-		a.state = stateRemoving // its goroutine reports and posts containerDestroyed
+		a.become(stateRemoving) // its goroutine reports and posts containerDestroyed
 	case a.cell.createPending:
-		a.state = stateStarting // destroyed when ContainerCreated arrives
+		a.become(stateAbandoned) // destroyed when ContainerCreated arrives
 	case a.cell.container != nil:
-		a.state = stateStarted
+		a.become(stateStarted)
 		a.advance(ctx)
 	default:
+		a.become(stateRemoving)
 		a.sendRemoved(ctx)
 		ctx.Stop(ctx.Self())
 	}
@@ -137,7 +137,7 @@ func (a *containerActor) onRemove(ctx actor.Context, m *actors.Remove) {
 		}
 		a.buffer = nil
 	}
-	a.draining = true
+	a.exit.draining = true
 	a.advance(ctx)
 }
 
@@ -145,11 +145,33 @@ func (a *containerActor) onCreated(ctx actor.Context, m *containerCreated) {
 	ctx.Respond(&containerAck{})
 	a.cell.createPending = false
 	if m.err != nil {
+		if a.state == stateAbandoned {
+			// Nothing was created: the memory may return now. Without an
+			// answer at all the factory actor is gone (it bounds its own
+			// engine calls): nothing is known, and the memory returns so
+			// that the ledger is not short forever.
+			if m.noAnswer {
+				a.log.Error().Err(m.err).Msg("no answer to a creation given up on: its memory returns without the engine's confirmation")
+			} else {
+				a.log.Warn().Err(m.err).Msg("creation given up on failed too: no container to remove")
+			}
+			a.become(stateRemoving)
+			a.sendRemoved(ctx)
+			ctx.Stop(ctx.Self())
+			return
+		}
 		a.failCreate(ctx, m.err)
 		return
 	}
 	a.adopt(m.c)
-	a.state = stateStarted
+	if a.state == stateAbandoned {
+		// The caller heard the create deadline's error long ago; only the
+		// container is left to remove, and with it the memory returns.
+		a.log.Warn().Msg("container created after its create deadline: destroying it")
+		a.destroy(ctx)
+		return
+	}
+	a.become(stateStarted)
 	a.advance(ctx)
 }
 
@@ -164,9 +186,28 @@ func (a *containerActor) failCreate(ctx actor.Context, err error) {
 		a.answerError(ctx, j, status, msg)
 	}
 	a.buffer = nil
-	a.state = stateRemoving
+	a.become(stateRemoving)
 	a.sendRemoved(ctx)
 	ctx.Stop(ctx.Self())
+}
+
+// onCreateLate gives up on a creation past its deadline: the callers
+// waiting here hear OpenWhisk's provisioning error at once and the pool
+// hears ContainerRemoving, but the memory stays held (no ContainerRemoved)
+// while the factory may still create the container: onCreated removes
+// whatever it brings.
+func (a *containerActor) onCreateLate(ctx actor.Context) {
+	if a.state != stateStarting {
+		return
+	}
+	a.log.Warn().Dur("deadline", createTimeout(a.p.Config)).Int("jobs", len(a.buffer)).
+		Msg("container creation past its deadline: answering its callers; the container is removed if it still comes")
+	a.become(stateAbandoned)
+	a.leave(ctx, true)
+	for _, j := range a.buffer {
+		a.answerError(ctx, j, factory.StatusInternalError, msgProvisionError)
+	}
+	a.buffer = nil
 }
 
 // startupFailure maps a creation error to what the user sees: their own
@@ -181,9 +222,11 @@ func startupFailure(err error) (factory.Status, string) {
 }
 
 func (a *containerActor) onInitOK(ctx actor.Context, m *containerInitOK) {
-	a.initialized = true
-	if !a.cell.readySent {
-		a.cell.readySent = true
+	if !a.become(stateRunning) {
+		return
+	}
+	if !a.cell.told.ready {
+		a.cell.told.ready = true
 		ctx.Send(a.p.Pool, &actors.ContainerReady{Container: ctx.Self(), ID: a.cell.id})
 	}
 	a.advance(ctx)
@@ -236,14 +279,14 @@ func (a *containerActor) onJobFinished(ctx actor.Context, j *containerJob) {
 	default:
 		a.answer(ctx, j, o.result)
 	}
-	if a.leaving {
+	if a.exit.leaving {
 		a.bounceBuffer(ctx)
 	}
 	a.advance(ctx)
 }
 
 func (a *containerActor) onSuspended(ctx actor.Context, m *containerSuspended) {
-	a.state = statePaused
+	a.become(statePaused)
 	if m.err != nil {
 		// A container that failed to pause is discarded, not kept running
 		// unpaused (reference §4.1 Pausing).
@@ -259,328 +302,36 @@ func (a *containerActor) onSuspended(ctx actor.Context, m *containerSuspended) {
 func (a *containerActor) onResumed(ctx actor.Context, m *containerResumed) {
 	if m.err != nil {
 		a.log.Warn().Err(m.err).Msg("resume failed: rescheduling its jobs and removing the container")
-		a.state = statePaused
+		a.become(statePaused)
 		a.leave(ctx, true)
 		a.bounceBuffer(ctx)
 		a.advance(ctx)
 		return
 	}
 	a.cell.mayBePaused = false
-	a.state = stateRunning
+	a.become(stateRunning)
 	a.advance(ctx)
-}
-
-// advance does whatever the state allows next: start jobs, go idle, pause,
-// resume, or destroy. Every handler calls it after changing state.
-func (a *containerActor) advance(ctx actor.Context) {
-	switch a.state {
-	case stateStarted:
-		if len(a.buffer) > 0 {
-			a.setState(ctx, stateRunning)
-			a.dispatch(ctx, a.popBuffer(), true)
-			return
-		}
-		if a.closed() {
-			a.destroy(ctx)
-		}
-	case stateRunning:
-		if a.initialized {
-			for len(a.active) < a.maxConc && len(a.buffer) > 0 {
-				a.dispatch(ctx, a.popBuffer(), false)
-			}
-		}
-		if len(a.active) > 0 {
-			return
-		}
-		switch {
-		case a.closed():
-			a.destroy(ctx)
-		case !a.initialized:
-			// The init job ended without an init result (cancelled).
-			a.leave(ctx, true)
-			a.destroy(ctx)
-		default:
-			a.setState(ctx, stateReady)
-			a.readyAt = a.p.Clock.Now()
-			if !a.pauseArmed {
-				a.armPause(ctx, a.p.Config.ContainerProxy.Timeouts.PauseGrace)
-			}
-		}
-	case stateReady:
-		if len(a.buffer) > 0 {
-			a.setState(ctx, stateRunning)
-			a.advance(ctx)
-			return
-		}
-		if a.closed() {
-			a.destroy(ctx)
-		}
-	case statePaused:
-		// Buffered jobs first: with Remove{Abort:false} they still run.
-		if len(a.buffer) > 0 && !a.leaving {
-			a.resume(ctx)
-			return
-		}
-		if a.closed() {
-			a.destroy(ctx)
-		}
-	}
-}
-
-// dispatch hands one job to the container's workers, starting one when
-// every worker may be busy: never more than the jobs in flight, so never
-// more than the max concurrency. work holds at most that many jobs, so
-// the send never blocks the actor.
-func (a *containerActor) dispatch(ctx actor.Context, j *containerJob, withInit bool) {
-	a.active[j.id] = j
-	if a.jobCtx == nil {
-		// No deadline here: the container bounds each call by the action's
-		// timeout; cancelJobs serves Remove{Abort}, restarts and stops.
-		a.jobCtx, a.cancelJobs = context.WithCancel(context.Background())
-	}
-	j.withInit, j.ctx, j.epoch = withInit, a.jobCtx, a.epoch
-	if a.work == nil {
-		a.work = make(chan *containerJob, a.maxConc)
-		a.workers = 0
-	}
-	if a.workers < len(a.active) {
-		a.workers++
-		w := jobWorker{
-			tmpl: jobRun{
-				c:           a.cell.container,
-				containerID: a.cell.id,
-				path:        actionPath(a.action),
-				maxConc:     a.maxConc,
-				payload:     a.p.Config.Limits.Payload,
-				clock:       a.p.Clock,
-			},
-			root:    ctx.ActorSystem().Root,
-			self:    ctx.Self(),
-			pool:    a.p.Pool,
-			results: a.p.Results,
-		}
-		go w.loop(a.work)
-	}
-	a.work <- j
-}
-
-// stopWork lets the workers end once their current job is done.
-func (a *containerActor) stopWork() {
-	if a.work != nil {
-		close(a.work)
-		a.work, a.workers = nil, 0
-	}
-}
-
-// cancelRunning cancels the I/O of every job in flight.
-func (a *containerActor) cancelRunning() {
-	if a.cancelJobs != nil {
-		a.cancelJobs()
-		a.jobCtx, a.cancelJobs = nil, nil
-	}
-}
-
-// jobWorker runs a container's jobs off the actor goroutine; it holds no
-// reference to the actor.
-type jobWorker struct {
-	tmpl       jobRun
-	root       *actor.RootContext
-	self, pool *actor.PID
-	results    *resultCounters
-}
-
-func (w jobWorker) loop(work <-chan *containerJob) {
-	for j := range work {
-		w.run(j)
-	}
-}
-
-func (w jobWorker) run(j *containerJob) {
-	r := w.tmpl
-	r.act, r.startKind, r.withInit = &j.job.Activation, j.job.StartKind, j.withInit
-	var lateLogs chan []string
-	ran := func(o *jobOutcome) {
-		// Answered before its logs when the caller asked for it: the logs
-		// follow on LateLogs. Should collecting them fail, the container
-		// goes away all the same (onJobFinished).
-		if r.act.LogsAfterResult && r.act.Action.Limits.Logs != 0 && w.claimAnswer(r, o, j) {
-			lateLogs = make(chan []string, 1)
-			res := o.result
-			res.LateLogs = lateLogs
-			w.answer(r, j, res)
-		}
-	}
-	j.out = r.do(j.ctx, func() { w.root.Send(w.self, &containerInitOK{epoch: j.epoch, job: j.id}) }, ran)
-	if lateLogs != nil {
-		lateLogs <- j.out.result.Logs
-	} else if w.claimAnswer(r, &j.out, j) {
-		w.answer(r, j, j.out.result)
-	}
-	w.root.Send(w.self, j)
-}
-
-// claimAnswer says whether this goroutine answers the job, and claims it
-// if so: an outcome that keeps the container is answered from here, one
-// actor hop sooner. The first job (with /init) goes through the actor, so
-// that ContainerReady precedes its result.
-func (w jobWorker) claimAnswer(r jobRun, o *jobOutcome, j *containerJob) bool {
-	return !r.withInit && !o.failed() && j.job.ReplyTo != nil && j.claim()
-}
-
-// answer gives the job's capacity back and then its result, in that order
-// (see containerActor.answer). JobDone also goes before the actor's own
-// notice (the job itself, posted back), so that anything the actor sends
-// because of that notice (a ContainerRemoved after a drain) follows it; a
-// job the pool sends on the capacity may then reach the actor before the
-// notice, and simply waits in its buffer or in this worker's queue.
-func (w jobWorker) answer(r jobRun, j *containerJob, res actors.Result) {
-	w.root.Send(w.pool, &actors.JobDone{Container: w.self, LastUsed: r.clock.Now(), RunTime: runTime(res)})
-	w.results.inc(res.Status)
-	w.root.Send(j.job.ReplyTo, &actors.RunResult{Result: res})
-}
-
-func (a *containerActor) popBuffer() *containerJob {
-	j := a.buffer[0]
-	a.buffer[0] = nil
-	a.buffer = a.buffer[1:]
-	return j
-}
-
-// leave makes the container go away on its own: the pool hears
-// ContainerRemoving (unless it asked for the removal itself) and running
-// jobs finish before the destroy. The caller decides what the jobs not yet
-// started get (bounceBuffer, or the init error).
-func (a *containerActor) leave(ctx actor.Context, replace bool) {
-	a.replace = a.replace || replace
-	if a.leaving {
-		return
-	}
-	a.leaving = true
-	a.cancelStateTimer()
-	if !a.cell.removingSent && !a.draining {
-		a.cell.removingSent = true
-		ctx.Send(a.p.Pool, &actors.ContainerRemoving{Container: ctx.Self()})
-	}
-}
-
-func (a *containerActor) bounceBuffer(ctx actor.Context) {
-	for _, j := range a.buffer {
-		if j.claim() {
-			a.reschedule(ctx, *j.job)
-		}
-	}
-	a.buffer = nil
-}
-
-func (a *containerActor) reschedule(ctx actor.Context, job actors.Job) {
-	ctx.Send(a.p.Pool, &actors.Reschedule{Container: ctx.Self(), Job: job})
-}
-
-// answer gives a job's capacity back and sends the job its one result, in
-// that order: JobDone is in the pool's mailbox before the caller can have
-// the result, so a caller that invokes again at once always finds the
-// capacity back (a warm start), never a busy container.
-func (a *containerActor) answer(ctx actor.Context, j *containerJob, res actors.Result) {
-	if !j.claim() {
-		return
-	}
-	if res.ContainerID == "" {
-		res.ContainerID = a.cell.id
-	}
-	a.log.Debug().Str("activation_id", j.job.Activation.ID).Int("status", int(res.Status)).Msg("activation finished")
-	ctx.Send(a.p.Pool, &actors.JobDone{Container: ctx.Self(), LastUsed: a.p.Clock.Now(), RunTime: runTime(res)})
-	a.p.Results.inc(res.Status)
-	if j.job.ReplyTo != nil {
-		ctx.Send(j.job.ReplyTo, &actors.RunResult{Result: res})
-	} else {
-		a.log.Error().Str("activation_id", j.job.Activation.ID).Msg("job without ReplyTo: its result is lost")
-	}
-}
-
-func (a *containerActor) answerError(ctx actor.Context, j *containerJob, status factory.Status, msg string) {
-	if j.claimed.Load() {
-		return
-	}
-	a.answer(ctx, j, errorResult(&j.job.Activation, j.job.StartKind, a.cell.id, status, msg, a.p.Clock.Now()))
-}
-
-func (a *containerActor) sendRemoved(ctx actor.Context) {
-	if a.cell.removedSent {
-		return
-	}
-	a.cell.removedSent = true
-	ctx.Send(a.p.Pool, &actors.ContainerRemoved{Container: ctx.Self(), Replace: a.replace})
-}
-
-func (a *containerActor) setState(ctx actor.Context, s containerState) {
-	if s != a.state {
-		a.cancelStateTimer()
-		a.log.Trace().Str("from", a.state.String()).Str("to", s.String()).Msg("state")
-		a.state = s
-	}
-}
-
-// armTimer starts the state timeout of the current state; a new state or a
-// new timer makes older timeouts stale.
-func (a *containerActor) armTimer(ctx actor.Context, d time.Duration, msg func(gen uint64) any) {
-	a.cancelStateTimer()
-	a.stateTimer = a.timers.SendOnce(ctx, d, msg(a.timerGen))
-}
-
-func (a *containerActor) cancelStateTimer() {
-	a.timerGen++
-	if a.stateTimer != nil {
-		a.stateTimer()
-		a.stateTimer = nil
-	}
 }
 
 // armPause schedules the pause check after d.
 func (a *containerActor) armPause(ctx actor.Context, d time.Duration) {
-	if a.pauseMsg == nil || a.pauseMsg.epoch != a.epoch {
-		a.pauseMsg = &containerPauseTimeout{epoch: a.epoch}
+	if a.idle.msg == nil || a.idle.msg.epoch != a.epoch {
+		a.idle.msg = &containerPauseTimeout{epoch: a.epoch}
 	}
-	a.pauseArmed = true
-	a.timers.SendOnce(ctx, d, a.pauseMsg)
+	a.idle.armed = true
+	a.timers.SendOnce(ctx, d, a.idle.msg)
 }
 
 // onPauseTimeout pauses a container that has been Ready for the whole
 // pause grace; one that worked meanwhile gets the rest of its grace.
 func (a *containerActor) onPauseTimeout(ctx actor.Context) {
-	a.pauseArmed = false
+	a.idle.armed = false
 	if a.state != stateReady {
 		return // armed again when it next goes Ready
 	}
-	if left := a.readyAt.Add(a.p.Config.ContainerProxy.Timeouts.PauseGrace).Sub(a.p.Clock.Now()); left > 0 {
+	if left := a.idle.since.Add(a.p.Config.ContainerProxy.Timeouts.PauseGrace).Sub(a.p.Clock.Now()); left > 0 {
 		a.armPause(ctx, left)
 		return
 	}
 	a.pause(ctx)
-}
-
-// newJob returns a job record, reusing one whose job is over: a record
-// holds a whole outcome (a few hundred bytes), and a warm container goes
-// through one per activation.
-func (a *containerActor) newJob(id uint64, m *actors.Job) *containerJob {
-	n := len(a.free)
-	if n == 0 {
-		return &containerJob{id: id, job: m}
-	}
-	j := a.free[n-1]
-	a.free[n-1] = nil
-	a.free = a.free[:n-1]
-	j.id, j.job = id, m
-	return j
-}
-
-// recycle keeps j for a later job. Only onJobFinished calls it, when j's
-// worker has posted it back (its last touch) and j has left active and
-// been answered or bounced: nothing refers to it any more.
-func (a *containerActor) recycle(j *containerJob) {
-	if len(a.free) >= a.maxConc {
-		return
-	}
-	j.job, j.ctx, j.out, j.withInit, j.epoch = nil, nil, jobOutcome{}, false, 0
-	j.claimed.Store(false)
-	a.free = append(a.free, j)
 }

@@ -54,4 +54,16 @@
 // own Stop of themselves is ignored and the pool poisons them after
 // handling ContainerRemoved, so a Job sent just before the pool learnt of
 // the removal is bounced rather than dropped with a stopped mailbox.
+//
+// # The container actor
+//
+// A state machine (container_fsm.go): its states, the table of allowed
+// transitions, become (the one place the state changes: it logs, counts
+// and refuses what the table does not allow) and each state's step. The
+// rest by concern: container.go (parameters, fields, message dispatch),
+// container_lifecycle.go (start, restart, stop, creation, jobs arriving
+// and finishing, pause timers), container_workers.go (the goroutines that
+// run jobs), container_answers.go (what the pool and the callers hear),
+// container_io.go (creation, pause, resume and destroy off the actor) and
+// container_engine.go (changes made to the container outside the pool).
 package pool

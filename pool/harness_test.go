@@ -33,6 +33,9 @@ type harness struct {
 
 	collector *actor.PID
 	prewarm   *actor.PID
+	// counters are the container actors' counters (the pool's), when real
+	// container actors run: none may have made an illegal transition.
+	counters atomic.Pointer[containerCounters]
 
 	mu         sync.Mutex
 	containers []*actor.PID // in creation order
@@ -199,7 +202,17 @@ func newHarnessOpts(t testing.TB, cfg *config.Config, eng factory.ContainerFacto
 	}
 	if eng != nil {
 		h.audit, _ = eng.(engineAudit)
-		hk.container = newContainerProps
+		hk.container = func(p containerParams) *actor.Props {
+			h.counters.Store(p.Results)
+			return newContainerProps(p)
+		}
+		t.Cleanup(func() {
+			if c := h.counters.Load(); c != nil {
+				if n := refusedTransitions(t, c); n != 0 {
+					t.Errorf("the container actors attempted %v illegal state transitions", n)
+				}
+			}
+		})
 		hk.factory = func() *actor.Props { return actors.NewFactoryProps(eng, zerolog.Nop()) }
 		hk.placed = func(a *actors.Activation, e *entry, kind actors.StartKind) {
 			h.mu.Lock()

@@ -23,7 +23,7 @@ type metrics struct {
 	evictions   prometheus.Counter
 	crashes     prometheus.Counter
 	rejectedBy  *prometheus.CounterVec
-	resultsBy   resultCounters
+	container   containerCounters
 	memory      *prometheus.GaugeVec
 	containers  *prometheus.GaugeVec
 	bufferLen   prometheus.Gauge
@@ -71,11 +71,22 @@ func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
 	for t := tier(0); t < numTiers; t++ {
 		m.warmTier[t] = warm.WithLabelValues(t.String())
 	}
-	for s := range m.resultsBy {
-		m.resultsBy[s] = results.WithLabelValues(strconv.Itoa(s))
+	for s := range m.container.results {
+		m.container.results[s] = results.WithLabelValues(strconv.Itoa(s))
 	}
+	transitions := prometheus.NewCounterVec(prometheus.CounterOpts(opts("container_transitions_total",
+		"State transitions of the container actors, by state left and state entered.")), []string{"from", "to"})
+	for from := containerState(0); from < numContainerStates; from++ {
+		for to := containerState(0); to < numContainerStates; to++ {
+			if allowedTransitions[from].has(to) {
+				m.container.transitions[from][to] = transitions.WithLabelValues(from.String(), to.String())
+			}
+		}
+	}
+	m.container.refused = prometheus.NewCounterVec(prometheus.CounterOpts(opts("container_illegal_transitions_total",
+		"State transitions the container actors refused as illegal (a bug), by state and refused target.")), []string{"from", "to"})
 	for _, c := range []prometheus.Collector{started, warm, wait, m.buffered, m.rescheduled, m.evictions, m.crashes, m.rejectedBy,
-		results, m.memory, m.containers, m.bufferLen, m.bufferMem} {
+		results, transitions, m.container.refused, m.memory, m.containers, m.bufferLen, m.bufferMem} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -97,24 +108,48 @@ func (m *metrics) started(kind actors.StartKind, wait time.Duration) {
 
 func (m *metrics) rejected(reason string) { m.rejectedBy.WithLabelValues(reason).Inc() }
 
-// resultCounters count results by status. The pool hands them to every
-// container actor (containerParams.Results): a container answers its
-// callers directly, so that is the one place every result passes.
-type resultCounters [4]prometheus.Counter
+// containerCounters are what every container actor counts: results by
+// status and its state transitions. The pool hands them to every container
+// actor (containerParams.Results): a container answers its callers
+// directly, so that is the one place every result passes, and its state
+// machine is the one place every transition passes. The counters of the
+// allowed transitions are resolved once, so a transition on the warm path
+// pays no label lookup.
+type containerCounters struct {
+	results     [4]prometheus.Counter
+	transitions [numContainerStates][numContainerStates]prometheus.Counter // nil where not allowed
+	refused     *prometheus.CounterVec
+}
 
 // inc counts one result; nil counts nothing (a pool without metrics).
-func (r *resultCounters) inc(s factory.Status) {
-	if r != nil && s >= 0 && int(s) < len(r) {
-		r[s].Inc()
+func (c *containerCounters) inc(s factory.Status) {
+	if c != nil && s >= 0 && int(s) < len(c.results) {
+		c.results[s].Inc()
+	}
+}
+
+// transition counts an allowed state transition.
+func (c *containerCounters) transition(from, to containerState) {
+	if c != nil {
+		if n := c.transitions[from][to]; n != nil {
+			n.Inc()
+		}
+	}
+}
+
+// illegal counts a transition the state machine refused.
+func (c *containerCounters) illegal(from, to containerState) {
+	if c != nil && c.refused != nil {
+		c.refused.WithLabelValues(from.String(), to.String()).Inc()
 	}
 }
 
 // results is what the pool passes its container actors.
-func (m *metrics) results() *resultCounters {
+func (m *metrics) results() *containerCounters {
 	if m == nil {
 		return nil
 	}
-	return &m.resultsBy
+	return &m.container
 }
 
 func (m *metrics) observe(s *actors.MemorySnapshot) {
