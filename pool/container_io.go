@@ -65,17 +65,19 @@ const (
 // its own engine calls.
 const lateCreateWait = defaultIOTimeout
 
-// createTimeout is the create deadline: a pull, a run and an inspect, as
-// configured, plus a margin. Past it the callers waiting for the container
-// get an error, but its memory stays held until the factory's late answer
-// says no container is left (stateAbandoned).
+// createTimeout is how long the container actor waits for the factory's
+// answer: the factory's own creation deadline (docker.timeouts.create),
+// the removal of a container that came too late, and a margin, so that the
+// factory always answers first. Past it the callers waiting for the
+// container get an error, but its memory stays held until the factory's
+// late answer says no container is left (stateAbandoned).
 func createTimeout(cfg *config.Config) time.Duration {
 	t := cfg.Docker.Timeouts
-	d := t.Pull + t.Run + t.Inspect
+	d := t.CreateDeadline()
 	if d <= 0 {
 		return defaultIOTimeout
 	}
-	return d + ioMargin
+	return d + engineTimeout(t.Rm) + ioMargin
 }
 
 // engineTimeout bounds one engine operation: the configured value, or a
