@@ -15,6 +15,7 @@ import (
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/factory/fake"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // benchPool is a pool on the zero-latency fake factory, with memory for
@@ -190,12 +191,12 @@ func throughput(b *testing.B, h hooks) {
 func minimalContainer(p containerParams) *actor.Props {
 	return actor.PropsFromFunc(func(c actor.Context) {
 		switch m := c.Message().(type) {
-		case *actors.Job:
-			c.Send(p.Pool, &actors.JobDone{Container: c.Self()})
+		case *protocol.Job:
+			c.Send(p.Pool, &protocol.JobDone{Container: c.Self()})
 			p.Results.inc(factory.StatusSuccess)
 			c.Send(m.ReplyTo, &actors.RunResult{Result: actors.Result{ActivationID: m.Activation.ID, StartKind: m.StartKind}})
-		case *actors.Remove:
-			c.Send(p.Pool, &actors.ContainerRemoved{Container: c.Self()})
+		case *protocol.Remove:
+			c.Send(p.Pool, &protocol.ContainerRemoved{Container: c.Self()})
 		}
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // containerParams is everything a container actor needs. The pool builds
@@ -65,9 +66,9 @@ type poolTold struct {
 // once: the props hold the cell that survives the actor's restarts.
 //
 // Contract with the pool: every Job the actor accepts ends in exactly one
-// of (a) *actors.JobDone to the pool followed by a *actors.RunResult to
+// of (a) *protocol.JobDone to the pool followed by a *actors.RunResult to
 // its ReplyTo (capacity first, so a caller that invokes again as soon as
-// it has its result finds the container free), or (b) *actors.Reschedule to the pool (the job did not run
+// it has its result finds the container free), or (b) *protocol.Reschedule to the pool (the job did not run
 // here). ContainerRemoving comes before the answers that follow a failure,
 // and ContainerRemoved comes once, after the engine removed the container
 // (or at once when there never was one), after every other report; a
@@ -127,7 +128,7 @@ type containerActor struct {
 	// inHand is a Job being received and not yet buffered or bounced: if
 	// handling it panics, the message is not redelivered, so the
 	// Restarting handler bounces it instead of losing it.
-	inHand *actors.Job
+	inHand *protocol.Job
 }
 
 // idleGrace is the pause-grace timer, armed lazily: once when the
@@ -155,7 +156,7 @@ type exitPlan struct {
 // dispatch but claimed.
 type containerJob struct {
 	id       uint64
-	job      *actors.Job // the pool's message, never written after sending
+	job      *protocol.Job // the pool's message, never written after sending
 	withInit bool
 	ctx      context.Context
 	epoch    int
@@ -187,7 +188,7 @@ func (a *containerActor) closed() bool {
 }
 
 func (a *containerActor) Receive(ctx actor.Context) {
-	if j, ok := ctx.Message().(*actors.Job); ok {
+	if j, ok := ctx.Message().(*protocol.Job); ok {
 		a.inHand = j
 	}
 	if a.p.testHook != nil {
@@ -200,9 +201,9 @@ func (a *containerActor) Receive(ctx actor.Context) {
 		a.onRestarting(ctx)
 	case *actor.Stopping:
 		a.onStopping(ctx)
-	case *actors.Job:
+	case *protocol.Job:
 		a.onJob(ctx, m)
-	case *actors.Remove:
+	case *protocol.Remove:
 		a.onRemove(ctx, m)
 	case *containerCreated:
 		a.onCreated(ctx, m)

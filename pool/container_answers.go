@@ -5,6 +5,7 @@ import (
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // leave makes the container go away on its own: the pool hears
@@ -20,7 +21,7 @@ func (a *containerActor) leave(ctx actor.Context, replace bool) {
 	a.cancelStateTimer()
 	if !a.cell.told.removing && !a.exit.draining {
 		a.cell.told.removing = true
-		ctx.Send(a.p.Pool, &actors.ContainerRemoving{Container: ctx.Self()})
+		ctx.Send(a.p.Pool, &protocol.ContainerRemoving{Container: ctx.Self()})
 	}
 }
 
@@ -33,8 +34,8 @@ func (a *containerActor) bounceBuffer(ctx actor.Context) {
 	a.buffer = nil
 }
 
-func (a *containerActor) reschedule(ctx actor.Context, job actors.Job) {
-	ctx.Send(a.p.Pool, &actors.Reschedule{Container: ctx.Self(), Job: job})
+func (a *containerActor) reschedule(ctx actor.Context, job protocol.Job) {
+	ctx.Send(a.p.Pool, &protocol.Reschedule{Container: ctx.Self(), Job: job})
 }
 
 // answer gives a job's capacity back and sends the job its one result, in
@@ -49,7 +50,7 @@ func (a *containerActor) answer(ctx actor.Context, j *containerJob, res actors.R
 		res.ContainerID = a.cell.id
 	}
 	a.log.Debug().Str("activation_id", j.job.Activation.ID).Int("status", int(res.Status)).Msg("activation finished")
-	ctx.Send(a.p.Pool, &actors.JobDone{Container: ctx.Self(), LastUsed: a.p.Clock.Now(), RunTime: runTime(res)})
+	ctx.Send(a.p.Pool, &protocol.JobDone{Container: ctx.Self(), LastUsed: a.p.Clock.Now(), RunTime: runTime(res)})
 	a.p.Results.inc(res.Status)
 	if j.job.ReplyTo != nil {
 		ctx.Send(j.job.ReplyTo, &actors.RunResult{Result: res})
@@ -70,5 +71,5 @@ func (a *containerActor) sendRemoved(ctx actor.Context) {
 		return
 	}
 	a.cell.told.removed = true
-	ctx.Send(a.p.Pool, &actors.ContainerRemoved{Container: ctx.Self(), Replace: a.exit.replace})
+	ctx.Send(a.p.Pool, &protocol.ContainerRemoved{Container: ctx.Self(), Replace: a.exit.replace})
 }

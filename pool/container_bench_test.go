@@ -11,6 +11,7 @@ import (
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // nopContainer answers every call at once, so a benchmark measures the
@@ -46,12 +47,12 @@ func BenchmarkContainerWarmJob(b *testing.B) {
 
 	b.Run("baseline=echo", func(b *testing.B) {
 		echo := sys.Root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
-			if _, ok := c.Message().(*actors.Job); ok {
+			if _, ok := c.Message().(*protocol.Job); ok {
 				c.Respond(&actors.RunResult{})
 			}
 		}))
 		defer func() { _ = sys.Root.PoisonFuture(echo).Wait() }()
-		job := &actors.Job{}
+		job := &protocol.Job{}
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {
@@ -71,7 +72,7 @@ func BenchmarkContainerWarmJob(b *testing.B) {
 		act := actors.Activation{ID: "a", InvocationNamespace: "guest", Action: ctAction(1)}
 		run := func() {
 			f := actor.NewFuture(sys, time.Second)
-			sys.Root.Send(pid, &actors.Job{Activation: act, ReplyTo: f.PID(), StartKind: actors.StartWarm})
+			sys.Root.Send(pid, &protocol.Job{Activation: act, ReplyTo: f.PID(), StartKind: actors.StartWarm})
 			res, err := f.Result()
 			if err != nil {
 				b.Fatal(err)

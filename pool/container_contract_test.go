@@ -9,6 +9,7 @@ import (
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/factory/fake"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // TestContainerContract checks the container actor's contract with the
@@ -58,7 +59,7 @@ func TestContainerContract(t *testing.T) {
 				e.job(pid, fmt.Sprintf("a%d", i), act, actors.StartCold)
 			}
 			if gate == nil {
-				e.sys.Root.Send(pid, &actors.Remove{Abort: tt.abort})
+				e.sys.Root.Send(pid, &protocol.Remove{Abort: tt.abort})
 			}
 			e.sync(pid)
 			create.Open()
@@ -70,7 +71,7 @@ func TestContainerContract(t *testing.T) {
 				case <-time.After(ctWait):
 					t.Fatal("no run reached the gate")
 				}
-				e.sys.Root.Send(pid, &actors.Remove{Abort: tt.abort})
+				e.sys.Root.Send(pid, &protocol.Remove{Abort: tt.abort})
 				e.sync(pid)
 				gate.Open()
 			}
@@ -79,7 +80,7 @@ func TestContainerContract(t *testing.T) {
 			done, results := 0, 0
 			for removed := false; !removed; {
 				switch m := e.next().(type) {
-				case *actors.JobDone:
+				case *protocol.JobDone:
 					done++
 				case *actors.RunResult:
 					results++
@@ -87,14 +88,14 @@ func TestContainerContract(t *testing.T) {
 						t.Fatalf("RunResult of %s before its JobDone", m.Result.ActivationID)
 					}
 					outcomes[m.Result.ActivationID]++
-				case *actors.Reschedule:
+				case *protocol.Reschedule:
 					outcomes[m.Job.Activation.ID]++
-				case *actors.ContainerRemoved:
+				case *protocol.ContainerRemoved:
 					removed = true
 					if live := f.LiveMemory(); live != 0 {
 						t.Errorf("ContainerRemoved while the factory still holds %d bytes", live)
 					}
-				case *actors.ContainerReady, *actors.ContainerRemoving:
+				case *protocol.ContainerReady, *protocol.ContainerRemoving:
 				default:
 					t.Fatalf("unexpected %T %+v", m, m)
 				}

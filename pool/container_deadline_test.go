@@ -11,6 +11,7 @@ import (
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/factory/fake"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // TestContainerCreateDeadlineHoldsMemoryUntilRemoved: a create that
@@ -89,7 +90,7 @@ func TestContainerCreateDeadlineHoldsMemoryUntilRemoved(t *testing.T) {
 			e.sync(pid) // the deadline is armed and the job buffered
 
 			e.clock.Advance(createTimeout(e.cfg))
-			ctNext[*actors.ContainerRemoving](e)
+			ctNext[*protocol.ContainerRemoving](e)
 			res := e.result(pid)
 			if res.Status != factory.StatusInternalError || !strings.Contains(string(res.Response), msgProvisionError) {
 				t.Fatalf("caller got status %v %s, want an internal error %q", res.Status, res.Response, msgProvisionError)
@@ -100,7 +101,7 @@ func TestContainerCreateDeadlineHoldsMemoryUntilRemoved(t *testing.T) {
 			}
 
 			tt.late(t, e, f, gate, pid)
-			removed := ctNext[*actors.ContainerRemoved](e)
+			removed := ctNext[*protocol.ContainerRemoved](e)
 			// Read at once: the memory returns to the pool with this message.
 			live, created := f.LiveMemory(), f.Created()
 			if !removed.Container.Equal(pid) || !removed.Replace {

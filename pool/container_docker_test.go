@@ -13,6 +13,7 @@ import (
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/internal/enginetest"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // ctSpyFactory wraps the real factory so the test sees when the actor's
@@ -93,7 +94,7 @@ func TestContainerDockerPauseResumeIdleRemoval(t *testing.T) {
 	}
 	call := func(id string) actors.Result {
 		t.Helper()
-		j := actors.Job{
+		j := protocol.Job{
 			Activation: actors.Activation{ID: id, TransactionID: "tx", InvocationNamespace: "guest", Action: act,
 				Params: json.RawMessage(`{"name":"js"}`), Arrived: e.clock.Now()},
 			ReplyTo: e.pool, StartKind: actors.StartCold,
@@ -101,8 +102,8 @@ func TestContainerDockerPauseResumeIdleRemoval(t *testing.T) {
 		e.sys.Root.Send(pid, &j)
 		for {
 			switch m := next().(type) {
-			case *actors.ContainerReady:
-			case *actors.JobDone:
+			case *protocol.ContainerReady:
+			case *protocol.JobDone:
 				rr, ok := next().(*actors.RunResult)
 				if !ok {
 					t.Fatal("JobDone without RunResult")
@@ -168,10 +169,10 @@ func TestContainerDockerPauseResumeIdleRemoval(t *testing.T) {
 	e.suspended(pid)
 	e.clock.Advance(cfg.ContainerProxy.Timeouts.IdleContainer)
 	step("idle timeout")
-	if _, ok := next().(*actors.ContainerRemoving); !ok {
+	if _, ok := next().(*protocol.ContainerRemoving); !ok {
 		t.Fatal("no ContainerRemoving after the idle timeout")
 	}
-	if m, ok := next().(*actors.ContainerRemoved); !ok || m.Replace {
+	if m, ok := next().(*protocol.ContainerRemoved); !ok || m.Replace {
 		t.Fatalf("got %+v, want ContainerRemoved without replace", m)
 	}
 	step("removed")

@@ -14,6 +14,7 @@ import (
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // ctFake is an in-memory factory.Container whose every call is recorded
@@ -328,8 +329,8 @@ func ctAction(maxConc int) actors.Action {
 	}
 }
 
-func (e *ctEnv) job(pid *actor.PID, id string, act actors.Action, kind actors.StartKind) actors.Job {
-	j := actors.Job{
+func (e *ctEnv) job(pid *actor.PID, id string, act actors.Action, kind actors.StartKind) protocol.Job {
+	j := protocol.Job{
 		Activation: actors.Activation{
 			ID: id, TransactionID: "tx-" + id, InvocationNamespace: "guest", Action: act,
 			Params: json.RawMessage(`{"name":"x"}`), InitEnv: map[string]string{"INIT_KEY": "v"},
@@ -370,7 +371,7 @@ func ctNext[T any](e *ctEnv) T {
 // capacity must be back before the caller has its result.
 func (e *ctEnv) result(pid *actor.PID) actors.Result {
 	e.t.Helper()
-	if d := ctNext[*actors.JobDone](e); !d.Container.Equal(pid) {
+	if d := ctNext[*protocol.JobDone](e); !d.Container.Equal(pid) {
 		e.t.Fatalf("JobDone from %v, want %v", d.Container, pid)
 	}
 	return ctNext[*actors.RunResult](e).Result
@@ -390,7 +391,7 @@ func (e *ctEnv) quiet() {
 // removed expects ContainerRemoved (with replace) then the actor's end.
 func (e *ctEnv) removed(pid *actor.PID, replace bool) {
 	e.t.Helper()
-	r := ctNext[*actors.ContainerRemoved](e)
+	r := ctNext[*protocol.ContainerRemoved](e)
 	if !r.Container.Equal(pid) || r.Replace != replace {
 		e.t.Fatalf("ContainerRemoved %+v, want container %v replace %v", r, pid, replace)
 	}

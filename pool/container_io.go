@@ -12,6 +12,7 @@ import (
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // Results of container I/O, posted by the goroutine that did it. epoch
@@ -136,7 +137,7 @@ func (a *containerActor) requestCreate(ctx actor.Context) {
 			}
 			cancel()
 		}
-		root.Send(pool, &actors.ContainerRemoved{Container: self, Replace: true})
+		root.Send(pool, &protocol.ContainerRemoved{Container: self, Replace: true})
 	}()
 }
 
@@ -211,7 +212,7 @@ func startDestroy(root *actor.RootContext, self, pool *actor.PID, c factory.Cont
 			// whatever is left under this invoker's prefix.
 			log.Error().Err(err).Msg("destroy failed")
 		}
-		root.Send(pool, &actors.ContainerRemoved{Container: self, Replace: replace})
+		root.Send(pool, &protocol.ContainerRemoved{Container: self, Replace: replace})
 		root.Send(self, &containerDestroyed{})
 	}()
 }

@@ -6,8 +6,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 func (a *containerActor) onStarted(ctx actor.Context) {
@@ -94,7 +94,7 @@ func (a *containerActor) adopt(c factory.Container) {
 	a.log = a.log.With().Str("container", a.cell.id).Logger()
 }
 
-func (a *containerActor) onJob(ctx actor.Context, m *actors.Job) {
+func (a *containerActor) onJob(ctx actor.Context, m *protocol.Job) {
 	if a.closed() {
 		a.inHand = nil
 		a.reschedule(ctx, *m)
@@ -126,7 +126,7 @@ func (a *containerActor) onJob(ctx actor.Context, m *actors.Job) {
 	a.advance(ctx)
 }
 
-func (a *containerActor) onRemove(ctx actor.Context, m *actors.Remove) {
+func (a *containerActor) onRemove(ctx actor.Context, m *protocol.Remove) {
 	if m.Abort {
 		a.cancelRunning()
 		for _, j := range a.active {
@@ -227,7 +227,7 @@ func (a *containerActor) onInitOK(ctx actor.Context, m *containerInitOK) {
 	}
 	if !a.cell.told.ready {
 		a.cell.told.ready = true
-		ctx.Send(a.p.Pool, &actors.ContainerReady{Container: ctx.Self(), ID: a.cell.id})
+		ctx.Send(a.p.Pool, &protocol.ContainerReady{Container: ctx.Self(), ID: a.cell.id})
 	}
 	a.advance(ctx)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/factory/fake"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // The container gives a job's capacity back (JobDone to the pool) before
@@ -48,7 +49,7 @@ func TestContainerCapacityBackBeforeResult(t *testing.T) {
 			pid := e.stemCell(c)
 			act := ctAction(1)
 			e.job(pid, "first", act, actors.StartPrewarmed)
-			ctNext[*actors.ContainerReady](e)
+			ctNext[*protocol.ContainerReady](e)
 			if r := e.result(pid); r.ActivationID != "first" || r.Status != factory.StatusSuccess {
 				t.Fatalf("first result %+v", r)
 			}
@@ -59,7 +60,7 @@ func TestContainerCapacityBackBeforeResult(t *testing.T) {
 			for i := range n {
 				e.job(pid, "later", act, actors.StartWarm)
 				if tc.gone {
-					ctNext[*actors.ContainerRemoving](e)
+					ctNext[*protocol.ContainerRemoving](e)
 				}
 				if r := e.result(pid); r.Status != tc.status {
 					t.Fatalf("job %d: status %d, want %d", i, r.Status, tc.status)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // The pause timer is armed once per idle period, not per job: a container
@@ -38,7 +39,7 @@ func TestContainerPauseGraceCountsFromLastJob(t *testing.T) {
 	act := ctAction(1)
 	grace := e.cfg.ContainerProxy.Timeouts.PauseGrace
 	e.job(pid, "a1", act, actors.StartPrewarmed)
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	e.result(pid)
 	done() // Ready at T0; pause check due at T0+grace
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // blockingRun makes every /run wait for release or for its context.
@@ -33,7 +34,7 @@ func TestContainerCrashWhileRunning(t *testing.T) {
 	act := ctAction(1)
 	e.job(pid, "a1", act, actors.StartPrewarmed)
 	e.job(pid, "a2", act, actors.StartWarm)
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	waitEvent(t, c, "run")
 	e.sys.Root.Send(pid, &ctCrash{})
 
@@ -41,10 +42,10 @@ func TestContainerCrashWhileRunning(t *testing.T) {
 	if r.ActivationID != "a1" || r.Status != factory.StatusInternalError || string(r.Response) != `{"error":"`+msgActorFailed+`"}` {
 		t.Fatalf("running job got %+v", r)
 	}
-	if m := ctNext[*actors.Reschedule](e); m.Job.Activation.ID != "a2" {
+	if m := ctNext[*protocol.Reschedule](e); m.Job.Activation.ID != "a2" {
 		t.Fatalf("rescheduled %s, want a2", m.Job.Activation.ID)
 	}
-	ctNext[*actors.ContainerRemoving](e)
+	ctNext[*protocol.ContainerRemoving](e)
 	e.removed(pid, true)
 	close(release)
 	if c.count("destroy") != 1 {
@@ -61,17 +62,17 @@ func TestContainerCrashOnJobBouncesIt(t *testing.T) {
 	p.StemCell = c
 	hook := p.testHook
 	p.testHook = func(m any) {
-		if j, ok := m.(*actors.Job); ok && j.Activation.ID == "boom" {
+		if j, ok := m.(*protocol.Job); ok && j.Activation.ID == "boom" {
 			panic("crash on a job")
 		}
 		hook(m)
 	}
 	pid := e.spawn(p)
 	e.job(pid, "boom", ctAction(1), actors.StartPrewarmed)
-	if m := ctNext[*actors.Reschedule](e); m.Job.Activation.ID != "boom" {
+	if m := ctNext[*protocol.Reschedule](e); m.Job.Activation.ID != "boom" {
 		t.Fatalf("rescheduled %s", m.Job.Activation.ID)
 	}
-	ctNext[*actors.ContainerRemoving](e)
+	ctNext[*protocol.ContainerRemoving](e)
 	e.removed(pid, true)
 	if c.count("destroy") != 1 || c.count("init") != 0 {
 		t.Fatalf("calls %v", c.calls)
@@ -84,13 +85,13 @@ func TestContainerCrashWhilePaused(t *testing.T) {
 	c := newCtFake("c1", e.clock)
 	pid := e.stemCell(c)
 	e.job(pid, "a1", ctAction(1), actors.StartPrewarmed)
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	e.result(pid)
 	e.sync(pid)
 	e.clock.Advance(e.cfg.ContainerProxy.Timeouts.PauseGrace)
 	e.suspended(pid)
 	e.sys.Root.Send(pid, &ctCrash{})
-	ctNext[*actors.ContainerRemoving](e)
+	ctNext[*protocol.ContainerRemoving](e)
 	e.removed(pid, true)
 	if c.count("resume") != 1 || c.count("destroy") != 1 || indexOf(c, "resume") > indexOf(c, "destroy") {
 		t.Fatalf("calls %v: want one resume, then one destroy", c.calls)
@@ -110,7 +111,7 @@ func TestContainerStoppedFromOutside(t *testing.T) {
 	c.runFn = blockingRun(release)
 	pid := e.stemCell(c)
 	e.job(pid, "a1", ctAction(1), actors.StartPrewarmed)
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	waitEvent(t, c, "run")
 	e.sys.Root.Stop(pid)
 	r := e.result(pid)
@@ -135,7 +136,7 @@ func TestContainerStoppedDuringCreate(t *testing.T) {
 	e.sys.Root.Stop(pid)
 	e.terminated(pid)
 	close(gate)
-	r := ctNext[*actors.ContainerRemoved](e)
+	r := ctNext[*protocol.ContainerRemoved](e)
 	if !r.Container.Equal(pid) || !r.Replace {
 		t.Fatalf("ContainerRemoved %+v", r)
 	}

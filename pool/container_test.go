@@ -10,6 +10,7 @@ import (
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 func TestContainerColdStartBuffersJobsUntilInit(t *testing.T) {
@@ -27,7 +28,7 @@ func TestContainerColdStartBuffersJobsUntilInit(t *testing.T) {
 	e.clock.Advance(2 * time.Second) // the creation takes 2 s
 	close(gate)
 
-	ready := ctNext[*actors.ContainerReady](e)
+	ready := ctNext[*protocol.ContainerReady](e)
 	if !ready.Container.Equal(pid) || ready.ID != "c1" {
 		t.Fatalf("ContainerReady %+v", ready)
 	}
@@ -70,7 +71,7 @@ func TestContainerInitAndRunPayloads(t *testing.T) {
 	c.logs = []string{"hello"}
 	now := e.clock.Now()
 	j := e.job(pid, "a1", act, actors.StartPrewarmed)
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	r := e.result(pid)
 
 	in := c.inits[0]
@@ -178,13 +179,13 @@ func TestContainerFailureRules(t *testing.T) {
 			e.job(pid, "a1", act, actors.StartPrewarmed)
 			e.job(pid, "a2", act, actors.StartWarm) // waits behind a1 (max concurrency 1)
 			if tc.init == nil {
-				ctNext[*actors.ContainerReady](e)
+				ctNext[*protocol.ContainerReady](e)
 			}
 			e.sync(pid)
 			close(release)
 
 			if tc.destroy {
-				if m := ctNext[*actors.ContainerRemoving](e); !m.Container.Equal(pid) {
+				if m := ctNext[*protocol.ContainerRemoving](e); !m.Container.Equal(pid) {
 					t.Fatalf("ContainerRemoving from %v", m.Container)
 				}
 			}
@@ -194,16 +195,16 @@ func TestContainerFailureRules(t *testing.T) {
 			results := map[string]actors.Result{}
 			for len(got) < 2 {
 				switch m := e.next().(type) {
-				case *actors.JobDone:
+				case *protocol.JobDone:
 					r := ctNext[*actors.RunResult](e)
 					got[r.Result.ActivationID] = "result"
 					results[r.Result.ActivationID] = r.Result
-				case *actors.Reschedule:
+				case *protocol.Reschedule:
 					if !m.Container.Equal(pid) {
 						t.Fatalf("Reschedule from %v", m.Container)
 					}
 					got[m.Job.Activation.ID] = "reschedule"
-				case *actors.ContainerReady:
+				case *protocol.ContainerReady:
 					if tc.init != nil {
 						t.Fatal("ContainerReady after a failed init")
 					}
@@ -280,7 +281,7 @@ func TestContainerColdCreateFailure(t *testing.T) {
 			e.job(pid, "a2", act, actors.StartCold)
 			e.sync(pid)
 			close(gate)
-			ctNext[*actors.ContainerRemoving](e)
+			ctNext[*protocol.ContainerRemoving](e)
 			for _, id := range []string{"a1", "a2"} {
 				r := e.result(pid)
 				want := `{"error":"` + tc.msg + `"}`
@@ -306,7 +307,7 @@ func TestContainerMaxConcurrency(t *testing.T) {
 	for i := 0; i < 7; i++ {
 		e.job(pid, "a"+string(rune('0'+i)), act, actors.StartWarm)
 	}
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	for i := 0; i < 3; i++ {
 		waitEvent(t, c, "run")
 	}
@@ -326,7 +327,7 @@ func TestContainerMaxConcurrency(t *testing.T) {
 		switch m := e.next().(type) {
 		case *actors.RunResult:
 			seen[m.Result.ActivationID] = true
-		case *actors.JobDone:
+		case *protocol.JobDone:
 			done++
 		default:
 			t.Fatalf("unexpected %T", m)
@@ -348,7 +349,7 @@ func TestContainerPauseAndIdleRemovalTiming(t *testing.T) {
 	pid := e.stemCell(c)
 	act := ctAction(1)
 	e.job(pid, "a1", act, actors.StartPrewarmed)
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	e.result(pid)
 	e.sync(pid) // Ready, pause timer armed
 
@@ -367,7 +368,7 @@ func TestContainerPauseAndIdleRemovalTiming(t *testing.T) {
 	}
 	e.quiet()
 	e.clock.Advance(time.Nanosecond)
-	ctNext[*actors.ContainerRemoving](e)
+	ctNext[*protocol.ContainerRemoving](e)
 	// Idle expiry frees the memory with ContainerRemoved (reference §11.3)
 	// and asks for no prewarm backfill.
 	e.removed(pid, false)
@@ -396,7 +397,7 @@ func TestContainerResumesForAJobWhilePaused(t *testing.T) {
 	pid := e.stemCell(c)
 	act := ctAction(1)
 	e.job(pid, "a1", act, actors.StartPrewarmed)
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	e.result(pid)
 	e.sync(pid)
 	e.clock.Advance(e.cfg.ContainerProxy.Timeouts.PauseGrace)
@@ -424,7 +425,7 @@ func TestContainerJobDuringPausingWaitsAndResumes(t *testing.T) {
 	pid := e.stemCell(c)
 	act := ctAction(1)
 	e.job(pid, "a1", act, actors.StartPrewarmed)
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	e.result(pid)
 	e.sync(pid)
 	e.clock.Advance(e.cfg.ContainerProxy.Timeouts.PauseGrace) // Suspend starts and blocks
@@ -456,7 +457,7 @@ func TestContainerPauseOrResumeFailureRemoves(t *testing.T) {
 			pid := e.stemCell(c)
 			act := ctAction(1)
 			e.job(pid, "a1", act, actors.StartPrewarmed)
-			ctNext[*actors.ContainerReady](e)
+			ctNext[*protocol.ContainerReady](e)
 			e.result(pid)
 			e.sync(pid)
 			e.clock.Advance(e.cfg.ContainerProxy.Timeouts.PauseGrace)
@@ -466,9 +467,9 @@ func TestContainerPauseOrResumeFailureRemoves(t *testing.T) {
 			} else {
 				e.sawSuspend() // the failed pause removes the container: no sync point
 			}
-			ctNext[*actors.ContainerRemoving](e)
+			ctNext[*protocol.ContainerRemoving](e)
 			if tc.resumeErr != nil {
-				if m := ctNext[*actors.Reschedule](e); m.Job.Activation.ID != "a2" {
+				if m := ctNext[*protocol.Reschedule](e); m.Job.Activation.ID != "a2" {
 					t.Fatalf("rescheduled %s", m.Job.Activation.ID)
 				}
 			}
@@ -492,11 +493,11 @@ func TestContainerRemoveWaitsForRunningJob(t *testing.T) {
 	act := ctAction(1)
 	e.job(pid, "a1", act, actors.StartPrewarmed)
 	e.job(pid, "a2", act, actors.StartWarm) // accepted before Remove: still runs
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	waitEvent(t, c, "run")
-	e.sys.Root.Send(pid, &actors.Remove{})
+	e.sys.Root.Send(pid, &protocol.Remove{})
 	e.job(pid, "a3", act, actors.StartWarm) // after Remove: bounced
-	if m := ctNext[*actors.Reschedule](e); m.Job.Activation.ID != "a3" {
+	if m := ctNext[*protocol.Reschedule](e); m.Job.Activation.ID != "a3" {
 		t.Fatalf("rescheduled %s, want a3", m.Job.Activation.ID)
 	}
 	e.sync(pid)
@@ -528,10 +529,10 @@ func TestContainerRemoveAbort(t *testing.T) {
 	for _, id := range []string{"a1", "a2", "a3"} {
 		e.job(pid, id, act, actors.StartWarm)
 	}
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	waitEvent(t, c, "run")
 	waitEvent(t, c, "run")
-	e.sys.Root.Send(pid, &actors.Remove{Abort: true})
+	e.sys.Root.Send(pid, &protocol.Remove{Abort: true})
 	seen := map[string]bool{}
 	for i := 0; i < 3; i++ {
 		r := e.result(pid)
@@ -560,14 +561,14 @@ func TestContainerRemoveIdle(t *testing.T) {
 			c := newCtFake("c1", e.clock)
 			pid := e.stemCell(c)
 			e.job(pid, "a1", ctAction(1), actors.StartPrewarmed)
-			ctNext[*actors.ContainerReady](e)
+			ctNext[*protocol.ContainerReady](e)
 			e.result(pid)
 			e.sync(pid)
 			if tc.paused {
 				e.clock.Advance(e.cfg.ContainerProxy.Timeouts.PauseGrace)
 				e.suspended(pid)
 			}
-			e.sys.Root.Send(pid, &actors.Remove{})
+			e.sys.Root.Send(pid, &protocol.Remove{})
 			e.removed(pid, false)
 			wantResume := 0
 			if tc.paused {
@@ -587,7 +588,7 @@ func TestContainerRemoveStemCellUnused(t *testing.T) {
 	e := newCtEnv(t)
 	c := newCtFake("c1", e.clock)
 	pid := e.stemCell(c)
-	e.sys.Root.Send(pid, &actors.Remove{})
+	e.sys.Root.Send(pid, &protocol.Remove{})
 	e.removed(pid, false)
 	if c.count("destroy") != 1 || c.count("init") != 0 {
 		t.Fatalf("calls %v", c.calls)
@@ -599,12 +600,12 @@ func TestContainerBouncesOtherIdentity(t *testing.T) {
 	c := newCtFake("c1", e.clock)
 	pid := e.stemCell(c)
 	e.job(pid, "a1", ctAction(1), actors.StartPrewarmed)
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	e.result(pid)
 	other := ctAction(1)
 	other.Digest = "d2"
 	e.job(pid, "b1", other, actors.StartWarm)
-	if m := ctNext[*actors.Reschedule](e); m.Job.Activation.ID != "b1" {
+	if m := ctNext[*protocol.Reschedule](e); m.Job.Activation.ID != "b1" {
 		t.Fatalf("rescheduled %s", m.Job.Activation.ID)
 	}
 	if c.count("run") != 1 {
@@ -623,8 +624,8 @@ func TestContainerDeveloperErrorLogs(t *testing.T) {
 	act := ctAction(1)
 	act.Limits.Logs = config.MB
 	e.job(pid, "a1", act, actors.StartPrewarmed)
-	ctNext[*actors.ContainerReady](e)
-	ctNext[*actors.ContainerRemoving](e)
+	ctNext[*protocol.ContainerReady](e)
+	ctNext[*protocol.ContainerRemoving](e)
 	r := e.result(pid)
 	if strings.Join(r.Logs, "|") != "stderr: oops|"+msgDeveloperLogWarn || c.logReqs[0].WaitForSentinel {
 		t.Fatalf("logs %v, request %+v", r.Logs, c.logReqs[0])
@@ -637,7 +638,7 @@ func TestContainerColdWithoutFactory(t *testing.T) {
 	p := e.params()
 	p.Spec = factory.ContainerSpec{Name: "t_nofactory"}
 	pid := e.spawn(p)
-	ctNext[*actors.ContainerRemoving](e)
+	ctNext[*protocol.ContainerRemoving](e)
 	e.removed(pid, true)
 }
 
@@ -655,15 +656,15 @@ func TestContainerFailureWhileDraining(t *testing.T) {
 	act := ctAction(1)
 	e.job(pid, "a1", act, actors.StartPrewarmed)
 	e.job(pid, "a2", act, actors.StartWarm)
-	ctNext[*actors.ContainerReady](e)
+	ctNext[*protocol.ContainerReady](e)
 	waitEvent(t, c, "run")
-	e.sys.Root.Send(pid, &actors.Remove{})
+	e.sys.Root.Send(pid, &protocol.Remove{})
 	e.sync(pid)
 	close(release)
 	if r := e.result(pid); r.ActivationID != "a1" || r.Status != factory.StatusDeveloperError {
 		t.Fatalf("result %+v", r)
 	}
-	if m := ctNext[*actors.Reschedule](e); m.Job.Activation.ID != "a2" {
+	if m := ctNext[*protocol.Reschedule](e); m.Job.Activation.ID != "a2" {
 		t.Fatalf("rescheduled %s", m.Job.Activation.ID)
 	}
 	e.removed(pid, true)

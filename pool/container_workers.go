@@ -6,6 +6,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // dispatch hands one job to the container's workers, starting one when
@@ -115,7 +116,7 @@ func (w jobWorker) claimAnswer(r jobRun, o *jobOutcome, j *containerJob) bool {
 // job the pool sends on the capacity may then reach the actor before the
 // notice, and simply waits in its buffer or in this worker's queue.
 func (w jobWorker) answer(r jobRun, j *containerJob, res actors.Result) {
-	w.root.Send(w.pool, &actors.JobDone{Container: w.self, LastUsed: r.clock.Now(), RunTime: runTime(res)})
+	w.root.Send(w.pool, &protocol.JobDone{Container: w.self, LastUsed: r.clock.Now(), RunTime: runTime(res)})
 	w.results.inc(res.Status)
 	w.root.Send(j.job.ReplyTo, &actors.RunResult{Result: res})
 }
@@ -130,7 +131,7 @@ func (a *containerActor) popBuffer() *containerJob {
 // newJob returns a job record, reusing one whose job is over: a record
 // holds a whole outcome (a few hundred bytes), and a warm container goes
 // through one per activation.
-func (a *containerActor) newJob(id uint64, m *actors.Job) *containerJob {
+func (a *containerActor) newJob(id uint64, m *protocol.Job) *containerJob {
 	n := len(a.free)
 	if n == 0 {
 		return &containerJob{id: id, job: m}

@@ -7,6 +7,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // Crash safety: what a panic in the pool actor's Receive leaves behind.
@@ -72,7 +73,7 @@ func carried(ctx actor.Context) *pending {
 	switch m := ctx.Message().(type) {
 	case *actors.Run:
 		return &pending{act: m.Activation, replyTo: ctx.Sender()}
-	case *actors.Reschedule:
+	case *protocol.Reschedule:
 		return &pending{act: m.Job.Activation, replyTo: m.Job.ReplyTo}
 	}
 	return nil
@@ -122,7 +123,7 @@ func (p *poolActor) reset(ctx actor.Context, cause error) {
 		l.recount(memRemoving, e.mem)
 		// Remove is idempotent in the container actor: one sent before the
 		// panic does no harm.
-		ctx.Send(e.pid, &actors.Remove{})
+		ctx.Send(e.pid, &protocol.Remove{})
 	}
 	p.ledger = l
 	if err := p.ledger.check(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 	"github.com/stemcell-io/stemcell/factory/fake"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // errInjected is the panic value of the tests; the callers' errors carry
@@ -70,7 +71,7 @@ func TestPanicAnswersHeldCallersOnceAndRemovesContainers(t *testing.T) {
 			name: "on a container's JobDone",
 			inject: func(hk *hooks, armed *atomic.Bool) {
 				hk.beforeStep = func(_ *poolActor, msg any) {
-					if _, ok := msg.(*actors.JobDone); ok {
+					if _, ok := msg.(*protocol.JobDone); ok {
 						panicOnce(armed)
 					}
 				}
@@ -83,7 +84,7 @@ func TestPanicAnswersHeldCallersOnceAndRemovesContainers(t *testing.T) {
 			name: "on a job bounced by its container",
 			inject: func(hk *hooks, armed *atomic.Bool) {
 				hk.beforeStep = func(_ *poolActor, msg any) {
-					if _, ok := msg.(*actors.Reschedule); ok {
+					if _, ok := msg.(*protocol.Reschedule); ok {
 						panicOnce(armed)
 					}
 				}

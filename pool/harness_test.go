@@ -16,6 +16,7 @@ import (
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // The harness drives the pool actor with stand-in container actors whose
@@ -439,7 +440,7 @@ type standin struct {
 
 	// Touched only on the stand-in's goroutine, or under h.mu when read
 	// by the test.
-	jobs      []actors.Job
+	jobs      []protocol.Job
 	removing  bool
 	abort     bool
 	removed   bool
@@ -483,13 +484,13 @@ func (s *standin) Receive(c actor.Context) {
 		st := &standinState{jobs: len(s.jobs), destroyed: s.destroyed, removing: s.removing, received: append([]string(nil), s.received...)}
 		s.h.mu.Unlock()
 		c.Respond(st)
-	case *actors.Job:
+	case *protocol.Job:
 		s.h.mu.Lock()
 		s.received = append(s.received, m.Activation.ID)
 		s.h.received[s.pid.Id] = append(s.h.received[s.pid.Id], m.Activation.ID)
 		s.h.mu.Unlock()
 		if s.removing {
-			c.Send(s.params.Pool, &actors.Reschedule{Container: s.pid, Job: *m})
+			c.Send(s.params.Pool, &protocol.Reschedule{Container: s.pid, Job: *m})
 			return
 		}
 		s.jobs = append(s.jobs, *m)
@@ -505,14 +506,14 @@ func (s *standin) Receive(c actor.Context) {
 		if i < len(s.jobs) {
 			j := s.jobs[i]
 			s.jobs = append(s.jobs[:i], s.jobs[i+1:]...)
-			c.Send(s.params.Pool, &actors.JobDone{Container: s.pid, LastUsed: s.params.Clock.Now(), RunTime: m.Run})
+			c.Send(s.params.Pool, &protocol.JobDone{Container: s.pid, LastUsed: s.params.Clock.Now(), RunTime: m.Run})
 			c.Send(j.ReplyTo, &actors.RunResult{Result: actors.Result{ActivationID: j.Activation.ID, Status: m.Status,
 				Response: json.RawMessage(`{}`), StartKind: j.StartKind, ContainerID: s.pid.Id}})
 		}
 		s.maybeRemoved(c)
 		c.Respond(&ping{})
 	case *ready:
-		c.Send(s.params.Pool, &actors.ContainerReady{Container: s.pid, ID: s.pid.Id})
+		c.Send(s.params.Pool, &protocol.ContainerReady{Container: s.pid, ID: s.pid.Id})
 		c.Respond(&ping{})
 	case *initFailed:
 		for _, j := range s.jobs {
@@ -523,9 +524,9 @@ func (s *standin) Receive(c actor.Context) {
 		c.Respond(&ping{})
 	case *bounce:
 		s.removing = true
-		c.Send(s.params.Pool, &actors.ContainerRemoving{Container: s.pid})
+		c.Send(s.params.Pool, &protocol.ContainerRemoving{Container: s.pid})
 		for _, j := range s.jobs {
-			c.Send(s.params.Pool, &actors.Reschedule{Container: s.pid, Job: j})
+			c.Send(s.params.Pool, &protocol.Reschedule{Container: s.pid, Job: j})
 		}
 		s.jobs = nil
 		s.maybeRemoved(c)
@@ -533,7 +534,7 @@ func (s *standin) Receive(c actor.Context) {
 	case *goAway:
 		s.goAway(c)
 		c.Respond(&ping{})
-	case *actors.Remove:
+	case *protocol.Remove:
 		s.removing = true
 		if m.Abort {
 			for _, j := range s.jobs {
@@ -557,7 +558,7 @@ func (s *standin) Receive(c actor.Context) {
 func (s *standin) goAway(c actor.Context) {
 	if !s.removing {
 		s.removing = true
-		c.Send(s.params.Pool, &actors.ContainerRemoving{Container: s.pid})
+		c.Send(s.params.Pool, &protocol.ContainerRemoving{Container: s.pid})
 	}
 	s.maybeRemoved(c)
 }
@@ -575,7 +576,7 @@ func (s *standin) report(c actor.Context) {
 	s.removed = true
 	// Sent before it is recorded: a test that sees the record and then asks
 	// the pool something is answered after the pool has handled it.
-	c.Send(s.params.Pool, &actors.ContainerRemoved{Container: s.pid, Replace: true})
+	c.Send(s.params.Pool, &protocol.ContainerRemoved{Container: s.pid, Replace: true})
 	s.h.mu.Lock()
 	s.destroyed++
 	s.h.destroyed[s.pid.Id]++

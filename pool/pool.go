@@ -9,6 +9,7 @@ import (
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // Errors a caller can see in RunResult.Err; see package actors.
@@ -176,15 +177,15 @@ func (p *poolActor) handle(ctx actor.Context) bool {
 	switch m := ctx.Message().(type) {
 	case *actors.Run:
 		p.onRun(ctx, m)
-	case *actors.JobDone:
+	case *protocol.JobDone:
 		p.onJobDone(ctx, m)
-	case *actors.ContainerReady:
+	case *protocol.ContainerReady:
 		p.onReady(ctx, m)
-	case *actors.ContainerRemoving:
+	case *protocol.ContainerRemoving:
 		p.onRemoving(ctx, m)
-	case *actors.ContainerRemoved:
+	case *protocol.ContainerRemoved:
 		p.onRemoved(ctx, m)
-	case *actors.Reschedule:
+	case *protocol.Reschedule:
 		p.onReschedule(ctx, m)
 	case *actors.ReserveMemory:
 		p.onReserve(ctx, m)

@@ -6,6 +6,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // What container actors report back, and the ledger moves they cause.
@@ -37,7 +38,7 @@ func (p *poolActor) lookup(pid *actor.PID, ctx actor.Context, what string) *entr
 	return e
 }
 
-func (p *poolActor) onJobDone(ctx actor.Context, m *actors.JobDone) {
+func (p *poolActor) onJobDone(ctx actor.Context, m *protocol.JobDone) {
 	e := p.lookup(m.Container, ctx, "JobDone")
 	if e == nil {
 		return
@@ -63,7 +64,7 @@ func (p *poolActor) onJobDone(ctx actor.Context, m *actors.JobDone) {
 	p.drain(ctx)
 }
 
-func (p *poolActor) onReady(ctx actor.Context, m *actors.ContainerReady) {
+func (p *poolActor) onReady(ctx actor.Context, m *protocol.ContainerReady) {
 	e := p.lookup(m.Container, ctx, "ContainerReady")
 	if e == nil || e.phase == phaseStemCell {
 		return
@@ -79,7 +80,7 @@ func (p *poolActor) onReady(ctx actor.Context, m *actors.ContainerReady) {
 	p.drain(ctx)
 }
 
-func (p *poolActor) onRemoving(ctx actor.Context, m *actors.ContainerRemoving) {
+func (p *poolActor) onRemoving(ctx actor.Context, m *protocol.ContainerRemoving) {
 	e := p.lookup(m.Container, ctx, "ContainerRemoving")
 	if e == nil || e.removing {
 		return
@@ -92,7 +93,7 @@ func (p *poolActor) onRemoving(ctx actor.Context, m *actors.ContainerRemoving) {
 	p.drain(ctx)
 }
 
-func (p *poolActor) onRemoved(ctx actor.Context, m *actors.ContainerRemoved) {
+func (p *poolActor) onRemoved(ctx actor.Context, m *protocol.ContainerRemoved) {
 	e := p.lookup(m.Container, ctx, "ContainerRemoved")
 	if e == nil {
 		return
@@ -136,7 +137,7 @@ func (p *poolActor) memoryBack(ctx actor.Context) {
 	p.checkShutdown(ctx)
 }
 
-func (p *poolActor) onReschedule(ctx actor.Context, m *actors.Reschedule) {
+func (p *poolActor) onReschedule(ctx actor.Context, m *protocol.Reschedule) {
 	job := &pending{act: m.Job.Activation, replyTo: m.Job.ReplyTo}
 	p.inHand = job
 	// A container may bounce jobs after its ContainerRemoved: then it is

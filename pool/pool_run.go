@@ -9,6 +9,7 @@ import (
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // Placement of activations: the buffer, placement order, cold creation.
@@ -192,7 +193,7 @@ func (p *poolActor) assign(ctx actor.Context, e *entry, job *pending, kind actor
 	if p.hooks.placed != nil {
 		p.hooks.placed(&job.act, e, kind)
 	}
-	ctx.Send(e.pid, &actors.Job{Activation: job.act, ReplyTo: job.replyTo, StartKind: kind})
+	ctx.Send(e.pid, &protocol.Job{Activation: job.act, ReplyTo: job.replyTo, StartKind: kind})
 	job.handed = true
 }
 
@@ -332,7 +333,7 @@ func (p *poolActor) removeContainer(ctx actor.Context, e *entry, abort bool) {
 		p.dropStemCell(e)
 	}
 	p.change(e, func() { e.removing = true })
-	ctx.Send(e.pid, &actors.Remove{Abort: abort})
+	ctx.Send(e.pid, &protocol.Remove{Abort: abort})
 }
 
 // drain places buffered jobs, head first, until one has to wait. Jobs are

@@ -13,6 +13,7 @@ import (
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 func ids(ps []placement) []string {
@@ -293,7 +294,7 @@ func TestBufferHeadNeverSentTwice(t *testing.T) {
 	h.sync()
 	for range 3 {
 		h.sync()
-		h.pool.root.Send(h.pool.PID(), &actors.JobDone{Container: actor.NewPID("nonhost", "nobody")}) // unknown: ignored (§11.4)
+		h.pool.root.Send(h.pool.PID(), &protocol.JobDone{Container: actor.NewPID("nonhost", "nobody")}) // unknown: ignored (§11.4)
 	}
 	h.do(h.container(1), &complete{}) // now both go for the head
 	h.sync()

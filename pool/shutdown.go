@@ -9,6 +9,7 @@ import (
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/factory"
+	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
 // cleanupTimeout bounds the factory's Cleanup at the end of a shutdown.
@@ -74,7 +75,7 @@ func (p *poolActor) onShutdownDeadline(ctx actor.Context) {
 	p.log.Warn().Int("containers", len(p.entries)).Msg("shutdown deadline passed: aborting running activations")
 	for _, e := range p.entries {
 		p.change(e, func() { e.removing = true })
-		ctx.Send(e.pid, &actors.Remove{Abort: true})
+		ctx.Send(e.pid, &protocol.Remove{Abort: true})
 	}
 }
 
