@@ -83,7 +83,8 @@ func (l *ledger) recount(s memState, m config.ByteSize) {
 	l.count[s]++
 }
 
-// release gives back the memory of a container that is gone.
+// release takes m bytes in state s off the book. The pool calls it only
+// through poolActor.memoryReturned, which states when that is allowed.
 func (l *ledger) release(s memState, m config.ByteSize) {
 	l.used -= m
 	l.mem[s] -= m
@@ -110,4 +111,21 @@ func (l *ledger) check() error {
 
 func (l *ledger) usage(s memState) actors.Usage {
 	return actors.Usage{Count: l.count[s], Memory: l.mem[s]}
+}
+
+// memoryReturned is the one place where memory goes back to the pool: m
+// bytes booked in state s leave the ledger. The rule: memory returns only
+// once the engine holds nothing for it, that is when the engine confirmed
+// the container is gone (ContainerRemoved, the factory's cleanup at the end
+// of a shutdown) or that it never came to exist (a creation that failed or
+// was never started). A change of state of a container that still exists,
+// such as a stem-cell reservation becoming a stem cell, is a ledger.move,
+// never a return followed by a new booking. The one exception is a
+// container actor that stopped without reporting its removal (onGone):
+// nobody can confirm anything any more, and the factory's cleanup at
+// shutdown removes what it left. why names the confirmation, for the debug
+// log. The caller follows with memoryBack once its books are done.
+func (p *poolActor) memoryReturned(s memState, m config.ByteSize, why string) {
+	p.ledger.release(s, m)
+	p.log.Debug().Stringer("state", s).Int64("memory_mb", m.MBs()).Str("why", why).Msg("memory returned to the ledger")
 }

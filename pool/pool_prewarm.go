@@ -46,27 +46,31 @@ func (p *poolActor) onRelease(ctx actor.Context, m *actors.ReleaseMemory) {
 		return
 	}
 	delete(p.reservations, m.Ref)
-	p.ledger.release(memStarting, r.mem)
+	// The scheduler releases a reservation when its creation failed (the
+	// factory actor answers only once the engine holds nothing of it) or
+	// was never asked for: either way no container exists.
+	p.memoryReturned(memStarting, r.mem, "stem-cell creation failed or never started")
 	p.memoryBack(ctx)
 }
 
 func (p *poolActor) onStemCellReady(ctx actor.Context, m *actors.StemCellReady) {
+	// The reserved memory moves to the stem cell's own entry: the container
+	// exists, so its memory never leaves the book. Without a reservation it
+	// is booked anew; without room the ledger refuses, and the only safe
+	// thing is to get rid of the container at once.
 	r, ok := p.reservations[m.Ref]
 	if ok {
 		delete(p.reservations, m.Ref)
-		p.ledger.release(memStarting, r.mem)
+		p.ledger.move(memStarting, memPrewarmed, r.mem)
 	} else {
 		p.log.Error().Uint64("ref", m.Ref).Msg("StemCellReady without a reservation")
 		r = reservation{kind: m.Kind, mem: m.Memory}
-	}
-	// The container exists; it is booked again under its own entry. Without a
-	// reservation and without room the ledger refuses, and the only safe
-	// thing is to get rid of the container at once.
-	if err := p.ledger.add(memPrewarmed, r.mem); err != nil {
-		p.log.Error().Err(err).Uint64("ref", m.Ref).Msg("stem cell does not fit; destroying it")
-		p.destroyOrphan(m.Container)
-		p.tell(ctx, &actors.StemCellRemoved{Ref: m.Ref, Replace: false})
-		return
+		if err := p.ledger.add(memPrewarmed, r.mem); err != nil {
+			p.log.Error().Err(err).Uint64("ref", m.Ref).Msg("stem cell does not fit; destroying it")
+			p.destroyOrphan(m.Container)
+			p.tell(ctx, &actors.StemCellRemoved{Ref: m.Ref, Replace: false})
+			return
+		}
 	}
 	e := &entry{
 		kind:      m.Kind,

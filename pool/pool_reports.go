@@ -98,7 +98,7 @@ func (p *poolActor) onRemoved(ctx actor.Context, m *protocol.ContainerRemoved) {
 	if e == nil {
 		return
 	}
-	p.forget(e)
+	p.forget(e, "the engine removed the container")
 	ctx.Poison(e.pid)
 	if e.ref != 0 && e.phase == phaseStemCell {
 		p.tell(ctx, &actors.StemCellRemoved{Ref: e.ref, Replace: m.Replace})
@@ -106,8 +106,9 @@ func (p *poolActor) onRemoved(ctx actor.Context, m *protocol.ContainerRemoved) {
 	p.memoryBack(ctx)
 }
 
-// forget drops e from every index and gives its memory back.
-func (p *poolActor) forget(e *entry) {
+// forget drops e from every index and gives its memory back; why says
+// what confirmed that the container is gone (see memoryReturned).
+func (p *poolActor) forget(e *entry, why string) {
 	if e.phase == phaseStemCell {
 		p.dropStemCell(e)
 	}
@@ -119,7 +120,7 @@ func (p *poolActor) forget(e *entry) {
 		}
 		e.group = nil
 	}
-	p.ledger.release(memRemoving, e.mem)
+	p.memoryReturned(memRemoving, e.mem, why)
 	delete(p.entries, e.pid.Id)
 	p.forgetContainer(e)
 	if e.ref != 0 {
@@ -190,7 +191,7 @@ func (p *poolActor) onGone(ctx actor.Context, m *containerGone) {
 	// The factory's Cleanup at shutdown removes whatever it may have left in
 	// the engine.
 	p.log.Error().Str("container", m.pid.Id).Msg("container actor stopped without reporting its removal; its memory is released")
-	p.forget(e)
+	p.forget(e, "the container actor stopped without reporting its removal; nobody will report it")
 	if e.ref != 0 && e.phase == phaseStemCell {
 		p.tell(ctx, &actors.StemCellRemoved{Ref: e.ref, Replace: true})
 	}

@@ -50,12 +50,11 @@ func (p *poolActor) onShutdown(ctx actor.Context, m *actors.Shutdown) {
 		ctx.Stop(p.prewarmPID)
 		p.prewarmPID = nil
 	}
-	// Creations the scheduler had in flight end with it; their memory is
-	// no longer promised to anyone.
-	for ref, r := range p.reservations {
-		p.ledger.release(memStarting, r.mem)
-		delete(p.reservations, ref)
-	}
+	// The scheduler's reservations stay booked: their creations may still
+	// be running in the factory actor, and one that succeeds now answers
+	// the stopped scheduler, so its container lives until the cleanup. A
+	// ReleaseMemory or StemCellReady the scheduler sent before it stopped
+	// still settles its own; returnReservations settles the rest.
 	for _, e := range p.entries {
 		if !e.removing {
 			p.removeContainer(ctx, e, false)
@@ -148,12 +147,30 @@ func (p *poolActor) onCleanupDone(ctx actor.Context, m *cleanupDone) {
 	if m.err != nil {
 		s.err = fmt.Errorf("pool shutdown: factory cleanup: %w", m.err)
 	}
+	p.returnReservations()
 	p.timers.Stop()
 	p.log.Info().Err(s.err).Msg("pool shut down")
 	for _, w := range s.waiters {
 		ctx.Send(w, &actors.ShutdownDone{Err: s.err})
 	}
 	s.waiters = nil
+}
+
+// returnReservations gives back the memory of the stem-cell reservations
+// still booked when the shutdown ends. Their creations have ended (the
+// factory actor answered CreatingStopped, or its bound passed) and any
+// container one made after the scheduler stopped, which nobody took, has
+// gone with the factory's cleanup: nothing in the engine is left for them.
+func (p *poolActor) returnReservations() {
+	if len(p.reservations) == 0 {
+		return
+	}
+	p.log.Info().Int("reservations", len(p.reservations)).
+		Msg("shutdown: stem-cell creations ended and the cleanup is done; their reservations return")
+	for ref, r := range p.reservations {
+		delete(p.reservations, ref)
+		p.memoryReturned(memStarting, r.mem, "shutdown: creations stopped and the factory cleaned up")
+	}
 }
 
 // destroyOrphan destroys a container that the pool cannot book, off the
