@@ -11,7 +11,7 @@ import (
 func TestRandomReplayIsDeterministic(t *testing.T) {
 	const runs, steps = 3, 400
 	tests := []struct {
-		name string
+		name  string
 		run   func(t *testing.T, seed uint64, steps int) []string
 		seeds []uint64
 	}{
