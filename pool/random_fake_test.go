@@ -1,9 +1,10 @@
 package pool
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
-	"sync"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,63 +14,104 @@ import (
 )
 
 // TestRandomInterleavingsFakeFactory is TestRandomInterleavings on the
-// shared fake factory: runs are held at a gate and let through a few at a
-// time, and every engine operation may fail as the fake can make it fail
-// (creation errors, init and run failures of every status, crashes, OOM
-// kills, health errors, timeouts, failed resumes). The fake checks that
-// every container it created was destroyed exactly once.
+// shared fake factory: creates, inits, runs and destroys are held at the
+// fake's gates and let through one at a time, and every engine operation
+// may fail as the fake can make it fail (creation errors, init and run
+// failures of every status, crashes, OOM kills, health errors, timeouts,
+// failed resumes). The fake checks that every container it created was
+// destroyed exactly once.
+//
+// A seed replays its run: the test picks held calls by their Key (what the
+// pool decided, not which goroutine got there first) and settles the
+// bubble after each, and the faults are drawn from the seed and the call's
+// Key, not from a source shared in call order.
 func TestRandomInterleavingsFakeFactory(t *testing.T) {
 	steps := 2000
 	if testing.Short() {
 		steps = 400
 	}
-	forEachSeed(t, withFresh(fixedSeeds), func(t *testing.T, seed uint64) {
-		synctest.Test(t, func(t *testing.T) { randomFakeRun(t, seed, steps) })
-	})
+	forEachSeed(t, withFresh(fixedSeeds), func(t *testing.T, seed uint64) { randomFakeRun(t, seed, steps) })
 }
 
-func randomFakeRun(t *testing.T, seed uint64, steps int) {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	var fmu sync.Mutex
-	frng := rand.New(rand.NewPCG(seed, 4))
-	inject := func(c fake.Call) fake.Fault {
-		fmu.Lock()
-		r := frng.IntN(100)
-		fmu.Unlock()
-		switch c.Op {
-		case fake.OpCreate:
-			if r < 5 {
-				return fake.FaultError
-			}
-		case fake.OpInit:
-			switch {
-			case r < 4:
-				return fake.FaultDeveloperError
-			case r < 6:
-				return fake.FaultHealth
-			}
-		case fake.OpRun:
-			switch {
-			case r < 5:
-				return fake.FaultApplicationError
-			case r < 8:
-				return fake.FaultDeveloperError
-			case r < 10:
-				return fake.FaultCrash
-			case r < 11:
-				return fake.FaultOOM
-			case r < 13:
-				return fake.FaultHealth
-			case r < 14:
-				return fake.FaultTimeout
-			}
-		case fake.OpResume:
-			if r < 5 {
-				return fake.FaultHealth
-			}
+// fakeFaults is what the randomized test lets the fake do wrong, by the
+// call's roll in [0, 100).
+func fakeFaults(c fake.Call, r int) fake.Fault {
+	switch c.Op {
+	case fake.OpCreate:
+		if r < 5 {
+			return fake.FaultError
 		}
-		return fake.FaultNone
+	case fake.OpInit:
+		switch {
+		case r < 4:
+			return fake.FaultDeveloperError
+		case r < 6:
+			return fake.FaultHealth
+		}
+	case fake.OpRun:
+		switch {
+		case r < 5:
+			return fake.FaultApplicationError
+		case r < 8:
+			return fake.FaultDeveloperError
+		case r < 10:
+			return fake.FaultCrash
+		case r < 11:
+			return fake.FaultOOM
+		case r < 13:
+			return fake.FaultHealth
+		case r < 14:
+			return fake.FaultTimeout
+		}
+	case fake.OpResume:
+		if r < 5 {
+			return fake.FaultHealth
+		}
 	}
+	return fake.FaultNone
+}
+
+// fakeGates are the gates of the fake's operations that the randomized
+// test decides one call at a time.
+type fakeGates []*fake.Gate
+
+// heldFakeOps are held: every operation whose completion the pool hears of
+// and that can run in parallel with another (two creations, runs on two
+// containers). Suspend, resume and logs follow from a timer or a run the
+// test let through, one at a time, so they are not held.
+var heldFakeOps = []fake.Op{fake.OpCreate, fake.OpInit, fake.OpRun, fake.OpDestroy}
+
+func (gs fakeGates) pending() []fake.Call {
+	var out []fake.Call
+	for _, g := range gs {
+		out = append(out, g.Pending()...)
+	}
+	slices.SortFunc(out, func(a, b fake.Call) int { return cmp.Compare(a.Key(), b.Key()) })
+	return out
+}
+
+// letThrough lets c through and waits until the bubble settled.
+func (gs fakeGates) letThrough(c fake.Call) {
+	gs[slices.Index(heldFakeOps, c.Op)].ReleaseCall(c)
+	synctest.Wait()
+}
+
+func (gs fakeGates) letThroughAll() {
+	for _, c := range gs.pending() {
+		gs.letThrough(c)
+	}
+}
+
+// randomFakeRun runs one seed inside a synctest bubble and returns its
+// trace: what each step did and where every activation was placed.
+func randomFakeRun(t *testing.T, seed uint64, steps int) []string {
+	var trace []string
+	synctest.Test(t, func(t *testing.T) { trace = randomFakeBubble(t, seed, steps) })
+	return trace
+}
+
+func randomFakeBubble(t *testing.T, seed uint64, steps int) []string {
+	rng := rand.New(rand.NewPCG(seed, 3))
 	cfg := testConfig(1024)
 	cfg.ContainerPool.BufferSize = 100000
 	cfg.ContainerPool.PrewarmPromotion = rng.IntN(2) == 0
@@ -78,18 +120,22 @@ func randomFakeRun(t *testing.T, seed uint64, steps int) {
 	cfg.ContainerProxy.Timeouts.IdleContainer = time.Minute
 	cfg.Limits.Payload.Max = config.MB
 	cfg.Limits.Payload.Truncation = config.MB
-	ff := fake.New(fake.Options{Seed: seed, Faults: inject})
-	gate := ff.Gate(fake.OpRun)
-	destroys := ff.Gate(fake.OpDestroy)
+	ff := fake.New(fake.Options{Seed: seed, Faults: fake.Seeded(seed, fakeFaults)})
+	var gates fakeGates
+	for _, op := range heldFakeOps {
+		gates = append(gates, ff.Gate(op))
+	}
 	h := newBubbleHarness(t, cfg, ff)
 	t.Cleanup(func() { // before the harness closes: a failed run leaves calls waiting
-		ff.Ungate(fake.OpRun)
-		ff.Ungate(fake.OpDestroy)
+		for _, op := range heldFakeOps {
+			ff.Ungate(op)
+		}
 	})
 
 	actions := []rndAction{{"small", 128, 1}, {"mid", 256, 2}, {"big", 512, 1}, {"conc", 256, 4}}
 	namespaces := []string{"ns1", "ns2"}
 	arrival := map[string]int{}
+	var trace []string
 	check := func(step int, what string) {
 		t.Helper()
 		h.mu.Lock()
@@ -117,15 +163,35 @@ func randomFakeRun(t *testing.T, seed uint64, steps int) {
 			}
 			h.run(x)
 		case r < 75:
-			n := 1 + rng.IntN(3)
-			what = fmt.Sprintf("let %d runs through", n)
-			gate.Release(n)
+			// Creates, inits and runs, one at a time with the bubble
+			// settled after each.
+			n := 1 + rng.IntN(4)
+			var through []string
+			for range n {
+				calls := slices.DeleteFunc(gates.pending(), func(c fake.Call) bool { return c.Op == fake.OpDestroy })
+				if len(calls) == 0 {
+					break
+				}
+				c := calls[rng.IntN(len(calls))]
+				through = append(through, c.Key())
+				gates.letThrough(c)
+			}
+			what = fmt.Sprintf("let through %q", through)
 		case r < 82:
 			// Destroys wait at the engine, holding their memory, until let
 			// through: the pool must not give that memory out meanwhile.
 			n := 1 + rng.IntN(2)
-			what = fmt.Sprintf("let %d destroys through", n)
-			destroys.Release(n)
+			var through []string
+			for range n {
+				calls := ff.Gate(fake.OpDestroy).Pending()
+				if len(calls) == 0 {
+					break
+				}
+				c := calls[rng.IntN(len(calls))]
+				through = append(through, c.Key())
+				gates.letThrough(c)
+			}
+			what = fmt.Sprintf("let destroys through %q", through)
 		case r < 90:
 			d := time.Duration(rng.IntN(20)) * time.Second
 			what = "advance " + d.String()
@@ -135,18 +201,17 @@ func randomFakeRun(t *testing.T, seed uint64, steps int) {
 			h.snapshot()
 		}
 		synctest.Wait()
+		trace = append(trace, what)
 		check(step, what)
 	}
 
-	ff.Ungate(fake.OpRun)
-	ff.Ungate(fake.OpDestroy)
 	for i := 0; !h.allAnswered(arrival); i++ {
 		if i == drainRounds {
 			t.Fatalf("seed %d: unanswered after the drain: %v; snapshot %+v", seed, h.unanswered(arrival), h.snapshot())
 		}
-		h.settleRound(nil, time.Second)
+		h.settleRound(gates, time.Second)
 	}
-	h.shutdownSettling(t, seed, nil)
+	h.shutdownSettling(t, seed, gates)
 	check(steps, "shutdown")
 
 	h.checkAnsweredOnceInOrder(t, seed, arrival)
@@ -162,6 +227,10 @@ func randomFakeRun(t *testing.T, seed uint64, steps int) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	for _, p := range h.placements {
+		trace = append(trace, fmt.Sprintf("placed %s kind %v ident %v", p.ID, p.Kind, p.Ident))
+	}
 	t.Logf("seed %d: %d activations (%d answered before their logs), %d containers created, %d placements",
 		seed, len(arrival), h.lateLogs.Load(), len(ff.Created()), len(h.placements))
+	return trace
 }

@@ -11,14 +11,17 @@ import (
 func TestRandomReplayIsDeterministic(t *testing.T) {
 	const runs, steps = 3, 400
 	tests := []struct {
-		name string
-		run  func(t *testing.T, seed uint64, steps int) []string
+		name  string
+		run   func(t *testing.T, seed uint64, steps int) []string
+		seeds []uint64
 	}{
-		{"engine", randomRun},
+		{"engine", randomRun, []uint64{7}},
+		// Seed 1 turns prewarm promotion off: many more containers.
+		{"fake factory", randomFakeRun, []uint64{7, 1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			forEachSeed(t, withFresh([]uint64{7}), func(t *testing.T, seed uint64) {
+			forEachSeed(t, withFresh(tc.seeds), func(t *testing.T, seed uint64) {
 				first := tc.run(t, seed, steps)
 				for i := 1; i < runs; i++ {
 					again := tc.run(t, seed, steps)

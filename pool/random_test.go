@@ -208,24 +208,30 @@ func randomBubble(t *testing.T, seed uint64, steps int) []string {
 // advances the pool's clock, so every timer has long fired before the end.
 const drainRounds = 2000
 
+// heldCalls is an engine that holds its calls until the test lets them
+// through: the gated engine, or the fake factory's gates.
+type heldCalls interface {
+	// letThroughAll lets every call waiting succeed, one at a time in an
+	// order that does not depend on goroutine scheduling, with the bubble
+	// settled after each, so that their answers reach the pool in the
+	// same order on every replay.
+	letThroughAll()
+}
+
 // settleRound is one round of a drain in a bubble: every engine call
-// waiting is let through (when eng is not nil), the pool's clock moves on,
-// and the bubble settles.
-func (h *harness) settleRound(eng *engine, advance time.Duration) {
-	h.letThrough(eng)
+// waiting is let through (when held is not nil), the pool's clock moves
+// on, and the bubble settles.
+func (h *harness) settleRound(held heldCalls, advance time.Duration) {
+	if held != nil {
+		held.letThroughAll()
+	}
 	h.snapshot()
 	h.clock.Advance(advance)
 	time.Sleep(time.Millisecond) // bubble time, so engine-call deadlines move on too
 	synctest.Wait()
 }
 
-// letThrough lets every engine call waiting succeed, one at a time with
-// the bubble settled after each, so that their answers reach the pool in
-// the same order on every replay.
-func (h *harness) letThrough(eng *engine) {
-	if eng == nil {
-		return
-	}
+func (eng *engine) letThroughAll() {
 	for _, cl := range eng.pending() {
 		eng.decide(cl, callResult{})
 		synctest.Wait()
@@ -234,7 +240,7 @@ func (h *harness) letThrough(eng *engine) {
 
 // shutdownSettling shuts the pool down while letting the engine's calls
 // through, and fails the test unless it shuts down cleanly.
-func (h *harness) shutdownSettling(t *testing.T, seed uint64, eng *engine) {
+func (h *harness) shutdownSettling(t *testing.T, seed uint64, held heldCalls) {
 	t.Helper()
 	f := h.sys.Root.RequestFuture(h.pool.PID(), &actors.Shutdown{Deadline: h.clock.Now().Add(time.Minute)}, time.Hour)
 	type answer struct {
@@ -258,7 +264,9 @@ func (h *harness) shutdownSettling(t *testing.T, seed uint64, eng *engine) {
 			return
 		default:
 		}
-		h.letThrough(eng)
+		if held != nil {
+			held.letThroughAll()
+		}
 		h.clock.Advance(30 * time.Second)
 		time.Sleep(time.Millisecond)
 		synctest.Wait()

@@ -105,7 +105,7 @@ func (c *Container) usable(op Op) error {
 // Initialize plays /init: once per container, not while paused.
 func (c *Container) Initialize(ctx context.Context, req factory.InitRequest) (factory.Outcome, error) {
 	start := time.Now()
-	fault, d, err := c.f.enter(ctx, OpInit, c, nil)
+	fault, d, err := c.f.enter(ctx, OpInit, c, nil, "")
 	if err != nil {
 		return factory.Outcome{}, err
 	}
@@ -137,7 +137,7 @@ func (c *Container) Initialize(ctx context.Context, req factory.InitRequest) (fa
 // locks.
 func (c *Container) Run(ctx context.Context, req factory.RunRequest) (factory.Outcome, error) {
 	start := time.Now()
-	fault, d, err := c.f.enter(ctx, OpRun, c, nil)
+	fault, d, err := c.f.enter(ctx, OpRun, c, nil, req.ActivationID)
 	if err != nil {
 		return factory.Outcome{}, err
 	}
@@ -286,7 +286,7 @@ func (c *Container) Logs(ctx context.Context, req factory.LogRequest) ([]string,
 
 // lifecycle is the shared prologue of suspend, resume and logs.
 func (c *Container) lifecycle(ctx context.Context, op Op) error {
-	fault, d, err := c.f.enter(ctx, op, c, nil)
+	fault, d, err := c.f.enter(ctx, op, c, nil, "")
 	if err != nil {
 		return err
 	}
@@ -312,7 +312,7 @@ func (c *Container) lifecycle(ctx context.Context, op Op) error {
 // violation; a Destroy after Cleanup swept the container returns ErrGone.
 func (c *Container) Destroy(ctx context.Context) error {
 	c.destroys.Add(1)
-	fault, d, err := c.f.enter(ctx, OpDestroy, c, nil)
+	fault, d, err := c.f.enter(ctx, OpDestroy, c, nil, "")
 	if err != nil {
 		return err
 	}

@@ -195,16 +195,16 @@ func (f *Factory) violate(err error) {
 // enter is the common prologue of every operation: count, gate, fault,
 // latency. The fast path (no gate, no injector, no latency) is three atomic
 // loads and an add.
-func (f *Factory) enter(ctx context.Context, op Op, c *Container, spec *factory.ContainerSpec) (Fault, time.Duration, error) {
+func (f *Factory) enter(ctx context.Context, op Op, c *Container, spec *factory.ContainerSpec, activation string) (Fault, time.Duration, error) {
 	seq := f.calls[op].Add(1)
 	if g := f.gates[op].Load(); g != nil {
-		if err := g.pass(ctx, Call{Op: op, Seq: seq, Container: c, Spec: spec}); err != nil {
+		if err := g.pass(ctx, Call{Op: op, Seq: seq, Container: c, Spec: spec, Activation: activation}); err != nil {
 			return FaultNone, 0, fmt.Errorf("fake %s held at its gate: %w", op, err)
 		}
 	}
 	fault := FaultNone
 	if i := f.faults.Load(); i != nil {
-		fault = (*i)(Call{Op: op, Seq: seq, Container: c, Spec: spec})
+		fault = (*i)(Call{Op: op, Seq: seq, Container: c, Spec: spec, Activation: activation})
 	}
 	var d time.Duration
 	if f.anyLag {
@@ -216,7 +216,7 @@ func (f *Factory) enter(ctx context.Context, op Op, c *Container, spec *factory.
 // CreateContainer makes a container after the create latency.
 func (f *Factory) CreateContainer(ctx context.Context, spec factory.ContainerSpec) (factory.Container, error) {
 	f.addMemory(int64(spec.Memory))
-	fault, d, err := f.enter(ctx, OpCreate, nil, &spec)
+	fault, d, err := f.enter(ctx, OpCreate, nil, &spec, "")
 	if err == nil {
 		err = wait(ctx, f.opts.Clock, d)
 	}

@@ -1,6 +1,13 @@
 package fake
 
-import "github.com/stemcell-io/stemcell/factory"
+import (
+	"cmp"
+	"hash/fnv"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/stemcell-io/stemcell/factory"
+)
 
 // Fault is what an injected failure does to an operation.
 //
@@ -40,6 +47,33 @@ type Call struct {
 	Container *Container
 	// Spec is the create spec (for OpCreate, the one being created).
 	Spec *factory.ContainerSpec
+	// Activation is the activation ID of an OpRun; empty for other ops.
+	Activation string
+}
+
+// ContainerName is the name the container was (or is being) created with:
+// the pool chooses it, so unlike Seq and the container's ID it does not
+// depend on which goroutine reached the fake first.
+func (c Call) ContainerName() string {
+	switch {
+	case c.Spec != nil:
+		return c.Spec.Name
+	case c.Container != nil:
+		return c.Container.spec.Name
+	}
+	return ""
+}
+
+// Key names the call by what the caller decided: container name, operation
+// and activation. A test that orders calls by Key, or derives their faults
+// from it, replays the same way whatever order the goroutines ran in.
+func (c Call) Key() string {
+	return c.ContainerName() + " " + c.Op.String() + " " + c.Activation
+}
+
+// compareCalls orders calls by Key, then by Seq for calls with equal keys.
+func compareCalls(a, b Call) int {
+	return cmp.Or(cmp.Compare(a.Key(), b.Key()), cmp.Compare(a.Seq, b.Seq))
 }
 
 // Injector decides the fault of each call; FaultNone lets it succeed.
@@ -94,5 +128,26 @@ func Combine(is ...Injector) Injector {
 			}
 		}
 		return FaultNone
+	}
+}
+
+// Seeded returns an injector that asks decide for the fault of each call
+// with a roll in [0, 100) drawn from seed, the call's Key and how many
+// calls with that Key came before it. Unlike a shared random source drawn
+// from in call order, the roll of a call does not depend on which
+// goroutine reached the fake first, so a seed replays the same faults.
+func Seeded(seed uint64, decide func(c Call, roll int) Fault) Injector {
+	var mu sync.Mutex
+	seen := map[string]uint64{}
+	return func(c Call) Fault {
+		key := c.Key()
+		mu.Lock()
+		n := seen[key]
+		seen[key] = n + 1
+		mu.Unlock()
+		h := fnv.New64a()
+		h.Write([]byte(key))
+		r := rand.New(rand.NewPCG(seed, h.Sum64()+n))
+		return decide(c, r.IntN(100))
 	}
 }
