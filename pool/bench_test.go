@@ -18,13 +18,6 @@ import (
 	"github.com/stemcell-io/stemcell/internal/protocol"
 )
 
-// benchPool is a pool on the zero-latency fake factory, with memory for
-// every container a benchmark makes and timers far away.
-func benchPool(b *testing.B, containers int) (*Pool, *actor.ActorSystem) {
-	b.Helper()
-	return benchPoolWith(b, containers, hooks{})
-}
-
 // benchPoolWith lets a benchmark put a minimal container actor in place of
 // the real one, to measure the pool alone.
 func benchPoolWith(b *testing.B, containers int, h hooks) (*Pool, *actor.ActorSystem) {

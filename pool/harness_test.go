@@ -442,7 +442,6 @@ type standin struct {
 	// by the test.
 	jobs      []protocol.Job
 	removing  bool
-	abort     bool
 	removed   bool
 	destroyed int
 	received  []string

@@ -19,10 +19,9 @@ func nextRef() uint64 { return lastRef.Add(1) }
 
 // creation is a stem cell on its way: memory asked, then container created.
 type creation struct {
-	key      Key
-	round    uint64 // the round that started it, to log a refusal once per round
-	granted  bool   // memory granted, container requested
-	deadline time.Time
+	key     Key
+	round   uint64 // the round that started it, to log a refusal once per round
+	granted bool   // memory granted, container requested
 }
 
 // ready is a stem cell handed to the pool and not yet taken or removed.

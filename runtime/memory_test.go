@@ -18,7 +18,6 @@ type fakeCgroup struct {
 	root    string // what OpenMemory is given
 	dir     string // where the files are
 	v2      bool
-	limit   int64
 	current memSample
 }
 
