@@ -9,11 +9,6 @@ import (
 	"github.com/dop251/goja"
 )
 
-// errNeverSettles reports a Promise that is pending with nothing left that
-// could settle it: no timer is due, and goja has already drained its job
-// queue. Waiting would only burn the action's time limit.
-var errNeverSettles = errors.New("the action returned a Promise that never settles: it is pending and no timer is left to settle it")
-
 // eventLoop gives one goja runtime setTimeout and clearTimeout: all a
 // Promise-returning action needs to wait. Promise reactions themselves run
 // in goja's job queue, which goja drains when each call from Go returns.
@@ -68,12 +63,14 @@ func (l *eventLoop) clearTimeout(call goja.FunctionCall) goja.Value {
 }
 
 // await fires timers in due order until p settles. It returns an exception
-// thrown by a timer callback, ctx's error, or errNeverSettles.
+// thrown by a timer callback or ctx's error. A Promise with no timer left
+// to settle it waits for ctx to end, as Node waits for the time limit.
 func (l *eventLoop) await(ctx context.Context, p *goja.Promise) error {
 	for p.State() == goja.PromiseStatePending {
 		t := l.earliest()
 		if t == nil {
-			return errNeverSettles
+			<-ctx.Done()
+			return ctx.Err()
 		}
 		if d := time.Until(t.due); d > 0 {
 			wait := time.NewTimer(d)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strings"
 	"sync"
 
 	"github.com/dop251/goja"
@@ -37,6 +36,7 @@ type jsVM struct {
 	stringify goja.Callable // JSON.stringify
 	env       *goja.Object  // process.env
 	owKeys    []string      // __OW_* keys the last activation set on env
+	stderr    *lineWriter   // where a thrown error's stack is logged
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
@@ -97,7 +97,7 @@ func (a *jsAction) put(vm *jsVM) {
 // interrupted when ctx ends (memory exhausted, or the caller gone).
 func (a *jsAction) newVM(ctx context.Context) (*jsVM, error) {
 	rt := goja.New()
-	vm := &jsVM{rt: rt, loop: newEventLoop(rt)}
+	vm := &jsVM{rt: rt, loop: newEventLoop(rt), stderr: a.stderr}
 	stop := context.AfterFunc(ctx, func() { rt.Interrupt(context.Cause(ctx)) })
 	defer func() {
 		// An interrupt raised after the code returned would abort the
@@ -151,7 +151,12 @@ func (vm *jsVM) installGlobals(env map[string]string, globals map[string]any, st
 		rt.Set("module", module),
 		rt.Set("exports", exports),
 		rt.Set("require", func(call goja.FunctionCall) goja.Value {
-			panic(rt.NewGoError(fmt.Errorf("require(%s) is not supported: this runtime runs single-file actions without modules", call.Argument(0).String())))
+			msg := fmt.Sprintf("require(%s) is not supported: this runtime runs single-file actions without modules", call.Argument(0).String())
+			e, err := rt.New(rt.Get("Error"), rt.ToValue(msg))
+			if err != nil {
+				panic(rt.NewGoError(errors.New(msg)))
+			}
+			panic(e)
 		}),
 		vm.loop.install(),
 	)
@@ -211,14 +216,14 @@ func (vm *jsVM) run(ctx context.Context, act *activation) (result []byte, reusab
 	}
 	ret, err := vm.main(goja.Undefined(), params)
 	if err != nil {
-		return nil, !isInterrupt(err), actionError("%s", describeJSError(err))
+		return nil, !isInterrupt(err), vm.thrown(err)
 	}
 	if p, ok := ret.Export().(*goja.Promise); ok {
 		if err := vm.loop.await(ctx, p); err != nil {
 			if ctx.Err() != nil || isInterrupt(err) {
 				return nil, false, actionError("the activation was cancelled while its Promise was pending: %v", context.Cause(ctx))
 			}
-			return nil, true, actionError("%s", describeJSError(err))
+			return nil, true, vm.thrown(err)
 		}
 		if p.State() == goja.PromiseStateRejected {
 			res, err := vm.rejection(p.Result())
@@ -226,8 +231,28 @@ func (vm *jsVM) run(ctx context.Context, act *activation) (result []byte, reusab
 		}
 		ret = p.Result()
 	}
+	if ret == nil || goja.IsUndefined(ret) {
+		// Node's runtime answers a bare "return;" as an empty result.
+		return []byte("{}"), true, nil
+	}
 	res, err := vm.toJSON(ret)
 	return res, true, err
+}
+
+// thrown answers an exception that escaped the action (from main or a
+// timer callback) as Node's runtime does: the stack goes to the logs and
+// the developer error reads "An error has occurred: Error: boom".
+func (vm *jsVM) thrown(err error) error {
+	if isInterrupt(err) {
+		return actionError("%s", describeJSError(err))
+	}
+	var ex *goja.Exception
+	if errors.As(err, &ex) && ex.Value() != nil {
+		vm.stderr.writeLine(vm.inspect(ex.Value()))
+	} else {
+		vm.stderr.writeLine(err.Error())
+	}
+	return actionError("An error has occurred: %s", describeJSError(err))
 }
 
 // setActivationEnv replaces the previous activation's __OW_* keys on
@@ -244,19 +269,37 @@ func (vm *jsVM) setActivationEnv(env map[string]string) {
 	}
 }
 
-// rejection turns a rejected Promise into a result. An Error is the
-// action failing (as if main had thrown); any other reason is the action
-// reporting an application error, answered as {"error": reason}.
+// rejection turns a rejected Promise into an application error,
+// {"error": reason}, as Node's runtime does: a falsy reason is {}, and an
+// Error is serialised with its own properties plus name, message and stack
+// (which JSON.stringify alone would drop).
 func (vm *jsVM) rejection(reason goja.Value) ([]byte, error) {
-	if isErrorObject(reason) {
-		return nil, actionError("%s", reason.String())
-	}
 	wrapped := vm.rt.NewObject()
-	if reason == nil || goja.IsUndefined(reason) {
+	switch {
+	case reason == nil || !reason.ToBoolean():
 		reason = vm.rt.NewObject()
+	case isErrorObject(reason):
+		reason = vm.serializeError(reason.(*goja.Object))
 	}
 	_ = wrapped.Set("error", reason)
 	return vm.toJSON(wrapped)
+}
+
+func (vm *jsVM) serializeError(e *goja.Object) *goja.Object {
+	out := vm.rt.NewObject()
+	for _, k := range e.Keys() {
+		_ = out.Set(k, e.Get(k))
+	}
+	for _, k := range []string{"name", "message", "stack"} {
+		if v := e.Get(k); v != nil && goja.IsString(v) {
+			text := v.String()
+			if k == "stack" {
+				text = nodeStack(text)
+			}
+			_ = out.Set(k, text)
+		}
+	}
+	return out
 }
 
 // toJSON serialises a result, which must be an object or an array.
@@ -285,49 +328,9 @@ func (vm *jsVM) toJSON(v goja.Value) ([]byte, error) {
 // printer returns a console method writing one line to w.
 func (vm *jsVM) printer(w *lineWriter) func(goja.FunctionCall) goja.Value {
 	return func(call goja.FunctionCall) goja.Value {
-		w.writeLine(vm.format(call.Arguments))
+		w.writeLine(vm.formatArgs(call.Arguments))
 		return goja.Undefined()
 	}
-}
-
-// format renders console arguments the way Node does for the common cases:
-// strings raw, errors with their stack, functions by name, other objects
-// as JSON, everything else by its string conversion; separated by spaces.
-func (vm *jsVM) format(args []goja.Value) string {
-	var b strings.Builder
-	for i, arg := range args {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(vm.formatOne(arg))
-	}
-	return b.String()
-}
-
-func (vm *jsVM) formatOne(v goja.Value) string {
-	obj, ok := v.(*goja.Object)
-	if !ok || v == nil {
-		if v == nil {
-			return "undefined"
-		}
-		return v.String()
-	}
-	if _, isFn := goja.AssertFunction(obj); isFn {
-		if name := obj.Get("name"); name != nil && name.String() != "" {
-			return "[Function: " + name.String() + "]"
-		}
-		return "[Function (anonymous)]"
-	}
-	if isErrorObject(obj) {
-		if stack := obj.Get("stack"); stack != nil && goja.IsString(stack) {
-			return stack.String()
-		}
-		return obj.String()
-	}
-	if s, err := vm.stringify(goja.Undefined(), obj); err == nil && goja.IsString(s) {
-		return s.String()
-	}
-	return obj.String()
 }
 
 // isErrorObject reports whether v is an Error (or a subclass) instance.

@@ -35,21 +35,13 @@ func TestRunJS(t *testing.T) {
 		{name: "rejected with object is an application error", code: `function main() { return Promise.reject({code: 42}) }`, wantStatus: 200, wantBody: `{"error": {"code": 42}}`},
 		{name: "rejected with string", code: `function main() { return Promise.reject("nope") }`, wantStatus: 200, wantBody: `{"error": "nope"}`},
 		{name: "toJSON is honoured", code: `function main() { return {d: {toJSON() { return "custom" }}} }`, wantStatus: 200, wantBody: `{"d": "custom"}`},
-		{name: "throws", code: `function main() { throw new Error("boom") }`, wantStatus: 502, wantErr: "Error: boom"},
-		{name: "throws a TypeError", code: `function main(p) { return p.missing.field }`, wantStatus: 502, wantErr: "TypeError"},
-		{name: "async throws", code: `async function main() { throw new RangeError("too far") }`, wantStatus: 502, wantErr: "RangeError: too far"},
-		{name: "timer callback throws", code: `function main() { return new Promise(() => setTimeout(() => { throw new Error("in timer") }, 1)) }`, wantStatus: 502, wantErr: "Error: in timer"},
 		{name: "number", code: `function main() { return 42 }`, wantStatus: 502, wantErr: errNotDictionary},
 		{name: "string", code: `function main() { return "text" }`, wantStatus: 502, wantErr: errNotDictionary},
-		{name: "undefined", code: `function main() {}`, wantStatus: 502, wantErr: errNotDictionary},
 		{name: "null", code: `function main() { return null }`, wantStatus: 502, wantErr: errNotDictionary},
 		{name: "function", code: `function main() { return main }`, wantStatus: 502, wantErr: errNotDictionary},
 		{name: "promise of number", code: `function main() { return Promise.resolve(1) }`, wantStatus: 502, wantErr: errNotDictionary},
 		{name: "toJSON to scalar", code: `function main() { return {toJSON() { return 5 }} }`, wantStatus: 502, wantErr: errNotDictionary},
 		{name: "circular result", code: `function main() { const o = {}; o.self = o; return o }`, wantStatus: 502, wantErr: "cannot be converted to JSON"},
-		{name: "promise never settles", code: `function main() { return new Promise(() => {}) }`, wantStatus: 502, wantErr: "never settles"},
-		{name: "setTimeout needs a function", code: `function main() { setTimeout("code", 1); return {} }`, wantStatus: 502, wantErr: "TypeError: setTimeout"},
-		{name: "require at run time", code: `function main() { return require("os") }`, wantStatus: 502, wantErr: "require(os) is not supported"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -144,12 +136,12 @@ func TestConsoleAndSentinels(t *testing.T) {
 		}
 	}
 	assertLines(t, "stdout", h.stdout.lines(), []string{
-		`hello first {"a":[1,2]} 42 true null undefined`, "info line", "[Function: named] shown", Sentinel,
-		`hello second {"a":[1,2]} 42 true null undefined`, "info line", "[Function: named] shown", Sentinel,
+		`hello first { a: [ 1, 2 ] } 42 true null undefined`, "info line", "[Function: named] shown", Sentinel,
+		`hello second { a: [ 1, 2 ] } 42 true null undefined`, "info line", "[Function: named] shown", Sentinel,
 	})
 	assertLines(t, "stderr", h.stderr.lines(), []string{
-		"oops first", `[1,"x"]`, Sentinel,
-		"oops second", `[1,"x"]`, Sentinel,
+		"oops first", `[ 1, 'x' ]`, Sentinel,
+		"oops second", `[ 1, 'x' ]`, Sentinel,
 	})
 }
 
