@@ -285,6 +285,8 @@ func (vm *jsVM) rejection(reason goja.Value) ([]byte, error) {
 	return vm.toJSON(wrapped)
 }
 
+// serializeError copies an Error into a plain object JSON.stringify can
+// render, keeping the stack in Node's layout.
 func (vm *jsVM) serializeError(e *goja.Object) *goja.Object {
 	out := vm.rt.NewObject()
 	for _, k := range e.Keys() {
