@@ -24,6 +24,16 @@ const (
 // the sentinels.
 const logIdleTimeout = 2 * time.Second
 
+// devErrorLogGrace bounds the wait for the sentinels after a developer
+// error (a Logs call without WaitForSentinel). OpenWhisk's runtimes write
+// the reason and both sentinels just before they answer a failed /init or
+// /run, and the answer can overtake those lines on their way through the
+// engine's attachment. On the test VM (2 shared cores, engine 20.10) they
+// arrived at most a few milliseconds after the answer (TestDeveloperError
+// LogsAreKept logs the slowest); a runtime that writes no sentinel at all
+// (a crash) costs the whole bound, once, before its container is removed.
+const devErrorLogGrace = 50 * time.Millisecond
+
 // logPosition is where the previous Logs call stopped, per stream. The
 // engine stamps each stream's lines as its own copier reads them, so time
 // order holds within a stream but not across the two: a stderr line can sit
@@ -332,5 +342,5 @@ func (l *logCollector) result(now time.Time) []string {
 }
 
 func formatLogLine(t time.Time, stream, text string) string {
-	return fmt.Sprintf("%-30s %s: %s", t.UTC().Format(time.RFC3339Nano), stream, text)
+	return factory.FormatLogLine(t, stream, text)
 }
