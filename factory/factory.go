@@ -6,6 +6,7 @@ package factory
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/stemcell-io/stemcell/config"
@@ -92,6 +93,15 @@ const (
 // logs that could not be collected whole.
 const MsgLogsIncomplete = "There was an issue while collecting your logs. Data might be missing."
 
+// FormatLogLine formats one activation log line as OpenWhisk does: the
+// time (RFC 3339, UTC, nanoseconds) padded to 30 characters, the stream, a
+// colon and the text. Lines the invoker adds (truncation, missing data)
+// take this form too: tools parse the time of every line, the last one
+// included.
+func FormatLogLine(t time.Time, stream, text string) string {
+	return fmt.Sprintf("%-30s %s: %s", t.UTC().Format(time.RFC3339Nano), stream, text)
+}
+
 // Outcome is the result of one /init or /run.
 type Outcome struct {
 	Start, End time.Time
@@ -135,6 +145,11 @@ type RunRequest struct {
 
 // LogRequest says how to collect an activation's logs.
 type LogRequest struct {
-	Limit           config.ByteSize
+	Limit config.ByteSize
+	// WaitForSentinel waits for both sentinels (an idle timeout bounds the
+	// wait; missing data is marked). Without it, after a developer error,
+	// when the runtime may never write them, a factory still waits a short
+	// bound for them: runtimes write the reason and the sentinels just
+	// before they answer the error.
 	WaitForSentinel bool
 }

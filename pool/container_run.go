@@ -157,7 +157,9 @@ func waitTime(arrived, start time.Time) time.Duration {
 
 // collectLogs reads the activation's logs when its log limit is not zero.
 // After a developer error the runtime may not have written its sentinels,
-// so they are not waited for and a warning line says data may be missing.
+// so they are waited for only briefly (the factory bounds that wait) and a
+// warning line says data may be missing. The lines added here are log
+// lines like the others (factory.FormatLogLine).
 func (r jobRun) collectLogs(ctx context.Context, o *jobOutcome) {
 	limit := r.act.Action.Limits.Logs
 	if limit == 0 {
@@ -166,10 +168,10 @@ func (r jobRun) collectLogs(ctx context.Context, o *jobOutcome) {
 	devErr := o.result.Status == factory.StatusDeveloperError
 	lines, err := r.c.Logs(ctx, factory.LogRequest{Limit: limit, WaitForSentinel: !devErr})
 	if devErr {
-		lines = append(lines, msgDeveloperLogWarn)
+		lines = append(lines, factory.FormatLogLine(time.Now(), "stderr", msgDeveloperLogWarn))
 	}
 	if err != nil {
-		lines = append(lines, factory.MsgLogsIncomplete)
+		lines = append(lines, factory.FormatLogLine(time.Now(), "stderr", factory.MsgLogsIncomplete))
 		o.logsFailed = true
 		o.err = fmt.Errorf("logs of activation %s in container %s: %w", r.act.ID, r.containerID, err)
 	}

@@ -238,7 +238,7 @@ func TestContainerFailureRules(t *testing.T) {
 			}
 			if tc.logsErr != nil {
 				logs := results["a1"].Logs
-				if len(logs) == 0 || logs[len(logs)-1] != factory.MsgLogsIncomplete {
+				if len(logs) == 0 || !isAddedLogLine(logs[len(logs)-1], factory.MsgLogsIncomplete) {
 					t.Fatalf("logs %v lack %q", logs, factory.MsgLogsIncomplete)
 				}
 			}
@@ -627,8 +627,8 @@ func TestContainerDeveloperErrorLogs(t *testing.T) {
 	ctNext[*protocol.ContainerReady](e)
 	ctNext[*protocol.ContainerRemoving](e)
 	r := e.result(pid)
-	if strings.Join(r.Logs, "|") != "stderr: oops|"+msgDeveloperLogWarn || c.logReqs[0].WaitForSentinel {
-		t.Fatalf("logs %v, request %+v", r.Logs, c.logReqs[0])
+	if len(r.Logs) != 2 || r.Logs[0] != "stderr: oops" || !isAddedLogLine(r.Logs[1], msgDeveloperLogWarn) || c.logReqs[0].WaitForSentinel {
+		t.Fatalf("logs %q, request %+v", r.Logs, c.logReqs[0])
 	}
 	e.removed(pid, true)
 }
@@ -671,4 +671,16 @@ func TestContainerFailureWhileDraining(t *testing.T) {
 	if c.count("run") != 1 || c.count("destroy") != 1 {
 		t.Fatalf("runs %d, destroys %d", c.count("run"), c.count("destroy"))
 	}
+}
+
+// isAddedLogLine says whether line is text as a stderr log line in
+// OpenWhisk's format (a time padded to 30 characters first), as the lines
+// the invoker adds must be.
+func isAddedLogLine(line, text string) bool {
+	stamp, rest, ok := strings.Cut(line, " stderr: ")
+	if !ok || rest != text || len(stamp) != 30 {
+		return false
+	}
+	_, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(stamp))
+	return err == nil
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -129,6 +130,8 @@ func (s *Server) lateLogs(late <-chan []string) []string {
 		}
 		return logs
 	case <-s.stop.Done():
-		return []string{factory.MsgLogsIncomplete} // the daemon gave up on the activation
+		// The daemon gave up on the activation; the line is a log line
+		// like the others.
+		return []string{factory.FormatLogLine(time.Now(), "stderr", factory.MsgLogsIncomplete)}
 	}
 }

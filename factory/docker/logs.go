@@ -24,6 +24,17 @@ const (
 // the sentinels.
 const logIdleTimeout = 2 * time.Second
 
+// devErrorLogGrace bounds the wait for the sentinels after a developer
+// error (a Logs call without WaitForSentinel). OpenWhisk's runtimes write
+// the reason and both sentinels just before they answer a failed /init or
+// /run, and the answer can overtake those lines on their way through the
+// engine's attachment. On the test VM (2 shared cores, engine 20.10, tests
+// under -race) they arrived at most 4 ms after the answer
+// (TestDeveloperErrorLogsAreKept logs the slowest call); a runtime that
+// writes no sentinel at all (a crash) costs the whole bound, once, before
+// its container is removed.
+const devErrorLogGrace = 50 * time.Millisecond
+
 // logPosition is where the previous Logs call stopped, per stream. The
 // engine stamps each stream's lines as its own copier reads them, so time
 // order holds within a stream but not across the two: a stderr line can sit
@@ -90,6 +101,7 @@ type logFrame struct {
 func (c *Container) Logs(ctx context.Context, req factory.LogRequest) ([]string, error) {
 	c.logsMu.Lock()
 	defer c.logsMu.Unlock()
+	start := time.Now()
 
 	limitMB := int64(req.Limit) >> 20
 	overall := time.Duration(max(limitMB, 5)) * 2 * time.Second
@@ -137,12 +149,29 @@ func (c *Container) Logs(ctx context.Context, req factory.LogRequest) ([]string,
 			return nil, err
 		}
 	}
+	if !wait && !(col.sentinels["stdout"] && col.sentinels["stderr"]) {
+		c.followBriefly(ctx, &col, devErrorLogGrace-time.Since(start))
+	}
 	// A stream that ended is normal without waiting, a gap when the
 	// sentinels never came.
 	col.incomplete = end == passBroken || (end == passEOF && wait)
 	c.logPos = col.pos
 	c.logSizes.add(col.fresh)
 	return col.result(time.Now()), nil
+}
+
+// followBriefly follows the log for at most d from col's position, up to
+// both sentinels: after a developer error the reason and the sentinels the
+// runtime wrote before its answer may still be in the engine's copier.
+// What this read cannot get (the engine's call itself ran out of time, or
+// failed) is left out: the lines taken so far are the activation's log.
+func (c *Container) followBriefly(ctx context.Context, col *logCollector, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	_, _ = c.readPass(ctx, col, logQuery{Since: col.pos.since(), Follow: true}, true, nil)
 }
 
 // passEnd is how one read of the engine's log ended.
@@ -332,5 +361,5 @@ func (l *logCollector) result(now time.Time) []string {
 }
 
 func formatLogLine(t time.Time, stream, text string) string {
-	return fmt.Sprintf("%-30s %s: %s", t.UTC().Format(time.RFC3339Nano), stream, text)
+	return factory.FormatLogLine(t, stream, text)
 }

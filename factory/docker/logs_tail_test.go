@@ -310,10 +310,21 @@ func TestLogsReadPlan(t *testing.T) {
 		{name: "a sentinel that never comes: one followed read, then the missing-data line",
 			write: func(e *memLogEngine) { e.log = append(e.log, out("a"), out(Sentinel)) },
 			want:  []string{"stdout: a", "stderr: " + factory.MsgLogsIncomplete}, wantPlan: plan{tail: 1, follow: 1}},
-		{name: "without waiting for sentinels: one read to the end",
+		{name: "without waiting for sentinels: a read to the end, then a brief follow for them",
 			write:     func(e *memLogEngine) { e.log = append(e.log, out("a"), errl("crash")) },
 			noSentinl: true,
-			want:      []string{"stdout: a", "stderr: crash"}, wantPlan: plan{tail: 1}},
+			want:      []string{"stdout: a", "stderr: crash"}, wantPlan: plan{tail: 1, since: 1, follow: 1}},
+		{name: "without waiting for sentinels: the reason and sentinels still in the copier are followed",
+			write: func(e *memLogEngine) {
+				e.log = append(e.log, out("a"))
+				e.late = append(e.late, errl("reason"), out(Sentinel), errl(Sentinel))
+			},
+			noSentinl: true,
+			want:      []string{"stdout: a", "stderr: reason"}, wantPlan: plan{tail: 1, since: 1, follow: 1}},
+		{name: "without waiting for sentinels: both arrived, no follow",
+			write:     func(e *memLogEngine) { e.log = append(e.log, errl("reason"), out(Sentinel), errl(Sentinel)) },
+			noSentinl: true,
+			want:      []string{"stderr: reason"}, wantPlan: plan{tail: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,20 +15,27 @@ import (
 // it; the engine's log takes over.
 var errTapEnded = errors.New("the attachment to the container's output ended")
 
-// tapLogs collects an activation's lines from the tap, with the rules of
-// the engine read: up to both sentinels when waiting (the idle timeout
-// and ctx bound the wait), what has arrived when not.
+// tapLogs collects an activation's lines from the tap, up to both
+// sentinels. When waiting, the idle timeout and ctx bound the wait and a
+// gap is marked; when not (after a developer error), devErrorLogGrace
+// bounds it and what has arrived by then is the activation's log.
 func (c *Container) tapLogs(ctx context.Context, req factory.LogRequest) ([]string, error) {
 	wait := req.WaitForSentinel
 	col := logCollector{limit: int64(req.Limit)}
 	lost := false
 	idle := time.NewTimer(logIdleTimeout)
 	defer idle.Stop()
+	var grace <-chan time.Time
+	if !wait {
+		t := time.NewTimer(devErrorLogGrace)
+		defer t.Stop()
+		grace = t.C
+	}
 	for {
 		fr, ok, l, arrived, ended := c.tap.take()
 		lost = lost || l
 		if ok {
-			if col.add(fr) && wait {
+			if col.add(fr) {
 				break
 			}
 			if wait {
@@ -36,19 +43,21 @@ func (c *Container) tapLogs(ctx context.Context, req factory.LogRequest) ([]stri
 			}
 			continue
 		}
-		if !wait {
-			break
-		}
 		if ended != nil {
+			if !wait {
+				break // what arrived is all there is
+			}
 			return nil, fmt.Errorf("%w: %w", errTapEnded, ended)
 		}
 		select {
 		case <-arrived:
 			continue
+		case <-grace:
 		case <-idle.C:
+			col.incomplete = true
 		case <-ctx.Done():
+			col.incomplete = wait
 		}
-		col.incomplete = true
 		break
 	}
 	// Lines dropped past the tap's bound are missing, unless the limit

@@ -134,8 +134,15 @@ func TestTapLogs(t *testing.T) {
 			{write: []string{"1:abc", "1:def", "1:" + S, "2:" + S}, limit: 4,
 				want: []string{"stdout: abc", "stderr: Logs were truncated because the total bytes size exceeds the limit of 4 bytes."}},
 		}},
-		{name: "without waiting: what has arrived", calls: []call{
+		{name: "without waiting: what has arrived by the grace bound", calls: []call{
 			{write: []string{"1:a", "2:crash"}, noWait: true, want: []string{"stdout: a", "stderr: crash"}},
+		}},
+		{name: "without waiting: the reason and sentinels on their way are waited for", calls: []call{
+			{write: []string{"1:a"}, late: []string{"2:reason", "1:" + S, "2:" + S}, noWait: true, want: []string{"stdout: a", "stderr: reason"}},
+		}},
+		{name: "without waiting: up to both sentinels", calls: []call{
+			{write: []string{"2:reason", "1:" + S, "2:" + S, "1:next"}, noWait: true, want: []string{"stderr: reason"}},
+			{write: []string{"1:" + S, "2:" + S}, want: []string{"stdout: next"}},
 		}},
 		{name: "lines past the tap's bound are missing", maxBytes: 5, calls: []call{
 			{write: []string{"1:abc", "1:defgh", "1:" + S, "2:" + S}, want: []string{"stdout: abc"}, missing: true},

@@ -34,6 +34,7 @@ var testEnv struct {
 	imageExit    string // fakeruntime exit
 	imageNoExec  string // an entry point that does not exist
 	imageMute    string // fakeruntime mute: runs, never listens
+	imageDevErr  string // fakeruntime deverr: logs, sentinels, then 502
 	native       []byte // the native action executable
 }
 
@@ -99,7 +100,8 @@ func setUp() error {
 	testEnv.imageExit = "stemcell/factory-test-fake:exit-" + suffix
 	testEnv.imageNoExec = "stemcell/factory-test-fake:noexec-" + suffix
 	testEnv.imageMute = "stemcell/factory-test-fake:mute-" + suffix
-	for _, img := range []string{testEnv.fakeImage, testEnv.image503, testEnv.imageExit, testEnv.imageNoExec, testEnv.imageMute} {
+	testEnv.imageDevErr = "stemcell/factory-test-fake:deverr-" + suffix
+	for _, img := range []string{testEnv.fakeImage, testEnv.image503, testEnv.imageExit, testEnv.imageNoExec, testEnv.imageMute, testEnv.imageDevErr} {
 		enginetest.TrackImage(img)
 	}
 	bctx, bcancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -117,7 +119,7 @@ func setUp() error {
 	if err := eng.ImageBuild(bctx, noExec, testEnv.imageNoExec, nil); err != nil {
 		return fmt.Errorf("building %s: %w", testEnv.imageNoExec, err)
 	}
-	for tag, mode := range map[string]string{testEnv.fakeImage: "ok", testEnv.image503: "503", testEnv.imageExit: "exit", testEnv.imageMute: "mute"} {
+	for tag, mode := range map[string]string{testEnv.fakeImage: "ok", testEnv.image503: "503", testEnv.imageExit: "exit", testEnv.imageMute: "mute", testEnv.imageDevErr: "deverr"} {
 		tarball, err := buildContext(map[string]tarFile{
 			"Dockerfile": {data: []byte(fmt.Sprintf("FROM scratch\nCOPY fake /fake\nENTRYPOINT [\"/fake\",%q]\n", mode)), mode: 0o644},
 			"fake":       {data: fakeBin, mode: 0o755},

@@ -1,7 +1,9 @@
 // Command nativeaction is a native action for the factory's tests, speaking
 // the actionloop protocol: one JSON line per activation on stdin, one result
 // line on file descriptor 3. It greets params.name and logs on both streams;
-// with params.hog it keeps allocating until it runs out of memory.
+// with params.hog it keeps allocating until it runs out of memory; with
+// params.fail it writes "reason <name>" on both streams and answers a
+// result that is not a dictionary, a developer error.
 package main
 
 import (
@@ -35,6 +37,7 @@ func main() {
 			Value struct {
 				Name string `json:"name"`
 				Hog  bool   `json:"hog"`
+				Fail bool   `json:"fail"`
 			} `json:"value"`
 		}
 		out := map[string]any{}
@@ -42,6 +45,12 @@ func main() {
 		if err == nil && msg.Value.Hog {
 			fmt.Println("native action eating memory")
 			hog()
+		}
+		if err == nil && msg.Value.Fail {
+			fmt.Println("reason " + msg.Value.Name)
+			fmt.Fprintln(os.Stderr, "reason "+msg.Value.Name)
+			fmt.Fprintln(results, "42")
+			continue
 		}
 		if err != nil {
 			out["error"] = err.Error()
