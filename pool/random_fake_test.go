@@ -96,6 +96,22 @@ func (gs fakeGates) letThrough(c fake.Call) {
 	synctest.Wait()
 }
 
+// letSomeThrough lets up to n calls through, each drawn by rng from what
+// held() lists at that moment, and returns their keys.
+func letSomeThrough(rng *rand.Rand, gs fakeGates, n int, held func() []fake.Call) []string {
+	var through []string
+	for range n {
+		calls := held()
+		if len(calls) == 0 {
+			break
+		}
+		c := calls[rng.IntN(len(calls))]
+		through = append(through, c.Key())
+		gs.letThrough(c)
+	}
+	return through
+}
+
 func (gs fakeGates) letThroughAll() {
 	for _, c := range gs.pending() {
 		gs.letThrough(c)
@@ -165,32 +181,14 @@ func randomFakeBubble(t *testing.T, seed uint64, steps int) []string {
 		case r < 75:
 			// Creates, inits and runs, one at a time with the bubble
 			// settled after each.
-			n := 1 + rng.IntN(4)
-			var through []string
-			for range n {
-				calls := slices.DeleteFunc(gates.pending(), func(c fake.Call) bool { return c.Op == fake.OpDestroy })
-				if len(calls) == 0 {
-					break
-				}
-				c := calls[rng.IntN(len(calls))]
-				through = append(through, c.Key())
-				gates.letThrough(c)
-			}
+			through := letSomeThrough(rng, gates, 1+rng.IntN(4), func() []fake.Call {
+				return slices.DeleteFunc(gates.pending(), func(c fake.Call) bool { return c.Op == fake.OpDestroy })
+			})
 			what = fmt.Sprintf("let through %q", through)
 		case r < 82:
 			// Destroys wait at the engine, holding their memory, until let
 			// through: the pool must not give that memory out meanwhile.
-			n := 1 + rng.IntN(2)
-			var through []string
-			for range n {
-				calls := ff.Gate(fake.OpDestroy).Pending()
-				if len(calls) == 0 {
-					break
-				}
-				c := calls[rng.IntN(len(calls))]
-				through = append(through, c.Key())
-				gates.letThrough(c)
-			}
+			through := letSomeThrough(rng, gates, 1+rng.IntN(2), ff.Gate(fake.OpDestroy).Pending)
 			what = fmt.Sprintf("let destroys through %q", through)
 		case r < 90:
 			d := time.Duration(rng.IntN(20)) * time.Second
