@@ -69,7 +69,9 @@ func TestDeveloperErrorLogsAreKept(t *testing.T) {
 				code := fmt.Sprintf(`console.log("reason %[1]s"); console.error("reason %[1]s"); throw new Error("load fails in %[1]s");`, tag)
 				return c.Initialize(ctx, initReq(code, false))
 			},
-			extra: func(tag string) string { return "stderr: /init: the action code failed while loading: Error: load fails in " + tag }},
+			extra: func(tag string) string {
+				return "stderr: /init: the action code failed while loading: Error: load fails in " + tag
+			}},
 		{name: "init, native action that cannot start", image: testEnv.runtimeImage, sentinels: true,
 			fail: func(ctx context.Context, c *Container, tag string) (factory.Outcome, error) {
 				// An ELF header and nothing else: the kernel refuses it,
