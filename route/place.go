@@ -1,0 +1,202 @@
+package route
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/stemcell-io/stemcell/config"
+)
+
+// Candidate is one invoker Place proposes, with the figures it decided on,
+// for the front's logs and metrics.
+type Candidate struct {
+	Index int    // into the invokers given to Place
+	ID    string // Invoker.ID
+	// Load is busy memory plus what this front sent since the snapshot;
+	// Bound is the load the invoker may carry under bounded load. Over
+	// reports Load >= Bound: the invoker is skipped while another has room.
+	Load  config.ByteSize
+	Bound config.ByteSize
+	Over  bool
+	// Capacity is Invoker.Capacity of the in-flight memory; Room reports
+	// that the activation fits in it.
+	Capacity config.ByteSize
+	Room     bool
+
+	score float64
+	tier  uint8
+}
+
+// Placement is Place's answer.
+type Placement struct {
+	// Candidates are the invokers to try, in order: the first is the
+	// choice; on a rejection before acceptance, the front tries the next.
+	Candidates []Candidate
+	// Home is the ID of the action's first-ranked invoker among those that
+	// could take it: the one that has its warm containers at low load.
+	// A choice other than Home is a spill.
+	Home string
+}
+
+// tiers, best first. Room outranks the load bound: an activation that can
+// start now on a busier invoker beats one that would wait for memory on a
+// less busy one.
+const (
+	tierRoom     uint8 = iota // room, within the bound: the normal case
+	tierRoomOver              // room, over the bound: every invoker with room is over it
+	tierFull                  // no room, within the bound: it will queue there
+	tierFullOver              // no room, over the bound
+)
+
+func (c *Candidate) before(o *Candidate) bool {
+	if c.tier != o.tier {
+		return c.tier < o.tier
+	}
+	return compareRanked(c.score, c.ID, c.Index, o.score, o.ID, o.Index) < 0
+}
+
+// Place decides where a front sends an activation of action a that needs
+// mem of memory, given the front's view of the invokers and what it sent
+// them since their snapshots (sent may be nil). It returns up to
+// opts.Candidates invokers in the order to try:
+//
+//  1. Invokers that are draining, or whose user memory is less than mem,
+//     are never proposed.
+//  2. The others are taken in a's rendezvous ranking (Rank), best first,
+//     so an action goes back to the invokers that have it warm.
+//  3. An invoker whose load (busy plus sent) is at or above its bound is
+//     passed over while some invoker within its bound has room. The bound
+//     is (1 + ε) × the cluster's mean busy share, counting the new
+//     activation (but at least opts.Floor), × the invoker's user memory,
+//     rounded up to a whole multiple of mem (so an idle invoker always
+//     takes one); the mean is over the invokers that are not draining,
+//     weighted by user memory.
+//     The bounds add up to more than the total load, so some invoker is
+//     always within its bound (unless only invokers too small for mem
+//     are): consistent hashing with bounded loads (Mirrokni, Thorup and
+//     Zadimoghaddam), with memory for balls and user memory for weights.
+//  4. An invoker without room (Invoker.Capacity of the sent memory below
+//     mem) is passed over while another has room.
+//
+// When no invoker has room, the candidates are still returned, within the
+// bound first: the invoker's pool buffers the activation, and its own
+// admission has the last word. Place fails only on invalid input
+// (ErrInvalid) or when rule 1 leaves nothing (ErrNoInvoker).
+//
+// Place is pure: it reads invokers and sent and changes neither. It costs
+// one hash and one logarithm per invoker that may take the activation,
+// and keeps the best few without sorting the rest.
+func Place(a Action, mem config.ByteSize, invokers []Invoker, sent Ledger, opts Options) (Placement, error) {
+	if err := opts.Validate(); err != nil {
+		return Placement{}, err
+	}
+	opts = opts.withDefaults()
+	if mem <= 0 {
+		return Placement{}, fmt.Errorf("route: memory of %s: %s is invalid: must be > 0: %w", a, mem, ErrInvalid)
+	}
+
+	var total, load config.ByteSize
+	fit, draining := 0, 0
+	for i := range invokers {
+		inv := &invokers[i]
+		if inv.Draining {
+			draining++
+			continue
+		}
+		if inv.UserMemory <= 0 {
+			continue
+		}
+		total += inv.UserMemory
+		load += inv.Load(sent.inFlight(inv))
+		if inv.UserMemory >= mem {
+			fit++
+		}
+	}
+	if fit == 0 {
+		if len(invokers) == 0 {
+			return Placement{}, fmt.Errorf("route: %s: the view holds no invoker: %w", a, ErrNoInvoker)
+		}
+		return Placement{}, fmt.Errorf("route: %s needs %s: none of the %d invokers can take it (%d draining, %d with less user memory): %w",
+			a, mem, len(invokers), draining, len(invokers)-draining, ErrNoInvoker)
+	}
+	// The bound per byte of user memory: (1 + ε) × the mean busy share
+	// once the activation is placed, or the floor.
+	perByte := max((1+opts.Epsilon)*float64(load+mem)/float64(total), opts.Floor)
+
+	seed := a.seed()
+	k := min(opts.Candidates, fit)
+	var best []Candidate
+	if k > maxCandidatesInsert {
+		best = make([]Candidate, 0, fit)
+	} else {
+		best = make([]Candidate, 0, k)
+	}
+	var home Candidate
+	haveHome := false
+	for i := range invokers {
+		inv := &invokers[i]
+		if inv.Draining || inv.UserMemory < mem {
+			continue
+		}
+		f := sent.inFlight(inv)
+		c := Candidate{Index: i, ID: inv.ID, Load: inv.Load(f), Capacity: inv.Capacity(f), score: score(seed, inv)}
+		c.Bound = roundUp(perByte*float64(inv.UserMemory), mem)
+		c.Over = c.Load >= c.Bound
+		c.Room = c.Capacity >= mem
+		if !c.Room {
+			c.tier = tierFull
+		}
+		if c.Over {
+			c.tier++
+		}
+		if !haveHome || compareRanked(c.score, c.ID, c.Index, home.score, home.ID, home.Index) < 0 {
+			home, haveHome = c, true
+		}
+		if k > maxCandidatesInsert {
+			best = append(best, c)
+			continue
+		}
+		best = insert(best, k, c)
+	}
+	if k > maxCandidatesInsert {
+		slices.SortFunc(best, func(x, y Candidate) int {
+			if x.before(&y) {
+				return -1
+			}
+			return 1 // no two candidates are equal: their indexes differ
+		})
+		best = best[:k]
+	}
+	return Placement{Candidates: best, Home: home.ID}, nil
+}
+
+// insert puts c into best, kept in order and at most k long.
+func insert(best []Candidate, k int, c Candidate) []Candidate {
+	n := len(best)
+	if n == k && !c.before(&best[n-1]) {
+		return best
+	}
+	if n < k {
+		best = append(best, c)
+	} else {
+		n--
+	}
+	i := n
+	for i > 0 && c.before(&best[i-1]) {
+		i--
+	}
+	copy(best[i+1:n+1], best[i:n])
+	best[i] = c
+	return best
+}
+
+// roundUp is b bytes rounded up to a whole multiple of unit, at least one
+// unit, saturating rather than overflowing.
+func roundUp(b float64, unit config.ByteSize) config.ByteSize {
+	units := max(math.Ceil(b/float64(unit)), 1)
+	if units >= float64(math.MaxInt64/unit) {
+		return math.MaxInt64
+	}
+	return config.ByteSize(units) * unit
+}
