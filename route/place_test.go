@@ -135,6 +135,11 @@ func TestPlaceTable(t *testing.T) {
 			},
 		},
 		{
+			name: "draining: never, even idle and first-ranked",
+			set:  func(p []*Invoker, _ Ledger) { p[0].Draining = true },
+			want: []int{1, 2, 3},
+		},
+		{
 			name: "too small: never",
 			set:  func(p []*Invoker, _ Ledger) { *p[1] = idle(p[1].ID, 500*mb) },
 			mem:  600 * mb,
