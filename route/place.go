@@ -96,6 +96,17 @@ func Place(a Action, mem config.ByteSize, invokers []Invoker, sent Ledger, opts 
 		return Placement{}, fmt.Errorf("route: memory of %s: %s is invalid: must be > 0: %w", a, mem, ErrInvalid)
 	}
 
+	// Pass 1: the cluster's load and memory, for the bound. What this
+	// front sent each invoker is looked up once and kept for pass 2.
+	var sentBuf [256]config.ByteSize
+	var sentTo []config.ByteSize
+	if len(sent) > 0 {
+		if len(invokers) <= len(sentBuf) {
+			sentTo = sentBuf[:len(invokers)]
+		} else {
+			sentTo = make([]config.ByteSize, len(invokers))
+		}
+	}
 	var total, load config.ByteSize
 	fit, draining := 0, 0
 	for i := range invokers {
@@ -107,8 +118,13 @@ func Place(a Action, mem config.ByteSize, invokers []Invoker, sent Ledger, opts 
 		if inv.UserMemory <= 0 {
 			continue
 		}
+		var f config.ByteSize
+		if sentTo != nil {
+			f = sent.inFlight(inv)
+			sentTo[i] = f
+		}
 		total += inv.UserMemory
-		load += inv.Load(sent.inFlight(inv))
+		load += inv.Load(f)
 		if inv.UserMemory >= mem {
 			fit++
 		}
@@ -124,42 +140,61 @@ func Place(a Action, mem config.ByteSize, invokers []Invoker, sent Ledger, opts 
 	// once the activation is placed, or the floor.
 	perByte := max((1+opts.Epsilon)*float64(load+mem)/float64(total), opts.Floor)
 
+	// Pass 2: each invoker's tier and score, keeping the best k and the
+	// home. A score costs a logarithm; most invokers are ruled out by a
+	// cheap upper bound of it instead (see scoreBound).
 	seed := a.seed()
 	k := min(opts.Candidates, fit)
+	sorting := k > maxCandidatesInsert
 	var best []Candidate
-	if k > maxCandidatesInsert {
+	if sorting {
 		best = make([]Candidate, 0, fit)
 	} else {
 		best = make([]Candidate, 0, k)
 	}
-	var home Candidate
-	haveHome := false
+	var home struct {
+		score float64
+		index int
+	}
+	home.index = -1
 	for i := range invokers {
 		inv := &invokers[i]
 		if inv.Draining || inv.UserMemory < mem {
 			continue
 		}
-		f := sent.inFlight(inv)
-		c := Candidate{Index: i, ID: inv.ID, Load: inv.Load(f), Capacity: inv.Capacity(f), score: score(seed, inv)}
-		c.Bound = roundUp(perByte*float64(inv.UserMemory), mem)
-		c.Over = c.Load >= c.Bound
-		c.Room = c.Capacity >= mem
-		if !c.Room {
-			c.tier = tierFull
+		var f config.ByteSize
+		if sentTo != nil {
+			f = sentTo[i]
 		}
-		if c.Over {
-			c.tier++
+		load, capacity := inv.Load(f), inv.Capacity(f)
+		bound := roundUp(perByte*float64(inv.UserMemory), mem)
+		over, room := load >= bound, capacity >= mem
+		tier := tierRoom
+		if !room {
+			tier = tierFull
 		}
-		if !haveHome || compareRanked(c.score, c.ID, c.Index, home.score, home.ID, home.Index) < 0 {
-			home, haveHome = c, true
+		if over {
+			tier++
 		}
-		if k > maxCandidatesInsert {
-			best = append(best, c)
+		u, ub := unit(hashID(seed, inv.ID), inv.weight())
+		needHome := home.index < 0 || ub >= home.score
+		needBest := sorting || len(best) < k || tier < best[k-1].tier || tier == best[k-1].tier && ub >= best[k-1].score
+		if !needHome && !needBest {
 			continue
 		}
-		best = insert(best, k, c)
+		c := Candidate{Index: i, ID: inv.ID, Load: load, Bound: bound, Over: over, Capacity: capacity, Room: room,
+			score: inv.weight() / -math.Log(u), tier: tier}
+		if needHome && (home.index < 0 || compareRanked(c.score, c.ID, i, home.score, invokers[home.index].ID, home.index) < 0) {
+			home.score, home.index = c.score, i
+		}
+		switch {
+		case sorting:
+			best = append(best, c)
+		case needBest:
+			best = insert(best, k, c)
+		}
 	}
-	if k > maxCandidatesInsert {
+	if sorting {
 		slices.SortFunc(best, func(x, y Candidate) int {
 			if x.before(&y) {
 				return -1
@@ -168,7 +203,7 @@ func Place(a Action, mem config.ByteSize, invokers []Invoker, sent Ledger, opts 
 		})
 		best = best[:k]
 	}
-	return Placement{Candidates: best, Home: home.ID}, nil
+	return Placement{Candidates: best, Home: invokers[home.index].ID}, nil
 }
 
 // insert puts c into best, kept in order and at most k long.

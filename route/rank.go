@@ -16,11 +16,23 @@ import (
 // changes no other invoker's score, and adding one takes only the actions
 // it now wins.
 func score(seed uint64, inv *Invoker) float64 {
-	h := hashID(seed, inv.ID)
-	// The top 53 bits, centred in their interval: never 0 (ln 0 = -Inf)
-	// and never 1 (ln 1 = 0).
-	u := (float64(h>>11) + 0.5) * 0x1p-53
+	u, _ := unit(hashID(seed, inv.ID), inv.weight())
 	return inv.weight() / -math.Log(u)
+}
+
+// unit maps hash h into u in (0, 1), the top 53 bits centred in their
+// interval (never 0, whose logarithm is -Inf, never 1, whose logarithm is
+// 0), and returns with it an upper bound of the score w / -ln(u) that
+// costs a division instead of a logarithm: -ln(u) >= 1 - u, so the score
+// is at most w / (1 - u). The bound is loosened by a relative 1e-9, far
+// above rounding errors, so that comparing it can only rule out an invoker
+// whose exact score is lower: choices are always made on the scores
+// themselves. It is tight where it matters, for u near 1: the high scores.
+func unit(h uint64, w float64) (u, scoreBound float64) {
+	m := h >> 11
+	u = (float64(m) + 0.5) * 0x1p-53
+	oneMinusU := (float64(1<<53-m) - 0.5) * 0x1p-53
+	return u, w / oneMinusU * (1 + 1e-9)
 }
 
 // compareRanked orders invokers by score, higher first, then by ID, then
@@ -37,8 +49,11 @@ func compareRanked(score1 float64, id1 string, index1 int, score2 float64, id2 s
 	return cmp.Compare(index1, index2)
 }
 
+// ranked is an invoker's place in a ranking. Scores are positive (or
+// zero), so the order of their IEEE 754 bits is the order of their values:
+// sorting compares integers.
 type ranked struct {
-	score float64
+	bits  uint64
 	index int
 }
 
@@ -60,10 +75,16 @@ func Rank(a Action, invokers []Invoker) []int {
 	seed := a.seed()
 	rs := make([]ranked, len(invokers))
 	for i := range invokers {
-		rs[i] = ranked{score: score(seed, &invokers[i]), index: i}
+		rs[i] = ranked{bits: math.Float64bits(score(seed, &invokers[i])), index: i}
 	}
 	slices.SortFunc(rs, func(x, y ranked) int {
-		return compareRanked(x.score, invokers[x.index].ID, x.index, y.score, invokers[y.index].ID, y.index)
+		if x.bits != y.bits {
+			if x.bits > y.bits {
+				return -1
+			}
+			return 1
+		}
+		return compareRanked(0, invokers[x.index].ID, x.index, 0, invokers[y.index].ID, y.index)
 	})
 	order := make([]int, len(rs))
 	for i := range rs {

@@ -211,3 +211,25 @@ func TestRankFrontsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestUnitBound: the cheap bound Place filters with is never below the
+// score, at the extremes of the hash and on random ones, so the filter
+// never rules out an invoker that should have been chosen.
+func TestUnitBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 15))
+	hs := []uint64{0, 1, 1 << 11, math.MaxUint64, math.MaxUint64 - 1<<11, 1 << 63}
+	for range 100000 {
+		hs = append(hs, r.Uint64())
+	}
+	for _, h := range hs {
+		for _, w := range []float64{1, float64(config.GB), float64(64 * config.GB), 3.7e-3} {
+			u, bound := unit(h, w)
+			if !(u > 0 && u < 1) {
+				t.Fatalf("h %#x: u = %v, want in (0, 1)", h, u)
+			}
+			if s := w / -math.Log(u); bound < s {
+				t.Fatalf("h %#x, w %v: bound %v below the score %v", h, w, bound, s)
+			}
+		}
+	}
+}
