@@ -24,6 +24,11 @@
 //
 // An action goes back to the same few invokers, which keep it warm.
 //
+// In full, for another implementation to match: h = Hash(action, ID);
+// u = (h >> 12 + 0.5) / 2^52; score = UserMemory in bytes / -ln(u);
+// invokers in decreasing score, equal scores by ID in byte order.
+// TestHashGolden and TestRankGolden hold values to check against.
+//
 // # Capacity and bounded load
 //
 // An invoker's room is its free memory plus its idle warm containers

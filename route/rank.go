@@ -8,7 +8,7 @@ import (
 )
 
 // score is invoker's weighted rendezvous score for the action whose seed is
-// given (the logarithmic method): with u the hash mapped into (0, 1),
+// given (the logarithmic method): with u the hash mapped into (0, 1) (unit),
 // -ln(u) / w is exponentially distributed with rate w, and the least of
 // such draws falls on invoker i with probability w_i / Σw. So the invoker
 // with the highest w / -ln(u) wins an action with probability proportional
@@ -20,18 +20,21 @@ func score(seed uint64, inv *Invoker) float64 {
 	return inv.weight() / -math.Log(u)
 }
 
-// unit maps hash h into u in (0, 1), the top 53 bits centred in their
-// interval (never 0, whose logarithm is -Inf, never 1, whose logarithm is
-// 0), and returns with it an upper bound of the score w / -ln(u) that
-// costs a division instead of a logarithm: -ln(u) >= 1 - u, so the score
-// is at most w / (1 - u). The bound is loosened by a relative 1e-9, far
-// above rounding errors, so that comparing it can only rule out an invoker
-// whose exact score is lower: choices are always made on the scores
-// themselves. It is tight where it matters, for u near 1: the high scores.
+// unit maps hash h into u in (0, 1): its top 52 bits m as (m + 0.5) / 2^52,
+// exact in a float64 and never 0 (whose logarithm is -Inf) nor 1 (whose
+// logarithm is 0). With 53 bits, m + 0.5 would round up to 2^53 for the
+// largest m, and u to 1.
+//
+// It returns with u an upper bound of the score w / -ln(u) that costs a
+// division instead of a logarithm: -ln(u) >= 1 - u, so the score is at
+// most w / (1 - u). The bound is loosened by a relative 1e-9, far above
+// rounding errors, so that comparing it can only rule out an invoker whose
+// exact score is lower: choices are always made on the scores themselves.
+// It is tight where it matters, for u near 1: the high scores.
 func unit(h uint64, w float64) (u, scoreBound float64) {
-	m := h >> 11
-	u = (float64(m) + 0.5) * 0x1p-53
-	oneMinusU := (float64(1<<53-m) - 0.5) * 0x1p-53
+	m := h >> 12
+	u = (float64(m) + 0.5) * 0x1p-52
+	oneMinusU := (float64(1<<52-m) - 0.5) * 0x1p-52
 	return u, w / oneMinusU * (1 + 1e-9)
 }
 

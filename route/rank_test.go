@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"testing/quick"
 
@@ -62,7 +63,7 @@ func TestRankScores(t *testing.T) {
 		order := Rank(a, invs)
 		prev := math.Inf(1)
 		for _, i := range order {
-			u := (float64(Hash(a, invs[i].ID)>>11) + 0.5) / (1 << 53)
+			u := (float64(Hash(a, invs[i].ID)>>12) + 0.5) / (1 << 52)
 			s := float64(invs[i].UserMemory) / -math.Log(u)
 			if s > prev {
 				t.Fatalf("%s: %s scores %v, above the one before (%v)", a, invs[i].ID, s, prev)
@@ -230,6 +231,34 @@ func TestUnitBound(t *testing.T) {
 			if s := w / -math.Log(u); bound < s {
 				t.Fatalf("h %#x, w %v: bound %v below the score %v", h, w, bound, s)
 			}
+		}
+	}
+}
+
+// TestRankGolden pins whole rankings (hash, mapping into (0, 1), weights,
+// logarithm, order). They were checked against an independent
+// implementation of the definition in the package doc: Python with the
+// xxHash C library and libm's log.
+func TestRankGolden(t *testing.T) {
+	invs := []Invoker{
+		idle("10.0.0.1:8080", 4*config.GB), idle("10.0.0.2:8080", 4*config.GB), idle("10.0.0.3:8080", 8*config.GB),
+		idle("10.0.0.4:8080", 16*config.GB), idle("10.0.0.5:8080", 2*config.GB), idle("10.0.0.6:8080", 4*config.GB),
+	}
+	for _, c := range []struct {
+		a    Action
+		want string
+	}{
+		{Action{"guest", "guest/hello", "0.0.1"}, "4 3 2 1 6 5"},
+		{Action{"guest", "guest/pkg/hello", "0.0.3"}, "6 1 4 2 3 5"},
+		{Action{"alice", "bob/shared/thumbnail", "1.2.0"}, "4 1 2 6 5 3"},
+		{Action{"whisk.system", "whisk.system/utils/echo", "0.0.1"}, "4 3 6 5 2 1"},
+	} {
+		var got []string
+		for _, id := range ids(invs, Rank(c.a, invs)) {
+			got = append(got, id[len("10.0.0."):len("10.0.0.")+1])
+		}
+		if g := strings.Join(got, " "); g != c.want {
+			t.Errorf("%s: ranking %s, want %s", c.a, g, c.want)
 		}
 	}
 }
