@@ -39,13 +39,17 @@
 //
 // Ranking alone lets two heavy actions with the same first choice pile on
 // one invoker while others idle (OpenWhisk's "home invoker" problem). Place
-// therefore passes over an invoker whose load is above (1 + ε) times the
-// cluster's mean busy share (Mirrokni, Thorup and Zadimoghaddam,
-// "Consistent hashing with bounded loads", SODA 2018), and over one without
-// room, and takes the next in the action's ranking. At low load the
-// traffic stays on an action's first invokers; as load grows it spills
-// down the ranking, always in the same order, so what spills also finds
-// warm containers.
+// therefore passes over an invoker whose busy share is above (1 + ε) times
+// the cluster's mean (Mirrokni, Thorup and Zadimoghaddam, "Consistent
+// hashing with bounded loads", SODA 2018), and over one without room, and
+// takes the next in the action's ranking. The bound never goes below a
+// floor (half the invoker's memory by default): in a quiet cluster, (1 + ε)
+// times a small mean is one or two activations, and the paper's bound
+// alone would send an action away from the invoker that has it warm
+// because that invoker runs one other activation (TestWarmHitsSimulated
+// and README.md give the figures). So at low load the traffic stays on an
+// action's first invokers; as load grows it spills down the ranking,
+// always in the same order, so what spills also finds warm containers.
 //
 // # Using it
 //

@@ -23,9 +23,6 @@ type Candidate struct {
 	// that the activation fits in it.
 	Capacity config.ByteSize
 	Room     bool
-
-	score float64
-	tier  uint8
 }
 
 // Placement is Place's answer.
@@ -49,11 +46,31 @@ const (
 	tierFullOver              // no room, over the bound
 )
 
-func (c *Candidate) before(o *Candidate) bool {
-	if c.tier != o.tier {
-		return c.tier < o.tier
+func (c *Candidate) tier() uint8 {
+	t := tierRoom
+	if !c.Room {
+		t = tierFull
 	}
-	return compareRanked(c.score, c.ID, c.Index, o.score, o.ID, o.Index) < 0
+	if c.Over {
+		t++
+	}
+	return t
+}
+
+// pick is an invoker while Place selects. It holds no pointer, so keeping
+// the best few in order moves plain words.
+type pick struct {
+	score float64
+	index int
+	tier  uint8
+}
+
+// before orders picks by tier, then by the ranking.
+func (p *pick) before(o *pick, invokers []Invoker) bool {
+	if p.tier != o.tier {
+		return p.tier < o.tier
+	}
+	return compareRanked(p.score, invokers[p.index].ID, p.index, o.score, invokers[o.index].ID, o.index) < 0
 }
 
 // Place decides where a front sends an activation of action a that needs
@@ -98,7 +115,7 @@ func Place(a Action, mem config.ByteSize, invokers []Invoker, sent Ledger, opts 
 
 	// Pass 1: the cluster's load and memory, for the bound. What this
 	// front sent each invoker is looked up once and kept for pass 2.
-	var sentBuf [256]config.ByteSize
+	var sentBuf [128]config.ByteSize
 	var sentTo []config.ByteSize
 	if len(sent) > 0 {
 		if len(invokers) <= len(sentBuf) {
@@ -139,91 +156,89 @@ func Place(a Action, mem config.ByteSize, invokers []Invoker, sent Ledger, opts 
 	// The bound per byte of user memory: (1 + ε) × the mean busy share
 	// once the activation is placed, or the floor.
 	perByte := max((1+opts.Epsilon)*float64(load+mem)/float64(total), opts.Floor)
+	candidate := func(i int) Candidate {
+		inv := &invokers[i]
+		var f config.ByteSize
+		if sentTo != nil {
+			f = sentTo[i]
+		}
+		c := Candidate{Index: i, ID: inv.ID, Load: inv.Load(f), Capacity: inv.Capacity(f)}
+		c.Bound = roundUp(perByte*float64(inv.UserMemory), mem)
+		c.Over = c.Load >= c.Bound
+		c.Room = c.Capacity >= mem
+		return c
+	}
 
 	// Pass 2: each invoker's tier and score, keeping the best k and the
 	// home. A score costs a logarithm; most invokers are ruled out by a
-	// cheap upper bound of it instead (see scoreBound).
+	// cheap upper bound of it instead (unit).
 	seed := a.seed()
 	k := min(opts.Candidates, fit)
 	sorting := k > maxCandidatesInsert
-	var best []Candidate
+	var topBuf [maxCandidatesInsert]pick
+	top := topBuf[:0]
 	if sorting {
-		best = make([]Candidate, 0, fit)
-	} else {
-		best = make([]Candidate, 0, k)
+		top = make([]pick, 0, fit)
 	}
-	var home struct {
-		score float64
-		index int
-	}
-	home.index = -1
+	home := pick{index: -1}
 	for i := range invokers {
 		inv := &invokers[i]
 		if inv.Draining || inv.UserMemory < mem {
 			continue
 		}
-		var f config.ByteSize
-		if sentTo != nil {
-			f = sentTo[i]
-		}
-		load, capacity := inv.Load(f), inv.Capacity(f)
-		bound := roundUp(perByte*float64(inv.UserMemory), mem)
-		over, room := load >= bound, capacity >= mem
-		tier := tierRoom
-		if !room {
-			tier = tierFull
-		}
-		if over {
-			tier++
-		}
+		c := candidate(i)
+		tier := c.tier()
 		u, ub := unit(hashID(seed, inv.ID), inv.weight())
 		needHome := home.index < 0 || ub >= home.score
-		needBest := sorting || len(best) < k || tier < best[k-1].tier || tier == best[k-1].tier && ub >= best[k-1].score
-		if !needHome && !needBest {
+		needTop := sorting || len(top) < k || tier < top[k-1].tier || tier == top[k-1].tier && ub >= top[k-1].score
+		if !needHome && !needTop {
 			continue
 		}
-		c := Candidate{Index: i, ID: inv.ID, Load: load, Bound: bound, Over: over, Capacity: capacity, Room: room,
-			score: inv.weight() / -math.Log(u), tier: tier}
-		if needHome && (home.index < 0 || compareRanked(c.score, c.ID, i, home.score, invokers[home.index].ID, home.index) < 0) {
-			home.score, home.index = c.score, i
+		p := pick{score: inv.weight() / -math.Log(u), index: i, tier: tier}
+		if needHome && (home.index < 0 || compareRanked(p.score, inv.ID, i, home.score, invokers[home.index].ID, home.index) < 0) {
+			home = p
 		}
 		switch {
 		case sorting:
-			best = append(best, c)
-		case needBest:
-			best = insert(best, k, c)
+			top = append(top, p)
+		case needTop:
+			top = insert(top, k, p, invokers)
 		}
 	}
 	if sorting {
-		slices.SortFunc(best, func(x, y Candidate) int {
-			if x.before(&y) {
+		slices.SortFunc(top, func(x, y pick) int {
+			if x.before(&y, invokers) {
 				return -1
 			}
-			return 1 // no two candidates are equal: their indexes differ
+			return 1 // no two picks are equal: their indexes differ
 		})
-		best = best[:k]
+		top = top[:k]
 	}
-	return Placement{Candidates: best, Home: invokers[home.index].ID}, nil
+	out := make([]Candidate, len(top))
+	for j := range top {
+		out[j] = candidate(top[j].index)
+	}
+	return Placement{Candidates: out, Home: invokers[home.index].ID}, nil
 }
 
-// insert puts c into best, kept in order and at most k long.
-func insert(best []Candidate, k int, c Candidate) []Candidate {
-	n := len(best)
-	if n == k && !c.before(&best[n-1]) {
-		return best
+// insert puts p into top, kept in order and at most k long.
+func insert(top []pick, k int, p pick, invokers []Invoker) []pick {
+	n := len(top)
+	if n == k && !p.before(&top[n-1], invokers) {
+		return top
 	}
 	if n < k {
-		best = append(best, c)
+		top = append(top, p)
 	} else {
 		n--
 	}
 	i := n
-	for i > 0 && c.before(&best[i-1]) {
+	for i > 0 && p.before(&top[i-1], invokers) {
 		i--
 	}
-	copy(best[i+1:n+1], best[i:n])
-	best[i] = c
-	return best
+	copy(top[i+1:n+1], top[i:n])
+	top[i] = p
+	return top
 }
 
 // roundUp is b bytes rounded up to a whole multiple of unit, at least one

@@ -109,9 +109,7 @@ func TestPlaceMatchesReference(t *testing.T) {
 			t.Fatalf("trial %d: %d candidates, want %d", trial, len(got.Candidates), len(want))
 		}
 		for i := range want {
-			g, w := got.Candidates[i], want[i]
-			g.score, g.tier = 0, 0
-			if g != w {
+			if g, w := got.Candidates[i], want[i]; g != w {
 				t.Fatalf("trial %d, candidate %d:\n got %+v\nwant %+v", trial, i, g, w)
 			}
 		}
