@@ -84,7 +84,8 @@ func (f InFlight) Answered(t Ticket) InFlight {
 
 // Ledger is one front's InFlight per invoker ID. It belongs to the one
 // goroutine that owns the front's view; its methods apply the pure
-// functions of InFlight to the map. A nil Ledger reads as empty.
+// functions of InFlight to the map. A nil Ledger reads as empty; Sent
+// needs one made with Ledger{} or make.
 type Ledger map[string]InFlight
 
 // InFlight is the memory this front sent inv since inv's snapshot.

@@ -9,8 +9,7 @@ import (
 // DefaultEpsilon is the bounded-load slack ε: an invoker takes new work
 // while its busy share stays under 1.25 times the cluster's mean. A smaller
 // ε spreads load more evenly and moves more activations off their first
-// choice (Mirrokni, Thorup and Zadimoghaddam bound those moves by a
-// function of ε alone); 0.25 is the value reference/cluster.md proposes.
+// choice; 0.25 is the value reference/cluster.md proposes.
 const DefaultEpsilon = 0.25
 
 // DefaultFloor is the busy share below which no invoker is over the bound,

@@ -96,14 +96,21 @@ func (p *pick) before(o *pick, invokers []Invoker) bool {
 //  4. An invoker without room (Invoker.Capacity of the sent memory below
 //     mem) is passed over while another has room.
 //
+// So the order is: with room and within the bound, with room and over it,
+// without room and within it, without room and over it; each group in
+// ranking order. Placement.Home is the first in ranking order, whatever
+// its group.
+//
 // When no invoker has room, the candidates are still returned, within the
 // bound first: the invoker's pool buffers the activation, and its own
 // admission has the last word. Place fails only on invalid input
 // (ErrInvalid) or when rule 1 leaves nothing (ErrNoInvoker).
 //
 // Place is pure: it reads invokers and sent and changes neither. It costs
-// one hash and one logarithm per invoker that may take the activation,
-// and keeps the best few without sorting the rest.
+// a ledger lookup (when sent is not empty) and a hash per invoker, and a
+// logarithm only for the few whose score could still make the best ones;
+// it keeps those without sorting the rest (up to 16 candidates; beyond,
+// it sorts the invokers that may take the activation).
 func Place(a Action, mem config.ByteSize, invokers []Invoker, sent Ledger, opts Options) (Placement, error) {
 	if err := opts.Validate(); err != nil {
 		return Placement{}, err
