@@ -90,7 +90,7 @@ type ContainerFactoryConfig struct {
 
 // ContainerArgsConfig holds the extra arguments of every container.
 type ContainerArgsConfig struct {
-	Network      string              `koanf:"network"` // default "bridge"
+	Network      string              `koanf:"network"` // default "": the hardening profile decides
 	DNSServers   []string            `koanf:"dns-servers"`
 	DNSSearch    []string            `koanf:"dns-search"`
 	DNSOptions   []string            `koanf:"dns-options"`
@@ -110,6 +110,7 @@ type DockerConfig struct {
 	Host         string               `koanf:"host"`          // empty: DOCKER_HOST or the default socket
 	ParallelRuns int                  `koanf:"parallel-runs"` // default 10; 0 = unlimited
 	Timeouts     DockerClientTimeouts `koanf:"timeouts"`
+	Hardening    HardeningConfig      `koanf:"hardening"`
 }
 
 // DockerClientTimeouts bound each engine operation.

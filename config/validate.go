@@ -166,6 +166,7 @@ func (d *DockerConfig) validate(k string, errs *Errors) {
 	if t.Create < 0 {
 		errs.invalid(k+".timeouts.create", t.Create, "must be >= 0 (0 means pull + run + inspect)")
 	}
+	d.Hardening.validate(k+".hardening", errs)
 }
 
 func (l *LimitsConfig) validate(k string, errs *Errors) {

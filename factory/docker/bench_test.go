@@ -160,7 +160,7 @@ func BenchmarkResumeRun(b *testing.B) {
 func benchFactory(b *testing.B) *Factory {
 	b.Helper()
 	cfg := testConfig(b)
-	f, err := NewWithOptions(cfg, zerolog.Nop(), Options{BinaryPath: testEnv.binary, RuntimeImages: []string{testEnv.runtimeImage}})
+	f, err := NewWithOptions(cfg, zerolog.Nop(), Options{BinaryPath: testEnv.binary, RuntimeImages: []string{testEnv.runtimeImage}, ActionNetwork: testEnv.network})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -207,8 +207,8 @@ func factoryColdStart(b *testing.B, f *Factory) (time.Duration, factory.Containe
 }
 
 // rawColdStart times the bare SDK sequence on the same image with the same
-// memory and network; with cs, through the adapter's create with exactly
-// the factory's settings instead.
+// memory, on the default bridge; with cs, through the adapter's create
+// with exactly the factory's settings (its network too) instead.
 func rawColdStart(b *testing.B, cs *createSpec) (time.Duration, string) {
 	ctx := context.Background()
 	cli := testEnv.eng.cli
@@ -236,7 +236,18 @@ func rawColdStart(b *testing.B, cs *createSpec) (time.Duration, string) {
 		_ = testEnv.eng.Remove(ctx, cr.ID)
 		b.Fatal(err)
 	}
-	url := "http://" + net.JoinHostPort(ins.NetworkSettings.Networks["bridge"].IPAddress, "8080") + "/run"
+	// The factory's settings put the container on the hardening
+	// profile's network, which it may name by ID.
+	nw, ip := "bridge", ""
+	if cs != nil {
+		nw = cs.Network
+	}
+	for name, ep := range ins.NetworkSettings.Networks {
+		if ep != nil && (name == nw || ep.NetworkID == nw) {
+			ip = ep.IPAddress
+		}
+	}
+	url := "http://" + net.JoinHostPort(ip, "8080") + "/run"
 	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	for {
 		resp, err := hc.Post(url, "application/json", bytes.NewReader([]byte(`{"value":{"name":"bench"}}`)))

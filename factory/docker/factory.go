@@ -58,6 +58,11 @@ type Options struct {
 	// RuntimeImages are the images Init builds from BinaryPath. Nil: every
 	// image of the runtimes manifest whose repository is RuntimeImageName.
 	RuntimeImages []string
+	// ActionNetwork names the invoker-owned network that the strict
+	// profile puts action containers on when
+	// container-factory.container-args.network is empty. Empty:
+	// DefaultActionNetwork. Tests use it to keep their network their own.
+	ActionNetwork string
 }
 
 // Factory creates containers on a Docker Engine.
@@ -81,6 +86,14 @@ type Factory struct {
 	watchEvery, orphanGrace time.Duration
 	noTap                   bool // tests: read logs from the engine only
 	runtimeTag              []string
+
+	// Hardening (hardening.go, network.go). builtinBase is base for the
+	// images built from the invoker binary (runtimeTag), which the strict
+	// profile confines further; ownedNetwork is the network Init creates
+	// when missing, "" when the configuration names one.
+	builtinBase  createSpec
+	ownedNetwork string
+	actionNet    actionNetwork // what Init settled on; ActionNetwork reports it
 }
 
 // New makes a factory from the configuration with default options.
@@ -112,7 +125,12 @@ func newFactory(cfg *config.Config, log zerolog.Logger, eng engine, opts Options
 	if cfg.Invoker.Name == "" {
 		return nil, fmt.Errorf("invoker.name: empty is invalid: the docker factory names and labels containers with it")
 	}
-	base, err := baseSpec(cfg)
+	netName, owned := networkFor(cfg, opts)
+	base, err := baseSpec(cfg, netName, false)
+	if err != nil {
+		return nil, err
+	}
+	builtinBase, err := baseSpec(cfg, netName, true)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +142,7 @@ func newFactory(cfg *config.Config, log zerolog.Logger, eng engine, opts Options
 		invoker:     cfg.Invoker.Name,
 		namePrefix:  factory.ContainerNamePrefix(cfg.Invoker.Name) + "_",
 		base:        base,
+		builtinBase: builtinBase,
 		native:      map[string]bool{},
 		timeouts:    cfg.Docker.Timeouts,
 		starts:      factory.NewStartQueue(cfg.Docker.ParallelRuns),
@@ -133,6 +152,9 @@ func newFactory(cfg *config.Config, log zerolog.Logger, eng engine, opts Options
 	reg := cfg.ContainerFactory
 	for _, img := range cfg.RuntimesManifest.Manifest.Blackboxes {
 		f.native[factory.ImageRef(reg.UserImagesRegistry, img)] = true
+	}
+	if owned {
+		f.ownedNetwork = netName
 	}
 	f.runtimeTag = opts.RuntimeImages
 	if f.runtimeTag == nil {
@@ -170,24 +192,22 @@ func manifestRuntimeImages(cfg *config.Config) []string {
 }
 
 // baseSpec is the configuration's share of every container: network, DNS,
-// environment, the hardened defaults and the extra arguments.
-func baseSpec(cfg *config.Config) (createSpec, error) {
+// environment, limits, the hardening profile (for the invoker's own
+// runtime image when builtin) and the extra arguments on top.
+func baseSpec(cfg *config.Config, network string, builtin bool) (createSpec, error) {
 	args := cfg.ContainerFactory.ContainerArgs
 	s := createSpec{
-		Network:    args.Network,
+		Network:    network,
 		DNS:        args.DNSServers,
 		DNSSearch:  args.DNSSearch,
 		DNSOptions: args.DNSOptions,
 		Env:        []string{"__OW_API_HOST=" + cfg.Invoker.APIHost},
 		Labels:     map[string]string{},
-		CapDrop:    []string{"NET_RAW", "NET_ADMIN"},
 		PidsLimit:  1024,
 		Ulimits:    []ulimit{{Name: "nofile", Soft: 1024, Hard: 1024}},
 		LogDriver:  "json-file",
 	}
-	if s.Network == "" {
-		s.Network = "bridge"
-	}
+	applyProfile(&s, cfg.Docker.Hardening, builtin)
 	env := args.EnvMap()
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		s.Env = append(s.Env, k+"="+env[k])
@@ -195,6 +215,7 @@ func baseSpec(cfg *config.Config) (createSpec, error) {
 	if err := applyExtraArgs(&s, args.ExtraArgs); err != nil {
 		return createSpec{}, err
 	}
+	finishCaps(&s)
 	return s, nil
 }
 
