@@ -136,4 +136,6 @@ func TestBuiltinTmpSizedPerContainer(t *testing.T) {
 
 func equalStrings(a, b []string) bool { return len(a) == 0 && len(b) == 0 || reflect.DeepEqual(a, b) }
 
-func equalMaps(a, b map[string]string) bool { return len(a) == 0 && len(b) == 0 || reflect.DeepEqual(a, b) }
+func equalMaps(a, b map[string]string) bool {
+	return len(a) == 0 && len(b) == 0 || reflect.DeepEqual(a, b)
+}

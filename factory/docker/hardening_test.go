@@ -164,14 +164,15 @@ func TestProfileSettings(t *testing.T) {
 			readOnly: true, user: "65534:65534", tmpfs: true},
 		{profile: config.ProfileStrict, image: testEnv.fakeImage, capAdd: strictCaps, capDrop: []string{"ALL"}, secOpt: []string{"no-new-privileges:true"}},
 	}
-	factories := map[string]*Factory{}
+	// The parent test owns the factories: a subtest's cleanup would close
+	// one while the next subtest still uses it.
+	factories := map[string]*Factory{
+		config.ProfileOpenWhisk: profileFactory(t, config.ProfileOpenWhisk, true),
+		config.ProfileStrict:    profileFactory(t, config.ProfileStrict, true),
+	}
 	for _, tt := range tests {
 		t.Run(tt.profile+" "+tt.image, func(t *testing.T) {
 			f := factories[tt.profile]
-			if f == nil {
-				f = profileFactory(t, tt.profile, true)
-				factories[tt.profile] = f
-			}
 			c := create(t, f, specFor(f, tt.image, false, nil))
 			defer c.Destroy(context.Background())
 			info, err := testEnv.eng.Inspect(testCtx(t), c.ID())
