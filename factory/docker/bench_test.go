@@ -31,7 +31,9 @@ import (
 // is CreateContainer + the first /run through the Container, on the same
 // image. BenchmarkColdStart/paired alternates the two in one loop and
 // reports the ratio of their medians, which resists load drifting between
-// sub-benchmarks on a shared machine.
+// sub-benchmarks on a shared machine; in the same loop, the raw sequence
+// with the factory's settings, on the hardening profile's network and on
+// the default bridge, tells the settings' cost from the network's.
 
 func BenchmarkColdStart(b *testing.B) {
 	if testEnv.skip != "" {
@@ -61,7 +63,7 @@ func BenchmarkColdStart(b *testing.B) {
 		reportPercentiles(b, "", lat)
 	})
 	b.Run("paired", func(b *testing.B) {
-		var raw, same, ours []time.Duration
+		var raw, same, sameBridge, ours []time.Duration
 		for b.Loop() {
 			d, id := rawColdStart(b, nil)
 			raw = append(raw, d)
@@ -72,15 +74,25 @@ func BenchmarkColdStart(b *testing.B) {
 			d, id = rawColdStart(b, &cs)
 			same = append(same, d)
 			_ = testEnv.eng.Remove(context.Background(), id)
+			// Those settings on the default bridge instead of the
+			// hardening profile's network: what that network costs.
+			onBridge := cs
+			onBridge.Network = defaultBridge
+			d, id = rawColdStart(b, &onBridge)
+			sameBridge = append(sameBridge, d)
+			_ = testEnv.eng.Remove(context.Background(), id)
 			d, c := factoryColdStart(b, f)
 			ours = append(ours, d)
 			_ = c.Destroy(context.Background())
 		}
 		reportPercentiles(b, "raw-", raw)
 		reportPercentiles(b, "raw-same-settings-", same)
+		reportPercentiles(b, "raw-same-settings-bridge-", sameBridge)
 		reportPercentiles(b, "factory-", ours)
 		b.ReportMetric(float64(median(ours))/float64(median(raw)), "factory/raw")
 		b.ReportMetric(float64(median(ours))/float64(median(same)), "factory/raw-same-settings")
+		b.ReportMetric(float64(median(sameBridge))/float64(median(raw)), "settings-on-bridge/raw")
+		b.ReportMetric(float64(median(same))/float64(median(sameBridge)), "network/bridge")
 	})
 }
 
