@@ -100,33 +100,35 @@ type ulimit struct {
 
 // containerInfo is what the factory reads back from inspect.
 type containerInfo struct {
-	ID          string
-	Name        string // without the engine's leading "/"
-	Running     bool
-	Paused      bool
-	OOMKilled   bool
-	ExitCode    int
-	Error       string
-	IPs         map[string]string // network name, and network ID, -> IP address
-	Labels      map[string]string
-	Env         []string
-	Memory      int64
-	MemorySwap  int64
-	CPUShares   int64
-	NanoCPUs    int64
-	Network     string
-	DNS         []string
-	DNSSearch   []string
-	DNSOptions  []string
+	ID         string
+	Name       string // without the engine's leading "/"
+	Running    bool
+	Paused     bool
+	OOMKilled  bool
+	ExitCode   int
+	Error      string
+	IPs        map[string]string // network name, and network ID, -> IP address
+	Labels     map[string]string
+	Env        []string
+	Memory     int64
+	MemorySwap int64
+	CPUShares  int64
+	NanoCPUs   int64
+	Network    string
+	DNS        []string
+	DNSSearch  []string
+	DNSOptions []string
+	CapDrop    []string
+	PidsLimit  int64
+	Ulimits    []ulimit
+	LogDriver  string
+
+	// The rest of the hardening profile's settings (hardening.go).
 	CapAdd      []string
-	CapDrop     []string
 	SecurityOpt []string
 	ReadOnly    bool
 	User        string
 	Tmpfs       map[string]string
-	PidsLimit   int64
-	Ulimits     []ulimit
-	LogDriver   string
 }
 
 type containerSummary struct {

@@ -64,12 +64,12 @@ func (f *Factory) ActionNetwork() (name, gateway string) {
 
 // initNetwork settles the network of action containers once, at Init, so
 // that no creation pays an engine call for it. A configured network must
-// exist. The strict profile's own network is used as it is when the engine
-// already keeps the containers of its default bridge apart (the daemon's
-// "icc": false): containers join a user-defined network more slowly (the
-// engine sets up its DNS resolver in each one). Otherwise the owned network
-// is created when missing, and containers join it by ID, which stays
-// unambiguous should a racing invoker have made a second one of that name.
+// exist. The strict profile takes the engine's default bridge when the
+// engine already keeps that bridge's containers apart (the daemon's "icc":
+// false), since containers join a user-defined network more slowly (the
+// engine sets up its DNS resolver in each one); otherwise it creates its
+// own network when missing, and containers join that by ID, which stays
+// unambiguous should a racing invoker have made a second one of the name.
 func (f *Factory) initNetwork(ctx context.Context) error {
 	name, id, gateway := f.base.Network, f.base.Network, ""
 	switch {
