@@ -235,7 +235,8 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sys := actors.NewSystem(log)
 	defer sys.Shutdown()
-	fac, err := factory.New(cfg, log)
+	apiAddr := ln.Addr().(*net.TCPAddr)
+	fac, err := newContainerFactory(cfg, log, apiAddr)
 	if err != nil {
 		return startError("container-factory", err)
 	}
@@ -253,6 +254,20 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 		return startError("server", err)
 	}
 	handler.set(srv.Handler())
+	gwLn, err := gatewayListener(cfg, fac, apiAddr)
+	if err != nil {
+		shutdownPool(p, fac, 0, log)
+		return startError("invoker.api-host", err)
+	}
+	if gwLn != nil {
+		gwSrv := server.NewHTTPServer(handler, scfg)
+		serveAlso(gwLn, gwSrv, log)
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = gwSrv.Shutdown(ctx)
+		}()
+	}
 
 	pruneStop := make(chan struct{})
 	pruneDone := make(chan struct{})

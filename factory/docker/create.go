@@ -52,14 +52,51 @@ func (f *Factory) ReserveCreate(spec factory.ContainerSpec) func(context.Context
 	ref := factory.ImageRef(reg, spec.Image)
 	policy := f.pullPolicy(spec, ref)
 	reserve := f.starts.Reserve
-	if policy != config.PullNever {
+	if policy == config.PullAlways {
 		reserve = f.starts.ReserveDeferred
 	}
 	ticket := reserve()
 	return func(ctx context.Context) (factory.Container, error) {
+		if policy == config.PullMissing {
+			// Most images asked for are there: keep the place while
+			// the engine says so (milliseconds), and give it up only
+			// for a pull.
+			var err error
+			if ticket, err = f.ensureImageInLine(ctx, ref, reg, ticket); err != nil {
+				return nil, f.pullError(ctx, ref, err)
+			}
+			policy = config.PullNever
+		}
 		defer ticket.Cancel() // gives the place up on an early return; no-op once waited on
 		return f.createReserved(ctx, spec, reg, ref, policy, ticket)
 	}
+}
+
+// ensureImageInLine is ensureImage for a creation holding ticket: when
+// the image must be pulled, the ticket goes back before the pull and a new
+// place is taken after it, so the pull holds back no other creation.
+func (f *Factory) ensureImageInLine(ctx context.Context, ref string, reg config.RegistryConfig, ticket *factory.StartTicket) (*factory.StartTicket, error) {
+	found, err := f.imagePresent(ctx, ref)
+	if err != nil || found {
+		if err != nil {
+			ticket.Cancel()
+		}
+		return ticket, err
+	}
+	ticket.Cancel()
+	if err := f.pull(ctx, ref, reg); err != nil {
+		return nil, err
+	}
+	return f.starts.Reserve(), nil
+}
+
+// pullError is the error of a creation whose image could not be had.
+func (f *Factory) pullError(ctx context.Context, ref string, err error) error {
+	if ctx.Err() != nil {
+		// The caller gave up; the image is not at fault.
+		return &factory.StartupError{Msg: msgProvision, Err: err}
+	}
+	return &factory.StartupError{UserError: true, Msg: pullFailure(ref, err), Err: err}
 }
 
 // pullPolicy is what docker.pull-policy asks for spec's image, read on the
@@ -83,18 +120,10 @@ func (f *Factory) pullPolicy(spec factory.ContainerSpec, ref string) string {
 func (f *Factory) createReserved(ctx context.Context, spec factory.ContainerSpec, reg config.RegistryConfig, ref, policy string, ticket *factory.StartTicket) (factory.Container, error) {
 	log := f.log.With().Str("container", spec.Name).Str("transaction_id", spec.TransactionID).Logger()
 	pullFailed := false
-	if policy != config.PullNever {
-		pull := f.pull
-		if policy == config.PullMissing {
-			pull = f.ensureImage
-		}
-		if err := pull(ctx, ref, reg); err != nil {
-			if ctx.Err() != nil {
-				// The caller gave up; the image is not at fault.
-				return nil, &factory.StartupError{Msg: msgProvision, Err: err}
-			}
-			if tag := spec.Image.Tag; policy == config.PullMissing || tag == "" || tag == "latest" {
-				return nil, &factory.StartupError{UserError: true, Msg: pullFailure(ref, err), Err: err}
+	if policy == config.PullAlways {
+		if err := f.pull(ctx, ref, reg); err != nil {
+			if tag := spec.Image.Tag; ctx.Err() != nil || tag == "" || tag == "latest" {
+				return nil, f.pullError(ctx, ref, err)
 			}
 			// A pinned tag may exist locally: try it anyway.
 			log.Warn().Err(err).Str("image", ref).Msg("pull failed; trying the local image")

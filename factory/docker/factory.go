@@ -64,6 +64,10 @@ type Options struct {
 	// container-factory.container-args.network is empty. Empty:
 	// DefaultActionNetwork. Tests use it to keep their network their own.
 	ActionNetwork string
+	// APIHost, when invoker.api-host is empty, gives actions their
+	// __OW_API_HOST from the gateway of their network (see
+	// ActionNetwork), once Init knows it: the daemon answers there.
+	APIHost func(gateway string) string
 }
 
 // Factory creates containers on a Docker Engine.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -98,6 +99,7 @@ func (f *Factory) initNetwork(ctx context.Context) error {
 		gateway = n.Gateway
 	}
 	f.base.Network, f.builtinBase.Network = id, id
+	f.setDefaultAPIHost(gateway)
 	f.actionNet.mu.Lock()
 	f.actionNet.name, f.actionNet.gateway = name, gateway
 	f.actionNet.mu.Unlock()
@@ -177,4 +179,31 @@ func (f *Factory) networksNamed(ctx context.Context, name string) ([]networkInfo
 		return nil, fmt.Errorf("listing networks: %w", err)
 	}
 	return nets, nil
+}
+
+// setDefaultAPIHost gives actions an __OW_API_HOST they can reach when
+// invoker.api-host is empty and Options.APIHost can make one from the
+// gateway; OpenWhisk always sets it, and actions that call back with the
+// OpenWhisk client need it.
+func (f *Factory) setDefaultAPIHost(gateway string) {
+	if f.cfg.Invoker.APIHost != "" {
+		return
+	}
+	host := ""
+	if f.opts.APIHost != nil && gateway != "" {
+		host = f.opts.APIHost(gateway)
+	}
+	if host == "" {
+		f.log.Warn().Str("gateway", gateway).Msg("actions get an empty __OW_API_HOST: set invoker.api-host to an address they can reach")
+		return
+	}
+	for _, s := range []*createSpec{&f.base, &f.builtinBase} {
+		s.Env = slices.Clone(s.Env)
+		for i, kv := range s.Env {
+			if strings.HasPrefix(kv, "__OW_API_HOST=") {
+				s.Env[i] = "__OW_API_HOST=" + host
+			}
+		}
+	}
+	f.log.Info().Str("api_host", host).Msg("__OW_API_HOST of actions (invoker.api-host is empty)")
 }

@@ -50,21 +50,20 @@ func (f *Factory) joinPull(ref, auth string) <-chan singleflight.Result {
 	})
 }
 
-// ensureImage pulls ref unless the engine has it (docker.pull-policy
-// missing). What it found is remembered, so only the first container of
-// an image asks the engine.
-func (f *Factory) ensureImage(ctx context.Context, ref string, reg config.RegistryConfig) error {
+// imagePresent asks the engine whether it has ref (docker.pull-policy
+// missing) and remembers a yes, so only the first container of an image
+// asks.
+func (f *Factory) imagePresent(ctx context.Context, ref string) (bool, error) {
 	ictx, cancel := withTimeout(ctx, f.timeouts.Inspect)
 	_, found, err := f.eng.ImageInspect(ictx, ref)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("inspecting image %s: %w", ref, err)
+		return false, fmt.Errorf("inspecting image %s: %w", ref, err)
 	}
 	if found {
 		f.present.Store(ref, true)
-		return nil
 	}
-	return f.pull(ctx, ref, reg)
+	return found, nil
 }
 
 // pullLogEvery spaces the progress lines of a long pull: often enough to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/docker/docker/api/types/registry"
@@ -33,7 +34,7 @@ func TestPullSendsRegistryCredentials(t *testing.T) {
 	f.eng = ae
 	_, err := f.CreateContainer(testCtx(t), specFor(f, "acme/tool:latest", true, nil))
 	var se *factory.StartupError
-	if !errors.As(err, &se) || !se.UserError || se.Msg != "Failed to pull container image 'registry.invalid:5000/acme/tool:latest'." {
+	if !errors.As(err, &se) || !se.UserError || !strings.HasPrefix(se.Msg, "Failed to pull container image 'registry.invalid:5000/acme/tool:latest'. ") {
 		t.Fatalf("err = %v, want the user's pull error naming the resolved image", err)
 	}
 	if !slices.Equal(ae.refs, []string{"registry.invalid:5000/acme/tool:latest"}) {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +29,9 @@ const execCheck = "--exec-check"
 // the error's text.
 type probeParams struct {
 	Dial []string `json:"dial"` // host:port to open a TCP connection to
+	// Get is a path to GET on $__OW_API_HOST, the invoker's API as
+	// actions reach it.
+	Get string `json:"get"`
 }
 
 // probe reports the process's user and privileges as /proc/self/status
@@ -58,6 +62,10 @@ func probe(p probeParams) map[string]any {
 		}
 		dial[addr] = errText(err)
 	}
+	get := ""
+	if p.Get != "" {
+		get = getAPI(p.Get)
+	}
 	writeRoot := os.WriteFile("/x", []byte("x"), 0o644)
 	if writeRoot == nil {
 		_ = os.Remove("/x")
@@ -69,7 +77,20 @@ func probe(p probeParams) map[string]any {
 		"chmodBin":  errText(os.Chmod("/invoker", 0o755)), // the runtime's own binary, its mode unchanged
 		"tmpExec":   errText(runCopy()),
 		"dial":      dial,
+		"apiHost":   os.Getenv("__OW_API_HOST"),
+		"get":       get,
 	}
+}
+
+// getAPI answers the status of GET $__OW_API_HOST+path, or the error.
+func getAPI(path string) string {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(os.Getenv("__OW_API_HOST") + path)
+	if err != nil {
+		return err.Error()
+	}
+	_ = resp.Body.Close()
+	return resp.Status
 }
 
 // runCopy copies this executable into the temporary directory and runs
