@@ -77,13 +77,25 @@ func check(code string, binary bool, examined int) *Error {
 	if !binary {
 		return checkFile("", "", code, examined)
 	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(code))
-	if err != nil || bytes.HasPrefix(raw, []byte("\x7fELF")) {
+	ra, size, err := openBinary(code)
+	if err != nil {
 		return nil
 	}
-	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	head := make([]byte, 4)
+	if n, _ := ra.ReadAt(head, 0); bytes.Equal(head[:n], []byte("\x7fELF")) {
+		return nil
+	}
+	zr, err := zip.NewReader(ra, size)
 	if err != nil {
-		return checkFile("", "", string(raw), examined)
+		// Binary but not an archive: JavaScript text.
+		if size > int64(examined) {
+			return nil
+		}
+		text := make([]byte, size)
+		if _, err := ra.ReadAt(text, 0); err != nil && !errors.Is(err, io.EOF) {
+			return nil
+		}
+		return checkFile("", "", string(text), examined)
 	}
 	if entryFile(zr, "exec") != nil {
 		return nil
@@ -162,6 +174,23 @@ func EntryName(zr *zip.Reader) (string, error) {
 		return "index.js", nil
 	}
 	return strings.TrimPrefix(meta.Main, "./"), nil
+}
+
+// openBinary gives the bytes that binary code encodes. Code as the server
+// sends it (base64 without line breaks) is read in place; other code is
+// decoded whole, as the runtime decodes it.
+func openBinary(code string) (io.ReaderAt, int64, error) {
+	text := strings.TrimSpace(code)
+	if !strings.ContainsAny(text, "\r\n") {
+		if ra, err := newBase64ReaderAt(text); err == nil {
+			return ra, ra.size, nil
+		}
+	}
+	raw, err := base64.StdEncoding.DecodeString(text)
+	if err != nil {
+		return nil, 0, err
+	}
+	return bytes.NewReader(raw), int64(len(raw)), nil
 }
 
 func entryFile(zr *zip.Reader, name string) *zip.File {

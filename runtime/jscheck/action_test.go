@@ -29,6 +29,16 @@ func zipOf(t *testing.T, files ...string) string {
 	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
 
+// wrap76 breaks base64 text into lines of 76 characters, as MIME does.
+func wrap76(s string) string {
+	var out []string
+	for len(s) > 76 {
+		out = append(out, s[:76])
+		s = s[76:]
+	}
+	return strings.Join(append(out, s), "\r\n")
+}
+
 func TestCheck(t *testing.T) {
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	const clean = "function main() { return {} }"
@@ -47,6 +57,8 @@ func TestCheck(t *testing.T) {
 		{name: "more than listed", code: "require('a');require('b');require('c');require('d');require('e')",
 			want: `line 1:1 calls require("a"), line 1:14 calls require("b"), line 1:27 calls require("c") and 2 more call(s) of require`},
 
+		{name: "zip as base64 with line breaks", binary: true, code: wrap76(zipOf(t, "index.js", "require('w')")),
+			want: `index.js:1:1 calls require("w")`},
 		{name: "zip without require", binary: true, code: zipOf(t, "index.js", clean, "lib/util.js", "exports.x = 1")},
 		{name: "zip entry", binary: true, code: zipOf(t, "index.js", "const {x} = require('./lib/util')\n"+clean, "lib/util.js", "exports.x = 1"),
 			want: `index.js:1:13 calls require("./lib/util")`},
