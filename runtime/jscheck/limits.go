@@ -14,8 +14,8 @@ const Limits = "The built-in JavaScript kind runs one file of JavaScript on goja
 	"and no Node.js global such as Buffer, fetch or process beyond process.env"
 
 // Advice says what to do about it.
-const Advice = "Bundle the action and the modules it uses into one file " +
-	"(for example esbuild index.js --bundle --format=cjs --outfile=action.js), " +
+const Advice = "Bundle the action and the modules it uses into one file that exports main " +
+	"(exports.main = main, or export function main), for example with esbuild index.js --bundle --format=cjs --outfile=action.js; " +
 	"or run it on Node.js with a nodejs kind of the openwhisk runtimes preset (runtimes-manifest.preset: openwhisk)"
 
 // RequireMessage is the message of the Error a call of require throws at
