@@ -19,18 +19,44 @@ func normalizeKind(kind string) string {
 // (a nodejs:20 asked of the default manifest), by what that kind is and
 // where Node.js itself is to be had.
 func (s *Server) unknownKind(requested string) error {
+	msg := fmt.Sprintf("The specified runtime '%s' is not supported by this platform. Valid values are: %s.", requested, s.quotedKinds())
+	return malformed(msg + s.builtInHint(normalizeKind(requested)))
+}
+
+// quotedKinds lists the kinds a PUT may name, as OpenWhisk quotes them.
+func (s *Server) quotedKinds() string {
 	quoted := make([]string, len(s.kinds))
 	for i, k := range s.kinds {
 		quoted[i] = "'" + k + "'"
 	}
-	msg := fmt.Sprintf("The specified runtime '%s' is not supported by this platform. Valid values are: %s.", requested, strings.Join(quoted, ", "))
-	fam := config.Family(normalizeKind(requested))
-	if k, ok := s.cfg.RuntimesManifest.Manifest.BuiltInKind(fam); ok {
-		msg += fmt.Sprintf(" This invoker's %s kind is '%s' (%s:default names it): JavaScript on goja, not Node.js. %s."+
-			" OpenWhisk's official %s images are available with the openwhisk runtimes preset (runtimes-manifest.preset: openwhisk).",
-			fam, k.Kind, fam, jscheck.Limits, fam)
+	return strings.Join(quoted, ", ")
+}
+
+// builtInHint says, when the family of kind has the built-in JavaScript
+// kind, what that kind is and where Node.js itself is to be had; else "".
+func (s *Server) builtInHint(kind string) string {
+	fam := config.Family(kind)
+	k, ok := s.cfg.RuntimesManifest.Manifest.BuiltInKind(fam)
+	if !ok {
+		return ""
 	}
-	return malformed(msg)
+	return fmt.Sprintf(" This invoker's %s kind is '%s' (%s:default names it): JavaScript on goja, not Node.js. %s."+
+		" OpenWhisk's official %s images are available with the openwhisk runtimes preset (runtimes-manifest.preset: openwhisk).",
+		fam, k.Kind, fam, jscheck.Limits, fam)
+}
+
+// kindGone refuses to invoke an action whose stored kind the manifest no
+// longer has (an action stored as nodejs:20 before the built-in kind was
+// named js:goja, or under another manifest): prepare found no image for it,
+// and the pool could only fail to create its container. The 400 says which
+// kinds to update it with.
+func (s *Server) kindGone(run *runnable) error {
+	a := run.action
+	if a.Kind == "blackbox" || a.Image != (config.ImageName{}) {
+		return nil
+	}
+	msg := fmt.Sprintf("The action's kind '%s' is not in this invoker's runtimes manifest, so the action cannot run here: update it with one of the kinds served here, %s.", a.Kind, s.quotedKinds())
+	return errorf(http.StatusBadRequest, "%s%s", msg, s.builtInHint(a.Kind))
 }
 
 // checkBuiltInCode refuses code of the built-in JavaScript kind that calls

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/runtime/jscheck"
+	"github.com/stemcell-io/stemcell/store"
 )
 
 // zipBase64 returns the base64 of a zip holding name, content, ... in order.
@@ -168,4 +169,31 @@ func TestUnknownKind(t *testing.T) {
 			t.Errorf("require refused on OpenWhisk's nodejs:20: %d %s", r.status, r.body)
 		}
 	})
+}
+
+// TestInvokeKindGone: an action stored under a kind the manifest no longer
+// has (nodejs:20, from before the built-in kind was named js:goja) is a
+// 400 at invoke that says which kinds to update it with, and never reaches
+// the pool; updated with nodejs:default, it runs.
+func TestInvokeKindGone(t *testing.T) {
+	h := newHarness(t)
+	code := "function main() { return {} }"
+	_, err := h.store.PutAction("guest", "old", func(*store.Action) (*store.Action, error) {
+		return &store.Action{Namespace: "guest", Name: "old", Version: "0.0.1", Exec: store.Exec{Kind: "nodejs:20", Code: &code},
+			Limits: store.Limits{Timeout: 60000, Memory: 256, Logs: 10, Concurrency: 1}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.do("POST", "/api/v1/namespaces/_/actions/old?blocking=true", guestAuth, "{}")
+	wantError(t, r, 400, "The action's kind 'nodejs:20' is not in this invoker's runtimes manifest, so the action cannot run here: update it with one of the kinds served here, 'js:goja', 'nodejs:default', 'blackbox'. This invoker's nodejs kind is 'js:goja'")
+	if n := h.inv.accepted(); n != 0 {
+		t.Errorf("%d activations reached the pool", n)
+	}
+	if r := h.do("PUT", "/api/v1/namespaces/_/actions/old?overwrite=true", guestAuth, execBody(t, "nodejs:default", code)); r.status != 200 {
+		t.Fatalf("update: %d %s", r.status, r.body)
+	}
+	if r := h.do("POST", "/api/v1/namespaces/_/actions/old?blocking=true", guestAuth, "{}"); r.status != 200 {
+		t.Errorf("invoke after the update: %d %s", r.status, r.body)
+	}
 }
