@@ -10,7 +10,7 @@ import (
 
 // zipOf returns the base64 of a zip holding files, in the order given
 // (name, content, name, content, ...); a name ending in / is a directory.
-func zipOf(t *testing.T, files ...string) string {
+func zipOf(t testing.TB, files ...string) string {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -153,4 +153,18 @@ func TestRequireMessage(t *testing.T) {
 			t.Errorf("RequireMessage = %q, lacks %q", got, want)
 		}
 	}
+}
+
+// FuzzCheck: any code, text or binary, is examined without a panic, and a
+// refusal always lists a call.
+func FuzzCheck(f *testing.F) {
+	f.Add("require('x')", false)
+	f.Add(zipOf(f, "index.js", "require('a')", "b.js", "x"), true)
+	f.Add(zipOf(f, "package.json", `{"main":"m.js"}`, "m.js", "require(`t`)"), true)
+	f.Add("UEsDBA==", true)
+	f.Fuzz(func(t *testing.T, code string, binary bool) {
+		if e := Check(code, binary); e != nil && (len(e.Calls) == 0 || e.Error() == "") {
+			t.Errorf("Check(%q, %v) = %+v: a refusal without a call", code, binary, e)
+		}
+	})
 }
