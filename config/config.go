@@ -109,6 +109,7 @@ type RegistryConfig struct {
 type DockerConfig struct {
 	Host         string               `koanf:"host"`          // empty: DOCKER_HOST or the default socket
 	ParallelRuns int                  `koanf:"parallel-runs"` // default 10; 0 = unlimited
+	PullPolicy   PullPolicies         `koanf:"pull-policy"`
 	Timeouts     DockerClientTimeouts `koanf:"timeouts"`
 }
 
@@ -194,7 +195,13 @@ type PayloadLimits struct {
 // the embedded default. The layer of highest precedence that sets one of
 // them wins. Manifest is filled by Load (and by Default).
 type RuntimesManifestConfig struct {
-	File     string   `koanf:"file"`
-	Inline   string   `koanf:"inline"`
-	Manifest Manifest `koanf:"-"`
+	// Preset names a manifest shipped with Stemcell (PresetStemcell or
+	// PresetOpenWhisk); File and Inline, when set, replace it.
+	Preset string `koanf:"preset"`
+	File   string `koanf:"file"`
+	Inline string `koanf:"inline"`
+	// StemCells, when set, replaces every stem cell the manifest declares:
+	// items "KIND=COUNTxMEMORY", or the one item "none".
+	StemCells []string `koanf:"stem-cells"`
+	Manifest  Manifest `koanf:"-"`
 }

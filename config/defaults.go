@@ -50,6 +50,7 @@ func Default() *Config {
 		},
 		Docker: DockerConfig{
 			ParallelRuns: 10,
+			PullPolicy:   PullPolicies{Runtimes: PullMissing, UserImages: PullAlways},
 			Timeouts: DockerClientTimeouts{
 				Run:     time.Minute,
 				Rm:      time.Minute,
@@ -71,6 +72,6 @@ func Default() *Config {
 			// but not overflow it, and may sustain 1000 invokes a second.
 			Actions: ActionsLimits{Invokes: InvokeLimits{Concurrent: 10000, PerMinute: 60000}},
 		},
-		RuntimesManifest: RuntimesManifestConfig{Manifest: DefaultManifest()},
+		RuntimesManifest: RuntimesManifestConfig{Preset: PresetStemcell, StemCells: []string{}, Manifest: DefaultManifest()},
 	}
 }

@@ -94,6 +94,10 @@ func Load(opts LoadOptions) (*Config, error) {
 	errs = append(errs, decodeErrs...)
 	m, err := loadManifest(cfg.RuntimesManifest)
 	errs.add(err)
+	if err == nil && len(cfg.RuntimesManifest.StemCells) > 0 {
+		m, err = m.WithStemCells("runtimes-manifest.stem-cells", cfg.RuntimesManifest.StemCells)
+		errs.add(err)
+	}
 	cfg.RuntimesManifest.Manifest = m
 	// A value that could not be read is left zero; its rule would only
 	// repeat the problem.
@@ -187,13 +191,22 @@ func normalize(m map[string]any, fromStrings bool) (aliasClash bool) {
 	}
 	dropEmptySections(m, "")
 	if rm, ok := m["runtimes-manifest"].(map[string]any); ok {
+		// preset, file and inline each name the whole manifest: the
+		// highest layer that sets one of them wins.
 		_, file := rm["file"]
 		_, inline := rm["inline"]
+		_, preset := rm["preset"]
 		if file && !inline {
 			rm["inline"] = ""
 		}
 		if inline && !file {
 			rm["file"] = ""
+		}
+		if (file || inline) && !preset {
+			rm["preset"] = ""
+		}
+		if preset && !file && !inline {
+			rm["file"], rm["inline"] = "", ""
 		}
 	}
 	for _, k := range schema() {
@@ -350,7 +363,7 @@ func loadManifest(rc RuntimesManifestConfig) (Manifest, error) {
 		}
 		data, source = b, "runtimes-manifest.file "+rc.File
 	default:
-		return DefaultManifest(), nil
+		return PresetManifest(rc.Preset)
 	}
 	m, err := ParseManifest(data)
 	if err == nil {

@@ -30,6 +30,11 @@ func (c *Config) Validate() error {
 	if c.RuntimesManifest.File != "" && c.RuntimesManifest.Inline != "" {
 		errs.invalid("runtimes-manifest.file", c.RuntimesManifest.File, "set either file or inline, not both")
 	}
+	// A file or inline manifest replaces the preset (Load clears it; an
+	// embedder may leave Default's).
+	if p := c.RuntimesManifest.Preset; p != "" && p != PresetStemcell && p != PresetOpenWhisk {
+		errs.invalid("runtimes-manifest.preset", p, "must be "+PresetStemcell+" or "+PresetOpenWhisk)
+	}
 	if err := c.RuntimesManifest.Manifest.Validate(); err != nil {
 		var problems Errors
 		if !errors.As(err, &problems) {
@@ -166,6 +171,7 @@ func (d *DockerConfig) validate(k string, errs *Errors) {
 	if t.Create < 0 {
 		errs.invalid(k+".timeouts.create", t.Create, "must be >= 0 (0 means pull + run + inspect)")
 	}
+	d.PullPolicy.validate(k+".pull-policy", errs)
 }
 
 func (l *LimitsConfig) validate(k string, errs *Errors) {

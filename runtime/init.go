@@ -53,6 +53,14 @@ func (s *Server) handleInit(w http.ResponseWriter, r *http.Request) {
 		// A failed /init loads nothing, so the invoker may try again.
 		s.state = stateEmpty
 		s.mu.Unlock()
+		// As OpenWhisk's runtimes do: the reason goes to the log, and the
+		// sentinels after it tell the invoker's log collector that nothing
+		// more of this activation will come, so it neither waits for more
+		// nor loses what is still on its way when the answer overtakes it.
+		if !exhausted { // the memory watch wrote its own line
+			s.stderr.writeLine(err.Error())
+		}
+		writeSentinels(s.stdout, s.stderr)
 		if exhausted {
 			writeMemoryExhausted(w)
 			return

@@ -66,14 +66,14 @@ func startNative(code *actionCode, env map[string]string, tempDir string, stdout
 	if err := os.Chmod(path, 0o755); err != nil {
 		return nil, actionError("/init: making %q executable: %w", path, err)
 	}
-	return launch(path, dir, envList(env), stdout, stderr)
+	return launch(code.name, path, dir, envList(env), stdout, stderr)
 }
 
 // launch starts the child with pipes for stdin, stdout, stderr and fd 3.
 // The parent keeps the write ends of the stdout and stderr pipes: writing a
 // marker into them after the child's result line is how the forwarders
 // learn that all output before the result has passed (see forwarder).
-func launch(path, dir string, env []string, stdout, stderr *lineWriter) (*nativeAction, error) {
+func launch(name, path, dir string, env []string, stdout, stderr *lineWriter) (*nativeAction, error) {
 	marker, err := newMarker()
 	if err != nil {
 		return nil, withStatus(http.StatusInternalServerError, err)
@@ -112,7 +112,7 @@ func launch(path, dir string, env []string, stdout, stderr *lineWriter) (*native
 	}
 	if n.cmd, err = startRetryingBusy(newCmd); err != nil {
 		closeAll()
-		return nil, actionError("/init: the native action %q does not start: %w", filepath.Base(path), err)
+		return nil, actionError("/init: the native action %q does not start: %w", name, err)
 	}
 	// The child holds its own copies; the parent's would keep stdin and
 	// fd 3 from ever reporting EOF.

@@ -64,6 +64,12 @@ func TestConfigCheck(t *testing.T) {
 			`container-pool.user-memory: invalid size: "x"`,
 			"docker.parallel-runs: -1 is invalid: must be >= 0",
 		}},
+		{"openwhisk preset with stem cells for one kind", nil, []string{"check", "--set", "runtimes-manifest.preset=openwhisk",
+			"--set", "runtimes-manifest.stem-cells=nodejs:20=2x256MB,python:default=1x256MB"}, 0, "configuration is valid\n", nil},
+		{"the preset's file as a manifest", nil, []string{"check", "--runtimes-manifest", "../../config/presets/openwhisk.json"}, 0, "configuration is valid\n", nil},
+		{"stem cells for a kind the manifest lacks", nil, []string{"check", "--set", "runtimes-manifest.stem-cells=python:3.11=1x256MB"}, 2, "", []string{
+			`runtimes-manifest.stem-cells[0]: "python:3.11=1x256MB" is invalid: the kind is not in the runtimes manifest; kinds: `,
+		}},
 		{"missing file", nil, []string{"check", "--config", filepath.Join(dir, "none.yaml")}, 2, "", []string{"no such file"}},
 	}
 	for _, tt := range tests {

@@ -50,30 +50,51 @@ func (f *Factory) ReserveCreate(spec factory.ContainerSpec) func(context.Context
 	}
 	reg := factory.ResolveRegistryConfig(spec.UserProvided, f.cfg.ContainerFactory.RuntimesRegistry, f.cfg.ContainerFactory.UserImagesRegistry)
 	ref := factory.ImageRef(reg, spec.Image)
-	pull := spec.UserProvided && !f.native[ref]
+	policy := f.pullPolicy(spec, ref)
 	reserve := f.starts.Reserve
-	if pull {
+	if policy != config.PullNever {
 		reserve = f.starts.ReserveDeferred
 	}
 	ticket := reserve()
 	return func(ctx context.Context) (factory.Container, error) {
 		defer ticket.Cancel() // gives the place up on an early return; no-op once waited on
-		return f.createReserved(ctx, spec, reg, ref, pull, ticket)
+		return f.createReserved(ctx, spec, reg, ref, policy, ticket)
 	}
 }
 
+// pullPolicy is what docker.pull-policy asks for spec's image, read on the
+// caller's goroutine without engine calls: PullNever also for Stemcell's
+// own images and for images already found under PullMissing.
+func (f *Factory) pullPolicy(spec factory.ContainerSpec, ref string) string {
+	if f.builtIn[ref] {
+		return config.PullNever
+	}
+	policy := f.cfg.Docker.PullPolicy.Runtimes
+	if spec.UserProvided {
+		policy = f.cfg.Docker.PullPolicy.UserImages
+	}
+	if _, ok := f.present.Load(ref); ok && policy == config.PullMissing {
+		return config.PullNever
+	}
+	return policy
+}
+
 // createReserved is CreateContainer once the creation has its place in line.
-func (f *Factory) createReserved(ctx context.Context, spec factory.ContainerSpec, reg config.RegistryConfig, ref string, pull bool, ticket *factory.StartTicket) (factory.Container, error) {
+func (f *Factory) createReserved(ctx context.Context, spec factory.ContainerSpec, reg config.RegistryConfig, ref, policy string, ticket *factory.StartTicket) (factory.Container, error) {
 	log := f.log.With().Str("container", spec.Name).Str("transaction_id", spec.TransactionID).Logger()
 	pullFailed := false
-	if pull {
-		if err := f.pull(ctx, ref, reg); err != nil {
+	if policy != config.PullNever {
+		pull := f.pull
+		if policy == config.PullMissing {
+			pull = f.ensureImage
+		}
+		if err := pull(ctx, ref, reg); err != nil {
 			if ctx.Err() != nil {
 				// The caller gave up; the image is not at fault.
 				return nil, &factory.StartupError{Msg: msgProvision, Err: err}
 			}
-			if tag := spec.Image.Tag; tag == "" || tag == "latest" {
-				return nil, &factory.StartupError{UserError: true, Msg: fmt.Sprintf(msgPullFmt, ref), Err: err}
+			if tag := spec.Image.Tag; policy == config.PullMissing || tag == "" || tag == "latest" {
+				return nil, &factory.StartupError{UserError: true, Msg: pullFailure(ref, err), Err: err}
 			}
 			// A pinned tag may exist locally: try it anyway.
 			log.Warn().Err(err).Str("image", ref).Msg("pull failed; trying the local image")
@@ -257,11 +278,21 @@ func (e *engineError) Unwrap() error { return e.err }
 // entrypoint. Everything else is ours (an internal error).
 func (f *Factory) classifyStartError(err error, spec factory.ContainerSpec, ref string, pullFailed bool) error {
 	var ee *engineError
+	if ee, ok := errors.AsType[*engineError](err); ok && ee.op == "create" && cerrdefs.IsNotFound(err) {
+		// The image went away, or was never pulled (pull policy never):
+		// look again next time.
+		f.present.Delete(ref)
+		if !spec.UserProvided && !pullFailed {
+			return &factory.StartupError{UserError: true, Msg: missingImage(ref, f.cfg.Docker.PullPolicy.Runtimes), Err: err}
+		}
+	}
 	if spec.UserProvided && errors.As(err, &ee) {
 		msg := err.Error()
 		switch {
-		case ee.op == "create" && (pullFailed || cerrdefs.IsNotFound(err)):
+		case ee.op == "create" && pullFailed:
 			return &factory.StartupError{UserError: true, Msg: fmt.Sprintf(msgPullFmt, ref), Err: err}
+		case ee.op == "create" && cerrdefs.IsNotFound(err):
+			return &factory.StartupError{UserError: true, Msg: missingImage(ref, f.cfg.Docker.PullPolicy.UserImages), Err: err}
 		case ee.op == "start" && (strings.Contains(msg, "executable file not found") || strings.Contains(msg, "no such file or directory")):
 			return &factory.StartupError{UserError: true, Msg: fmt.Sprintf(msgExecFmt, ref), Err: err}
 		}

@@ -135,8 +135,9 @@ func TestPullPolicy(t *testing.T) {
 		name      string
 		image     string
 		user      bool
+		policy    string // docker.pull-policy.runtimes; "" keeps the default
 		wantPulls int
-		wantErr   string // "" means the container starts
+		wantErr   string // a prefix of the error; "" means the container starts
 		wantUser  bool
 	}{
 		{name: "user image latest cannot be pulled", image: missing + ":latest", user: true, wantPulls: 1,
@@ -148,12 +149,19 @@ func TestPullPolicy(t *testing.T) {
 			wantErr: "Failed to pull container image '" + missing + ":v1'.", wantUser: true},
 		{name: "native blackbox is not pulled", image: testEnv.runtimeImage, user: true, wantPulls: 0},
 		{name: "runtime image is never pulled", image: testEnv.fakeImage, user: false, wantPulls: 0},
-		{name: "missing runtime image is an internal error", image: missing + ":v1", user: false, wantPulls: 0,
-			wantErr: msgProvision, wantUser: false},
+		{name: "missing runtime image is pulled, and its failure is the developer's", image: missing + ":v1", user: false, wantPulls: 1,
+			wantErr: "Failed to pull container image '" + missing + ":v1'. ", wantUser: true},
+		{name: "runtime image missing under pull policy never", image: missing + ":v1", user: false, policy: config.PullNever, wantPulls: 0,
+			wantErr: "Failed to pull container image '" + missing + ":v1'. The image is not on the invoker's host, and its pull policy is never (docker.pull-policy).", wantUser: true},
+		{name: "runtime image pulled under pull policy always, pinned tag falls back to local", image: testEnv.fakeImage, user: false, policy: config.PullAlways, wantPulls: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newTestFactory(t, testConfig(t))
+			cfg := testConfig(t)
+			if tt.policy != "" {
+				cfg.Docker.PullPolicy.Runtimes = tt.policy
+			}
+			f := newTestFactory(t, cfg)
 			ce := &countingEngine{engine: f.eng}
 			f.eng = ce
 			c, err := f.CreateContainer(testCtx(t), specFor(f, tt.image, tt.user, nil))
@@ -168,7 +176,7 @@ func TestPullPolicy(t *testing.T) {
 				return
 			}
 			var se *factory.StartupError
-			if !errors.As(err, &se) || se.Msg != tt.wantErr || se.UserError != tt.wantUser {
+			if !errors.As(err, &se) || !strings.HasPrefix(se.Msg, tt.wantErr) || se.UserError != tt.wantUser {
 				t.Fatalf("err = %#v, want StartupError{Msg: %q, UserError: %v}", err, tt.wantErr, tt.wantUser)
 			}
 			left, lerr := testEnv.eng.List(testCtx(t), map[string]string{LabelInvoker: f.invoker}, "")
@@ -190,7 +198,7 @@ func (e *countingEngine) ImageBuild(ctx context.Context, tarContext io.Reader, t
 	return e.engine.ImageBuild(ctx, tarContext, tag, labels)
 }
 
-func (e *countingEngine) ImagePull(ctx context.Context, ref, auth string) error {
+func (e *countingEngine) ImagePull(ctx context.Context, ref, auth string, progress func(pullProgress)) error {
 	e.pulls++
-	return e.engine.ImagePull(ctx, ref, auth)
+	return e.engine.ImagePull(ctx, ref, auth, progress)
 }

@@ -39,10 +39,12 @@ func TestDeveloperErrorLogsAreKept(t *testing.T) {
 		setup *factory.InitRequest // an /init that succeeds first
 		// fail provokes round tag's developer error.
 		fail func(ctx context.Context, c *Container, tag string) (factory.Outcome, error)
-		// sentinels: the runtime writes them before the error answer; the
-		// built-in runtime writes none after a failed /init, so those
-		// lines are kept only by the grace bound.
+		// sentinels: the runtime writes them before the error answer, so
+		// the call ends at them rather than at the grace bound.
 		sentinels bool
+		// extra: what the runtime itself writes after the action's
+		// "reason" lines: its error on stderr, held as a substring.
+		extra func(tag string) string
 	}{
 		{name: "init, runtime writing reason and sentinels", image: testEnv.imageDevErr, sentinels: true,
 			fail: func(ctx context.Context, c *Container, tag string) (factory.Outcome, error) {
@@ -62,11 +64,23 @@ func TestDeveloperErrorLogsAreKept(t *testing.T) {
 			fail: func(ctx context.Context, c *Container, tag string) (factory.Outcome, error) {
 				return c.Run(ctx, runReq(fmt.Sprintf(`{"name":%q,"fail":true}`, tag)))
 			}},
-		{name: "init, JS action failing while loading", image: testEnv.runtimeImage,
+		{name: "init, JS action failing while loading", image: testEnv.runtimeImage, sentinels: true,
 			fail: func(ctx context.Context, c *Container, tag string) (factory.Outcome, error) {
-				code := fmt.Sprintf(`console.log("reason %[1]s"); console.error("reason %[1]s"); throw new Error("load fails");`, tag)
+				code := fmt.Sprintf(`console.log("reason %[1]s"); console.error("reason %[1]s"); throw new Error("load fails in %[1]s");`, tag)
 				return c.Initialize(ctx, initReq(code, false))
+			},
+			extra: func(tag string) string {
+				return "stderr: /init: the action code failed while loading: Error: load fails in " + tag
 			}},
+		{name: "init, native action that cannot start", image: testEnv.runtimeImage, sentinels: true,
+			fail: func(ctx context.Context, c *Container, tag string) (factory.Outcome, error) {
+				// An ELF header and nothing else: the kernel refuses it,
+				// so only the runtime has something to say.
+				req := initReq(base64.StdEncoding.EncodeToString([]byte("\x7fELF\x02\x01\x01")), true)
+				req.Name = tag
+				return c.Initialize(ctx, req)
+			},
+			extra: func(tag string) string { return fmt.Sprintf("stderr: /init: the native action %q does not start", tag) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,8 +112,25 @@ func TestDeveloperErrorLogsAreKept(t *testing.T) {
 				for _, l := range lines {
 					got = append(got, strings.TrimSpace(l[30:]))
 				}
-				slices.Sort(got)
 				want := []string{"stderr: reason " + tag, "stdout: reason " + tag}
+				if tt.extra != nil {
+					// The runtime's own line comes last on stderr (the
+					// streams interleave in time).
+					last := -1
+					for i, l := range got {
+						if strings.HasPrefix(l, "stderr: ") {
+							last = i
+						}
+					}
+					if last < 0 || !strings.HasPrefix(got[last], tt.extra(tag)) {
+						t.Fatalf("%s: lines\n%s\nwant the last on stderr to start with %q", tag, strings.Join(lines, "\n"), tt.extra(tag))
+					}
+					got = slices.Delete(got, last, last+1)
+					if tt.name == "init, native action that cannot start" {
+						want = nil // the action never ran
+					}
+				}
+				slices.Sort(got)
 				if !slices.Equal(got, want) {
 					t.Fatalf("%s: lines\n%s\nwant (in any order)\n%s", tag, strings.Join(lines, "\n"), strings.Join(want, "\n"))
 				}

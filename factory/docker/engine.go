@@ -33,7 +33,9 @@ type engine interface {
 	// image a container still uses is an error.
 	ImageRemove(ctx context.Context, id string) error
 	// ImagePull pulls ref; auth is the encoded X-Registry-Auth value or "".
-	ImagePull(ctx context.Context, ref, auth string) error
+	// progress, when not nil, gets each message of the engine's progress
+	// stream on the calling goroutine.
+	ImagePull(ctx context.Context, ref, auth string, progress func(pullProgress)) error
 	// Events streams the die, oom, destroy, pause and unpause events of
 	// the containers carrying every label in labels, from now on, until
 	// ctx ends or the stream breaks (then the error channel says why).
@@ -44,6 +46,13 @@ type engine interface {
 type containerEvent struct {
 	ID     string
 	Action string // "die", "oom", "destroy", "pause", "unpause"
+}
+
+// pullProgress is one message of an image pull's progress stream.
+type pullProgress struct {
+	Layer          string // the layer's id; empty for messages about the whole image
+	Status         string // e.g. "Pulling fs layer", "Downloading", "Pull complete"
+	Current, Total int64  // bytes, while downloading or extracting
 }
 
 // logQuery selects the part of a container's log to read.

@@ -284,18 +284,33 @@ func (e *sdkEngine) ImageBuild(ctx context.Context, tarContext io.Reader, tag st
 	return drainJSONStream(resp.Body)
 }
 
-func (e *sdkEngine) ImagePull(ctx context.Context, ref, auth string) error {
+func (e *sdkEngine) ImagePull(ctx context.Context, ref, auth string, progress func(pullProgress)) error {
 	rc, err := e.cli.ImagePull(ctx, ref, image.PullOptions{RegistryAuth: auth})
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	return drainJSONStream(rc)
+	return readJSONStream(rc, func(m jsonmessage.JSONMessage) {
+		if progress == nil {
+			return
+		}
+		p := pullProgress{Layer: m.ID, Status: m.Status}
+		if m.Progress != nil {
+			p.Current, p.Total = m.Progress.Current, m.Progress.Total
+		}
+		progress(p)
+	})
 }
 
-// drainJSONStream reads a build or pull progress stream to its end: the
-// engine reports failures as an error message inside a 200 stream.
+// drainJSONStream reads a build or pull progress stream to its end.
 func drainJSONStream(r io.Reader) error {
+	return readJSONStream(r, func(jsonmessage.JSONMessage) {})
+}
+
+// readJSONStream hands each message of a progress stream to each until
+// the stream ends: the engine reports failures as an error message inside
+// a 200 stream.
+func readJSONStream(r io.Reader, each func(jsonmessage.JSONMessage)) error {
 	dec := json.NewDecoder(r)
 	for {
 		var m jsonmessage.JSONMessage
@@ -308,6 +323,7 @@ func drainJSONStream(r io.Reader) error {
 		if m.Error != nil {
 			return errors.New(m.Error.Message)
 		}
+		each(m)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -70,7 +71,8 @@ type Factory struct {
 	invoker    string
 	namePrefix string          // "<prefix>_", what every container name starts with
 	base       createSpec      // the part of every container's spec that comes from configuration
-	native     map[string]bool // manifest blackboxes: treated as local, never pulled
+	builtIn    map[string]bool // images Init builds from the invoker binary: never pulled
+	present    sync.Map        // image ref -> true: found on the engine or pulled (docker.pull-policy missing)
 	timeouts   config.DockerClientTimeouts
 	starts     *factory.StartQueue // docker.parallel-runs, granted in reservation order
 	pulls      singleflight.Group  // in-flight image pulls, by reference
@@ -124,19 +126,18 @@ func newFactory(cfg *config.Config, log zerolog.Logger, eng engine, opts Options
 		invoker:     cfg.Invoker.Name,
 		namePrefix:  factory.ContainerNamePrefix(cfg.Invoker.Name) + "_",
 		base:        base,
-		native:      map[string]bool{},
+		builtIn:     map[string]bool{},
 		timeouts:    cfg.Docker.Timeouts,
 		starts:      factory.NewStartQueue(cfg.Docker.ParallelRuns),
 		watchEvery:  defaultWatchEvery,
 		orphanGrace: defaultOrphanGrace,
 	}
-	reg := cfg.ContainerFactory
-	for _, img := range cfg.RuntimesManifest.Manifest.Blackboxes {
-		f.native[factory.ImageRef(reg.UserImagesRegistry, img)] = true
-	}
 	f.runtimeTag = opts.RuntimeImages
 	if f.runtimeTag == nil {
 		f.runtimeTag = manifestRuntimeImages(cfg)
+	}
+	for _, ref := range f.runtimeTag {
+		f.builtIn[ref] = true
 	}
 	return f, nil
 }

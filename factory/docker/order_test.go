@@ -71,7 +71,7 @@ type orderEngine struct {
 	created []string
 }
 
-func (e *orderEngine) ImagePull(ctx context.Context, ref, auth string) error {
+func (e *orderEngine) ImagePull(ctx context.Context, ref, auth string, _ func(pullProgress)) error {
 	e.pulling <- ref
 	<-e.pullGate
 	return errors.New("registry unreachable (test)")

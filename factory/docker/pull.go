@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/docker/docker/api/types/registry"
 	"golang.org/x/sync/singleflight"
@@ -39,6 +40,34 @@ func (f *Factory) joinPull(ref, auth string) <-chan singleflight.Result {
 		// The shared call must not die with the first caller's context.
 		pctx, cancel := withTimeout(context.Background(), f.timeouts.Pull)
 		defer cancel()
-		return nil, f.eng.ImagePull(pctx, ref, auth)
+		pl := newPullLog(f.log, ref, pullLogEvery)
+		err := f.eng.ImagePull(pctx, ref, auth, pl.update)
+		pl.done(err)
+		if err == nil {
+			f.present.Store(ref, true)
+		}
+		return nil, err
 	})
 }
+
+// ensureImage pulls ref unless the engine has it (docker.pull-policy
+// missing). What it found is remembered, so only the first container of
+// an image asks the engine.
+func (f *Factory) ensureImage(ctx context.Context, ref string, reg config.RegistryConfig) error {
+	ictx, cancel := withTimeout(ctx, f.timeouts.Inspect)
+	_, found, err := f.eng.ImageInspect(ictx, ref)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("inspecting image %s: %w", ref, err)
+	}
+	if found {
+		f.present.Store(ref, true)
+		return nil
+	}
+	return f.pull(ctx, ref, reg)
+}
+
+// pullLogEvery spaces the progress lines of a long pull: often enough to
+// show that it moves, rarely enough not to flood the log with a line per
+// layer per chunk as the engine's stream has.
+const pullLogEvery = 5 * time.Second

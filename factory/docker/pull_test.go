@@ -18,9 +18,9 @@ type authEngine struct {
 	refs, auths []string
 }
 
-func (e *authEngine) ImagePull(ctx context.Context, ref, auth string) error {
+func (e *authEngine) ImagePull(ctx context.Context, ref, auth string, progress func(pullProgress)) error {
 	e.refs, e.auths = append(e.refs, ref), append(e.auths, auth)
-	return e.engine.ImagePull(ctx, ref, auth)
+	return e.engine.ImagePull(ctx, ref, auth, progress)
 }
 
 func TestPullSendsRegistryCredentials(t *testing.T) {

@@ -18,7 +18,7 @@ type gatedPullEngine struct {
 	err     error
 }
 
-func (e *gatedPullEngine) ImagePull(ctx context.Context, ref, auth string) error {
+func (e *gatedPullEngine) ImagePull(ctx context.Context, ref, auth string, _ func(pullProgress)) error {
 	e.calls.Add(1)
 	e.started <- struct{}{}
 	select {
