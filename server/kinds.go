@@ -15,9 +15,8 @@ func normalizeKind(kind string) string {
 }
 
 // unknownKind is OpenWhisk's 400 for a kind the manifest lacks, in its
-// words, followed, when the kind's family has the built-in JavaScript kind
-// (a nodejs:20 asked of the default manifest), by what that kind is and
-// where Node.js itself is to be had.
+// words, followed by builtInHint (a nodejs:20 asked of the embedded
+// manifest learns what its nodejs kind is).
 func (s *Server) unknownKind(requested string) error {
 	msg := fmt.Sprintf("The specified runtime '%s' is not supported by this platform. Valid values are: %s.", requested, s.quotedKinds())
 	return malformed(msg + s.builtInHint(normalizeKind(requested)))
@@ -32,12 +31,15 @@ func (s *Server) quotedKinds() string {
 	return strings.Join(quoted, ", ")
 }
 
-// builtInHint says, when the family of kind has the built-in JavaScript
-// kind, what that kind is and where Node.js itself is to be had; else "".
+// builtInHint says, when the built-in JavaScript kind is the default of
+// kind's family (the embedded manifest's nodejs), what that kind is and
+// where Node.js itself is to be had; else "". Where the family's default
+// is another kind (the openwhisk preset's nodejs:20), the list of kinds
+// says enough.
 func (s *Server) builtInHint(kind string) string {
 	fam := config.Family(kind)
 	k, ok := s.cfg.RuntimesManifest.Manifest.BuiltInKind(fam)
-	if !ok {
+	if !ok || !k.Default {
 		return ""
 	}
 	return fmt.Sprintf(" This invoker's %s kind is '%s' (%s:default names it): JavaScript on goja, not Node.js. %s."+

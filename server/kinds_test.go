@@ -150,6 +150,23 @@ func TestUnknownKind(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the openwhisk preset", func(t *testing.T) {
+		m, err := config.PresetManifest(config.PresetOpenWhisk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHarness(t, func(cfg *config.Config, _ *config.ServerConfig) { cfg.RuntimesManifest.Manifest = m })
+		r := h.do("PUT", "/api/v1/namespaces/_/actions/k", guestAuth, execBody(t, "nodejs:16", "function main() { return {} }"))
+		wantError(t, r, 400, "The specified runtime 'nodejs:16' is not supported by this platform. Valid values are: ")
+		if strings.Contains(string(r.body), "This invoker's") || !strings.Contains(string(r.body), "'nodejs:20'") {
+			t.Errorf("want the list of kinds with nodejs:20 and no hint, as nodejs:default is Node.js here: %s", r.body)
+		}
+		if r := h.do("PUT", "/api/v1/namespaces/_/actions/k", guestAuth, execBody(t, "nodejs:default", "require('fs')")); r.status != 200 {
+			t.Errorf("require refused on the preset's nodejs:default: %d %s", r.status, r.body)
+		}
+		wantError(t, h.do("PUT", "/api/v1/namespaces/_/actions/g", guestAuth, execBody(t, "js:goja", "require('fs')")), 400,
+			`The action's code cannot run on kind 'js:goja': line 1:1 calls require("fs").`)
+	})
 	t.Run("no hint where the family runs Node.js", func(t *testing.T) {
 		data, err := os.ReadFile("../config/testdata/openwhisk-runtimes.json")
 		if err != nil {
