@@ -53,6 +53,8 @@ const maxArgText = 40
 // function: a let in a block shadows require for the whole function, which
 // can only let a call through, never refuse a good one.
 func Requires(file, src string) ([]Call, error) {
+	// Without source maps: goja's default loader would read the file a
+	// sourceMappingURL comment names, on the server's disk.
 	prg, err := parser.ParseFile(nil, file, src, 0, parser.WithDisableSourceMaps)
 	if err != nil {
 		return nil, err

@@ -117,3 +117,14 @@ func FuzzRequires(f *testing.F) {
 		}
 	})
 }
+
+// TestRequiresIgnoresSourceMaps: positions are the code's own, whatever a
+// sourceMappingURL comment says (here, that line 1 comes from orig.js line
+// 10); the parser follows no such comment, so it reads no file either.
+func TestRequiresIgnoresSourceMaps(t *testing.T) {
+	src := "require('x')\n//# sourceMappingURL=data:application/json;base64,eyJ2ZXJzaW9uIjozLCJzb3VyY2VzIjpbIm9yaWcuanMiXSwibmFtZXMiOltdLCJtYXBwaW5ncyI6IkFBU0EsQ0FBQyJ9"
+	got, err := Requires("t.js", src)
+	if err != nil || len(got) != 1 || got[0].Line != 1 || got[0].Column != 1 {
+		t.Errorf("Requires = %+v, %v; want the call at 1:1", got, err)
+	}
+}
