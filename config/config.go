@@ -90,7 +90,7 @@ type ContainerFactoryConfig struct {
 
 // ContainerArgsConfig holds the extra arguments of every container.
 type ContainerArgsConfig struct {
-	Network      string              `koanf:"network"` // default "bridge"
+	Network      string              `koanf:"network"` // default "": the hardening profile decides
 	DNSServers   []string            `koanf:"dns-servers"`
 	DNSSearch    []string            `koanf:"dns-search"`
 	DNSOptions   []string            `koanf:"dns-options"`
@@ -111,6 +111,7 @@ type DockerConfig struct {
 	ParallelRuns int                  `koanf:"parallel-runs"` // default 10; 0 = unlimited
 	PullPolicy   PullPolicies         `koanf:"pull-policy"`
 	Timeouts     DockerClientTimeouts `koanf:"timeouts"`
+	Hardening    HardeningConfig      `koanf:"hardening"`
 }
 
 // DockerClientTimeouts bound each engine operation.

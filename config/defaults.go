@@ -40,7 +40,7 @@ func Default() *Config {
 		ContainerFactory: ContainerFactoryConfig{
 			Provider: "docker",
 			ContainerArgs: ContainerArgsConfig{
-				Network:      "bridge",
+				Network:      "",
 				DNSServers:   []string{},
 				DNSSearch:    []string{},
 				DNSOptions:   []string{},
@@ -61,6 +61,7 @@ func Default() *Config {
 				Unpause: 10 * time.Second,
 				Version: 10 * time.Second,
 			},
+			Hardening: HardeningConfig{Profile: ProfileStrict, CapAdd: DefaultHardeningCapAdd()},
 		},
 		Limits: LimitsConfig{
 			Memory:      MemoryLimits{Min: 128 * MB, Max: 512 * MB, Std: 256 * MB},

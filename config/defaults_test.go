@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -42,7 +43,8 @@ func TestDefaults(t *testing.T) {
 		{"container-proxy.action-health-check.check-period", c.ContainerProxy.ActionHealthCheck.CheckPeriod, dur("3 seconds")},
 		{"container-proxy.action-health-check.max-fails", c.ContainerProxy.ActionHealthCheck.MaxFails, 3},
 		{"container-factory.provider", c.ContainerFactory.Provider, "docker"},
-		{"container-factory.container-args.network", c.ContainerFactory.ContainerArgs.Network, "bridge"},
+		// Not OpenWhisk's "bridge": empty lets docker.hardening.profile decide.
+		{"container-factory.container-args.network", c.ContainerFactory.ContainerArgs.Network, ""},
 		{"container-factory.container-args.extra-env-vars", len(c.ContainerFactory.ContainerArgs.ExtraEnvVars), 0},
 		{"container-factory.container-args.extra-args", len(c.ContainerFactory.ContainerArgs.ExtraArgs), 0},
 		{"container-factory.runtimes-registry.url", c.ContainerFactory.RuntimesRegistry.URL, ""},
@@ -56,6 +58,8 @@ func TestDefaults(t *testing.T) {
 		{"docker.timeouts.pause", c.Docker.Timeouts.Pause, dur("10s")},
 		{"docker.timeouts.unpause", c.Docker.Timeouts.Unpause, dur("10s")},
 		{"docker.timeouts.version", c.Docker.Timeouts.Version, dur("10s")},
+		{"docker.hardening.profile", c.Docker.Hardening.Profile, "strict"},
+		{"docker.hardening.cap-add", strings.Join(c.Docker.Hardening.CapAdd, ","), "CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,SETGID,SETUID"},
 		{"limits.memory.min", c.Limits.Memory.Min, size("128m")},
 		{"limits.memory.max", c.Limits.Memory.Max, size("512m")},
 		{"limits.memory.std", c.Limits.Memory.Std, size("256m")},

@@ -354,7 +354,7 @@ func TestLoadNullValues(t *testing.T) {
 	if c.ContainerPool.PrewarmExpirationCheckIntervalVariance != nil {
 		t.Error("variance: null must unset the variance")
 	}
-	if c.ContainerProxy != Default().ContainerProxy || c.Docker != Default().Docker {
+	if c.ContainerProxy != Default().ContainerProxy || !reflect.DeepEqual(c.Docker, Default().Docker) {
 		t.Error("an empty section must keep its defaults")
 	}
 }

@@ -41,7 +41,7 @@ var keyDocs = map[string]keyDoc{
 	"container-proxy.action-health-check.max-fails":    {"Consecutive failed pings before the stem cell is destroyed and replaced. Must be > 0.", true},
 
 	"container-factory.provider":                      {"Container factory: `docker` (the Docker Engine) or another registered provider (tests use `fake`).", false},
-	"container-factory.container-args.network":        {"Docker network of action containers.", true},
+	"container-factory.container-args.network":        {"Docker network of action containers, used as is. Empty: the hardening profile decides: `strict` an invoker-owned bridge network without inter-container traffic (`stemcell-actions`, one per host, shared by its invokers, created at startup when missing and never removed; the engine's default `bridge` instead when the engine already disables inter-container traffic on it), `openwhisk` the default `bridge`.", true},
 	"container-factory.container-args.dns-servers":    {"DNS servers of action containers. Items must not be empty.", true},
 	"container-factory.container-args.dns-search":     {"DNS search domains. Items must not be empty.", true},
 	"container-factory.container-args.dns-options":    {"DNS options. Items must not be empty.", true},
@@ -67,6 +67,8 @@ var keyDocs = map[string]keyDoc{
 	"docker.timeouts.unpause":        {"Timeout of resuming a container.", true},
 	"docker.timeouts.version":        {"Timeout of asking the engine's version.", true},
 	"docker.timeouts.create":         {"Deadline of a whole container creation, from the request on: the wait for a start slot (`docker.parallel-runs`), the pull, create and start, and the wait for the runtime to listen. Past it the creation is cancelled, a container the engine made anyway is removed, and only then is its memory given back. 0 means pull + run + inspect. Must be >= 0.", false},
+	"docker.hardening.profile":       {"How action containers are confined: `strict` (no-new-privileges, all capabilities dropped but `cap-add`, an invoker-owned network without inter-container traffic; Stemcell's own runtime image gets no capability at all and runs as user 65534 on a read-only root filesystem with a tmpfs on /tmp) or `openwhisk` (OpenWhisk's settings exactly: NET_RAW and NET_ADMIN dropped, root, writable root filesystem, the default bridge). `extra-args` apply on top of either. See factory/docker/README.md, Hardening.", false},
+	"docker.hardening.cap-add":       {"Under `strict`, the capabilities given back to containers of images other than Stemcell's own runtime image, after all were dropped: what a runtime running as root needs to manage its own files and processes. Names as in capabilities(7), with or without `CAP_`, or ALL.", false},
 
 	"limits.memory.min":         {"Smallest action memory; also sizes maxContainers. Must be > 0 and min <= std <= max.", true},
 	"limits.memory.max":         {"Largest action memory.", true},

@@ -172,6 +172,7 @@ func (d *DockerConfig) validate(k string, errs *Errors) {
 		errs.invalid(k+".timeouts.create", t.Create, "must be >= 0 (0 means pull + run + inspect)")
 	}
 	d.PullPolicy.validate(k+".pull-policy", errs)
+	d.Hardening.validate(k+".hardening", errs)
 }
 
 func (l *LimitsConfig) validate(k string, errs *Errors) {

@@ -65,6 +65,10 @@ func TestValidateRejects(t *testing.T) {
 		{"parallel runs negative", func(c *Config) { c.Docker.ParallelRuns = -1 }, "docker.parallel-runs", "must be >= 0"},
 		{"docker timeout zero", func(c *Config) { c.Docker.Timeouts.Pull = 0 }, "docker.timeouts.pull", "0s is invalid: must be > 0"},
 		{"docker create deadline negative", func(c *Config) { c.Docker.Timeouts.Create = -time.Second }, "docker.timeouts.create", "must be >= 0"},
+		{"hardening profile unknown", func(c *Config) { c.Docker.Hardening.Profile = "paranoid" }, "docker.hardening.profile", `"paranoid" is invalid: must be strict or openwhisk`},
+		{"hardening profile empty", func(c *Config) { c.Docker.Hardening.Profile = "" }, "docker.hardening.profile", `"" is invalid: must be strict or openwhisk`},
+		{"hardening cap-add unknown", func(c *Config) { c.Docker.Hardening.CapAdd = []string{"CHOWN", "NET_FLY"} }, "docker.hardening.cap-add[1]", `"NET_FLY" is invalid: must be a Linux capability such as CHOWN or CAP_CHOWN`},
+		{"hardening cap-add empty item", func(c *Config) { c.Docker.Hardening.CapAdd = []string{""} }, "docker.hardening.cap-add[0]", `"" is invalid: must be a Linux capability`},
 		{"memory min zero", func(c *Config) { c.Limits.Memory.Min = 0; c.Limits.Memory.Std = 0 }, "limits.memory.min", "must be > 0"},
 		{"memory std above max", func(c *Config) { c.Limits.Memory.Std = GB }, "limits.memory.std", "1 GB is invalid: must be <= limits.memory.max (512 MB)"},
 		{"memory std below min", func(c *Config) { c.Limits.Memory.Std = 64 * MB }, "limits.memory.std", "must be >= limits.memory.min (128 MB)"},
@@ -117,8 +121,13 @@ func TestValidateAcceptsEdges(t *testing.T) {
 	c.Docker.ParallelRuns = 0
 	c.ContainerFactory.ContainerArgs.ExtraEnvVars = []string{"BARE", "K=", "K2=a=b"}
 	c.ContainerFactory.UserImagesRegistry = RegistryConfig{URL: "r", User: "u", Password: "p"}
+	c.Docker.Hardening = HardeningConfig{Profile: ProfileOpenWhisk, CapAdd: []string{"cap_sys_ptrace", "ALL", " net_bind_service "}}
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate rejected edge values:\n%v", err)
+	}
+	c.Docker.Hardening.CapAdd = []string{}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate rejected an empty docker.hardening.cap-add:\n%v", err)
 	}
 }
 

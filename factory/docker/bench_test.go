@@ -31,7 +31,9 @@ import (
 // is CreateContainer + the first /run through the Container, on the same
 // image. BenchmarkColdStart/paired alternates the two in one loop and
 // reports the ratio of their medians, which resists load drifting between
-// sub-benchmarks on a shared machine.
+// sub-benchmarks on a shared machine; in the same loop, the raw sequence
+// with the factory's settings, on the hardening profile's network and on
+// the default bridge, tells the settings' cost from the network's.
 
 func BenchmarkColdStart(b *testing.B) {
 	if testEnv.skip != "" {
@@ -61,7 +63,7 @@ func BenchmarkColdStart(b *testing.B) {
 		reportPercentiles(b, "", lat)
 	})
 	b.Run("paired", func(b *testing.B) {
-		var raw, same, ours []time.Duration
+		var raw, same, sameBridge, ours []time.Duration
 		for b.Loop() {
 			d, id := rawColdStart(b, nil)
 			raw = append(raw, d)
@@ -72,15 +74,25 @@ func BenchmarkColdStart(b *testing.B) {
 			d, id = rawColdStart(b, &cs)
 			same = append(same, d)
 			_ = testEnv.eng.Remove(context.Background(), id)
+			// Those settings on the default bridge instead of the
+			// hardening profile's network: what that network costs.
+			onBridge := cs
+			onBridge.Network = defaultBridge
+			d, id = rawColdStart(b, &onBridge)
+			sameBridge = append(sameBridge, d)
+			_ = testEnv.eng.Remove(context.Background(), id)
 			d, c := factoryColdStart(b, f)
 			ours = append(ours, d)
 			_ = c.Destroy(context.Background())
 		}
 		reportPercentiles(b, "raw-", raw)
 		reportPercentiles(b, "raw-same-settings-", same)
+		reportPercentiles(b, "raw-same-settings-bridge-", sameBridge)
 		reportPercentiles(b, "factory-", ours)
 		b.ReportMetric(float64(median(ours))/float64(median(raw)), "factory/raw")
 		b.ReportMetric(float64(median(ours))/float64(median(same)), "factory/raw-same-settings")
+		b.ReportMetric(float64(median(sameBridge))/float64(median(raw)), "settings-on-bridge/raw")
+		b.ReportMetric(float64(median(same))/float64(median(sameBridge)), "network/bridge")
 	})
 }
 
@@ -160,7 +172,7 @@ func BenchmarkResumeRun(b *testing.B) {
 func benchFactory(b *testing.B) *Factory {
 	b.Helper()
 	cfg := testConfig(b)
-	f, err := NewWithOptions(cfg, zerolog.Nop(), Options{BinaryPath: testEnv.binary, RuntimeImages: []string{testEnv.runtimeImage}})
+	f, err := NewWithOptions(cfg, zerolog.Nop(), Options{BinaryPath: testEnv.binary, RuntimeImages: []string{testEnv.runtimeImage}, ActionNetwork: testEnv.network})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -207,8 +219,8 @@ func factoryColdStart(b *testing.B, f *Factory) (time.Duration, factory.Containe
 }
 
 // rawColdStart times the bare SDK sequence on the same image with the same
-// memory and network; with cs, through the adapter's create with exactly
-// the factory's settings instead.
+// memory, on the default bridge; with cs, through the adapter's create
+// with exactly the factory's settings (its network too) instead.
 func rawColdStart(b *testing.B, cs *createSpec) (time.Duration, string) {
 	ctx := context.Background()
 	cli := testEnv.eng.cli
@@ -236,7 +248,18 @@ func rawColdStart(b *testing.B, cs *createSpec) (time.Duration, string) {
 		_ = testEnv.eng.Remove(ctx, cr.ID)
 		b.Fatal(err)
 	}
-	url := "http://" + net.JoinHostPort(ins.NetworkSettings.Networks["bridge"].IPAddress, "8080") + "/run"
+	// The factory's settings put the container on the hardening
+	// profile's network, which it may name by ID.
+	nw, ip := "bridge", ""
+	if cs != nil {
+		nw = cs.Network
+	}
+	for name, ep := range ins.NetworkSettings.Networks {
+		if ep != nil && (name == nw || ep.NetworkID == nw) {
+			ip = ep.IPAddress
+		}
+	}
+	url := "http://" + net.JoinHostPort(ip, "8080") + "/run"
 	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	for {
 		resp, err := hc.Post(url, "application/json", bytes.NewReader([]byte(`{"value":{"name":"bench"}}`)))

@@ -11,9 +11,10 @@ import (
 // cleanupTimeout bounds the removal of leftovers at startup and shutdown.
 const cleanupTimeout = 30 * time.Second
 
-// Init checks the engine, removes this invoker's leftover containers and
-// builds the runtime image when it is missing or was built from another
-// binary.
+// Init checks the engine, removes this invoker's leftover containers,
+// settles the network of action containers (creating the strict profile's
+// when missing, network.go) and builds the runtime image when it is
+// missing or was built from another binary.
 func (f *Factory) Init(ctx context.Context) error {
 	pctx, cancel := withTimeout(ctx, f.timeouts.Version)
 	err := f.eng.Ping(pctx)
@@ -23,6 +24,9 @@ func (f *Factory) Init(ctx context.Context) error {
 	}
 	if err := f.removeOwn(ctx); err != nil {
 		return fmt.Errorf("removing leftover containers of invoker %q: %w", f.invoker, err)
+	}
+	if err := f.initNetwork(ctx); err != nil {
+		return err
 	}
 	if len(f.runtimeTag) == 0 {
 		return nil
@@ -39,7 +43,11 @@ func (f *Factory) Init(ctx context.Context) error {
 	return nil
 }
 
-// Cleanup removes this invoker's containers at shutdown, within 30 s.
+// Cleanup removes this invoker's containers at shutdown, within 30 s. The
+// strict profile's network stays: another invoker of the host may be
+// between its Init and its next creation, and the engine cannot tell (a
+// container holds its place on a network only once started). An unused
+// network costs an address range and a few firewall rules.
 func (f *Factory) Cleanup(ctx context.Context) error {
 	// A create whose caller gave up may still be running in the engine:
 	// the list below would miss what it makes.

@@ -66,7 +66,7 @@ func (f *Factory) ReserveCreate(spec factory.ContainerSpec) func(context.Context
 // caller's goroutine without engine calls: PullNever also for Stemcell's
 // own images and for images already found under PullMissing.
 func (f *Factory) pullPolicy(spec factory.ContainerSpec, ref string) string {
-	if f.builtIn[ref] {
+	if f.isBuiltin(ref) {
 		return config.PullNever
 	}
 	policy := f.cfg.Docker.PullPolicy.Runtimes
@@ -128,7 +128,7 @@ func (f *Factory) createReserved(ctx context.Context, spec factory.ContainerSpec
 
 // containerSpec merges the configuration's base spec with this container's.
 func (f *Factory) containerSpec(spec factory.ContainerSpec, ref string) createSpec {
-	cs := f.base
+	cs := f.baseFor(ref, int64(spec.Memory))
 	cs.Name = spec.Name
 	cs.Image = ref
 	cs.Memory = int64(spec.Memory)
@@ -136,8 +136,8 @@ func (f *Factory) containerSpec(spec factory.ContainerSpec, ref string) createSp
 	if spec.CPULimit > 0 {
 		cs.NanoCPUs = int64(spec.CPULimit * 1e9)
 	}
-	cs.Env = slices.Clone(f.base.Env)
-	cs.Labels = maps.Clone(f.base.Labels)
+	cs.Env = slices.Clone(cs.Env)
+	cs.Labels = maps.Clone(cs.Labels)
 	cs.Labels[LabelInvoker] = f.invoker
 	cs.Labels[LabelManaged] = "true"
 	cs.Labels[LabelKind] = spec.Kind

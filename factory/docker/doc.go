@@ -16,9 +16,11 @@
 //
 // Every container gets memory = memory-swap = the action's memory, the CPU
 // shares the pool computed, a CPU limit when user-cpus is set, the
-// configured network and DNS, __OW_API_HOST and the extra env vars, the
-// capabilities NET_RAW and NET_ADMIN dropped, a pids limit of 1024, nofile
-// 1024:1024, the json-file log driver, the extra args (see ExtraArgFlags),
+// network the hardening profile or the configuration names and the DNS,
+// __OW_API_HOST and the extra env vars, the hardening profile's settings
+// (docker.hardening.profile; hardening.go, network.go and the README), a
+// pids limit of 1024, nofile 1024:1024, the json-file log driver, the extra
+// args on top (see ExtraArgFlags),
 // and the labels io.stemcell.invoker, io.stemcell.kind, io.stemcell.role
 // (prewarm or action), io.stemcell.namespace and io.stemcell.action (for an
 // action) and io.stemcell.managed=true. Create and start hold one of
@@ -30,7 +32,8 @@
 // TCP connection. A container that fails on the way is force-removed.
 //
 // Init and Cleanup remove the containers that carry both this invoker's
-// label and its name prefix, and nothing else. Init also builds the runtime
+// label and its name prefix, and nothing else. Init also settles the
+// network, creating the strict profile's when it is missing. Init also builds the runtime
 // image FROM scratch from the static invoker binary when it is missing or
 // its io.stemcell.runtime.sha256 label names another binary.
 package docker

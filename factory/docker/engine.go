@@ -36,6 +36,18 @@ type engine interface {
 	// progress, when not nil, gets each message of the engine's progress
 	// stream on the calling goroutine.
 	ImagePull(ctx context.Context, ref, auth string, progress func(pullProgress)) error
+	// NetworkInspect returns found=false (and no error) when no network
+	// has that name or ID.
+	NetworkInspect(ctx context.Context, nameOrID string) (info networkInfo, found bool, err error)
+	// NetworkList returns the networks whose name is exactly name; the
+	// engine lets several share one.
+	NetworkList(ctx context.Context, name string) ([]networkInfo, error)
+	// NetworkCreate creates a bridge network with the driver options and
+	// labels given and returns its ID; a name taken is a conflict error.
+	NetworkCreate(ctx context.Context, name string, options, labels map[string]string) (id string, err error)
+	// NetworkRemove removes a network by ID; one with containers on it
+	// is an error.
+	NetworkRemove(ctx context.Context, id string) error
 	// Events streams the die, oom, destroy, pause and unpause events of
 	// the containers carrying every label in labels, from now on, until
 	// ctx ends or the stream breaks (then the error channel says why).
@@ -104,7 +116,7 @@ type containerInfo struct {
 	OOMKilled  bool
 	ExitCode   int
 	Error      string
-	IPs        map[string]string // network name -> IP address
+	IPs        map[string]string // network name, and network ID, -> IP address
 	Labels     map[string]string
 	Env        []string
 	Memory     int64
@@ -119,6 +131,13 @@ type containerInfo struct {
 	PidsLimit  int64
 	Ulimits    []ulimit
 	LogDriver  string
+
+	// The rest of the hardening profile's settings (hardening.go).
+	CapAdd      []string
+	SecurityOpt []string
+	ReadOnly    bool
+	User        string
+	Tmpfs       map[string]string
 }
 
 type containerSummary struct {
@@ -127,6 +146,14 @@ type containerSummary struct {
 	State   string // "running", "paused", "exited", ...
 	Labels  map[string]string
 	Created time.Time
+}
+
+// networkInfo is what the factory reads of a network.
+type networkInfo struct {
+	ID, Name, Driver string
+	Created          time.Time
+	Options, Labels  map[string]string
+	Gateway          string // the first IPv4 gateway of its address pools; "" if none
 }
 
 type imageInfo struct {

@@ -113,7 +113,8 @@ func (e *sdkEngine) Inspect(ctx context.Context, id string) (containerInfo, erro
 			info.CPUShares, info.NanoCPUs = hc.CPUShares, hc.NanoCPUs
 			info.Network = string(hc.NetworkMode)
 			info.DNS, info.DNSSearch, info.DNSOptions = hc.DNS, hc.DNSSearch, hc.DNSOptions
-			info.CapDrop = hc.CapDrop
+			info.CapAdd, info.CapDrop, info.SecurityOpt = hc.CapAdd, hc.CapDrop, hc.SecurityOpt
+			info.ReadOnly, info.Tmpfs = hc.ReadonlyRootfs, hc.Tmpfs
 			if hc.PidsLimit != nil {
 				info.PidsLimit = *hc.PidsLimit
 			}
@@ -124,12 +125,17 @@ func (e *sdkEngine) Inspect(ctx context.Context, id string) (containerInfo, erro
 		}
 	}
 	if r.Config != nil {
-		info.Labels, info.Env = r.Config.Labels, r.Config.Env
+		info.Labels, info.Env, info.User = r.Config.Labels, r.Config.Env, r.Config.User
 	}
 	if r.NetworkSettings != nil {
 		for name, ep := range r.NetworkSettings.Networks {
 			if ep != nil {
+				// By ID too: the strict profile's network is joined by
+				// ID (network.go).
 				info.IPs[name] = ep.IPAddress
+				if ep.NetworkID != "" {
+					info.IPs[ep.NetworkID] = ep.IPAddress
+				}
 			}
 		}
 	}

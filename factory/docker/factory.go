@@ -59,6 +59,11 @@ type Options struct {
 	// RuntimeImages are the images Init builds from BinaryPath. Nil: every
 	// image of the runtimes manifest whose repository is RuntimeImageName.
 	RuntimeImages []string
+	// ActionNetwork names the invoker-owned network that the strict
+	// profile puts action containers on when
+	// container-factory.container-args.network is empty. Empty:
+	// DefaultActionNetwork. Tests use it to keep their network their own.
+	ActionNetwork string
 }
 
 // Factory creates containers on a Docker Engine.
@@ -69,10 +74,9 @@ type Factory struct {
 	closer     func() error
 	opts       Options
 	invoker    string
-	namePrefix string          // "<prefix>_", what every container name starts with
-	base       createSpec      // the part of every container's spec that comes from configuration
-	builtIn    map[string]bool // images Init builds from the invoker binary: never pulled
-	present    sync.Map        // image ref -> true: found on the engine or pulled (docker.pull-policy missing)
+	namePrefix string     // "<prefix>_", what every container name starts with
+	base       createSpec // the part of every container's spec that comes from configuration
+	present    sync.Map   // image ref -> true: found on the engine or pulled (docker.pull-policy missing)
 	timeouts   config.DockerClientTimeouts
 	starts     *factory.StartQueue // docker.parallel-runs, granted in reservation order
 	pulls      singleflight.Group  // in-flight image pulls, by reference
@@ -83,6 +87,14 @@ type Factory struct {
 	watchEvery, orphanGrace time.Duration
 	noTap                   bool // tests: read logs from the engine only
 	runtimeTag              []string
+
+	// Hardening (hardening.go, network.go). builtinBase is base for the
+	// images built from the invoker binary (runtimeTag), which the strict
+	// profile confines further; ownedNetwork is the network Init creates
+	// when missing, "" when the configuration names one.
+	builtinBase  createSpec
+	ownedNetwork string
+	actionNet    actionNetwork // what Init settled on; ActionNetwork reports it
 }
 
 // New makes a factory from the configuration with default options.
@@ -114,7 +126,12 @@ func newFactory(cfg *config.Config, log zerolog.Logger, eng engine, opts Options
 	if cfg.Invoker.Name == "" {
 		return nil, fmt.Errorf("invoker.name: empty is invalid: the docker factory names and labels containers with it")
 	}
-	base, err := baseSpec(cfg)
+	netName, owned := networkFor(cfg, opts)
+	base, err := baseSpec(cfg, netName, false)
+	if err != nil {
+		return nil, err
+	}
+	builtinBase, err := baseSpec(cfg, netName, true)
 	if err != nil {
 		return nil, err
 	}
@@ -126,18 +143,18 @@ func newFactory(cfg *config.Config, log zerolog.Logger, eng engine, opts Options
 		invoker:     cfg.Invoker.Name,
 		namePrefix:  factory.ContainerNamePrefix(cfg.Invoker.Name) + "_",
 		base:        base,
-		builtIn:     map[string]bool{},
+		builtinBase: builtinBase,
 		timeouts:    cfg.Docker.Timeouts,
 		starts:      factory.NewStartQueue(cfg.Docker.ParallelRuns),
 		watchEvery:  defaultWatchEvery,
 		orphanGrace: defaultOrphanGrace,
 	}
+	if owned {
+		f.ownedNetwork = netName
+	}
 	f.runtimeTag = opts.RuntimeImages
 	if f.runtimeTag == nil {
 		f.runtimeTag = manifestRuntimeImages(cfg)
-	}
-	for _, ref := range f.runtimeTag {
-		f.builtIn[ref] = true
 	}
 	return f, nil
 }
@@ -171,24 +188,22 @@ func manifestRuntimeImages(cfg *config.Config) []string {
 }
 
 // baseSpec is the configuration's share of every container: network, DNS,
-// environment, the hardened defaults and the extra arguments.
-func baseSpec(cfg *config.Config) (createSpec, error) {
+// environment, limits, the hardening profile (for the invoker's own
+// runtime image when builtin) and the extra arguments on top.
+func baseSpec(cfg *config.Config, network string, builtin bool) (createSpec, error) {
 	args := cfg.ContainerFactory.ContainerArgs
 	s := createSpec{
-		Network:    args.Network,
+		Network:    network,
 		DNS:        args.DNSServers,
 		DNSSearch:  args.DNSSearch,
 		DNSOptions: args.DNSOptions,
 		Env:        []string{"__OW_API_HOST=" + cfg.Invoker.APIHost},
 		Labels:     map[string]string{},
-		CapDrop:    []string{"NET_RAW", "NET_ADMIN"},
 		PidsLimit:  1024,
 		Ulimits:    []ulimit{{Name: "nofile", Soft: 1024, Hard: 1024}},
 		LogDriver:  "json-file",
 	}
-	if s.Network == "" {
-		s.Network = "bridge"
-	}
+	applyProfile(&s, cfg.Docker.Hardening, builtin)
 	env := args.EnvMap()
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		s.Env = append(s.Env, k+"="+env[k])
@@ -196,6 +211,7 @@ func baseSpec(cfg *config.Config) (createSpec, error) {
 	if err := applyExtraArgs(&s, args.ExtraArgs); err != nil {
 		return createSpec{}, err
 	}
+	finishCaps(&s)
 	return s, nil
 }
 

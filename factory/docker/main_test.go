@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -36,6 +37,9 @@ var testEnv struct {
 	imageMute    string // fakeruntime mute: runs, never listens
 	imageDevErr  string // fakeruntime deverr: logs, sentinels, then 502
 	native       []byte // the native action executable
+	// network is this process's own action network (the strict
+	// profile's, under another name), removed after the last test.
+	network string
 }
 
 func TestMain(m *testing.M) {
@@ -63,7 +67,16 @@ func (s suite) Run() int {
 		testEnv.skip = err.Error()
 		fmt.Fprintln(os.Stderr, "\n*** factory/docker: SKIPPING the Docker Engine integration tests:", err, "***")
 	}
-	return s.m.Run()
+	code := s.m.Run()
+	if testEnv.network != "" {
+		// Every test removed its containers by now; a network that is
+		// still in use says one did not, and stays.
+		if err := removeNetworks(testEnv.network); err != nil {
+			fmt.Fprintln(os.Stderr, "factory/docker: removing the test network:", err)
+			code = max(code, 1)
+		}
+	}
+	return code
 }
 
 func randomSuffix() string { return enginetest.Suffix() }
@@ -88,6 +101,18 @@ func setUp() error {
 	}
 	if testEnv.native, err = os.ReadFile(nativePath); err != nil {
 		return err
+	}
+
+	// One network for the whole process, made before any test, as the
+	// strict profile makes its own: the tests need not call Init to have
+	// it, and do not use up the engine's address pools.
+	testEnv.network = "stemcell-actions-t-" + randomSuffix()
+	nctx, ncancel := context.WithTimeout(context.Background(), time.Minute)
+	_, err = eng.NetworkCreate(nctx, testEnv.network, map[string]string{iccOption: "false"}, map[string]string{LabelManaged: "true"})
+	ncancel()
+	if err != nil {
+		testEnv.network = ""
+		return fmt.Errorf("creating the test network: %w", err)
 	}
 
 	testEnv.runtimeImage = enginetest.RuntimeImageRef()
@@ -143,6 +168,24 @@ func removeImage(ref string) {
 	}
 }
 
+// removeNetworks removes every network named name (the engine lets
+// several share a name).
+func removeNetworks(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	nets, err := testEnv.eng.NetworkList(ctx, name)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range nets {
+		if err := testEnv.eng.NetworkRemove(ctx, n.ID); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, fmt.Errorf("network %s (%s): %w", name, n.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // needEngine skips a test that needs the engine when TestMain found none.
 func needEngine(t *testing.T) {
 	t.Helper()
@@ -170,7 +213,7 @@ func testConfig(t testing.TB) *config.Config {
 // the test ends, whatever happened.
 func newTestFactory(t *testing.T, cfg *config.Config) *Factory {
 	t.Helper()
-	f, err := NewWithOptions(cfg, zerolog.Nop(), Options{BinaryPath: testEnv.binary, RuntimeImages: []string{testEnv.runtimeImage}})
+	f, err := NewWithOptions(cfg, zerolog.Nop(), Options{BinaryPath: testEnv.binary, RuntimeImages: []string{testEnv.runtimeImage}, ActionNetwork: testEnv.network})
 	if err != nil {
 		t.Fatal(err)
 	}
