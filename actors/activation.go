@@ -15,7 +15,7 @@ type Action struct {
 	Name         string
 	Version      string
 	Digest       string // digest of the code and exec; part of the identity
-	Kind         string // runtime kind, e.g. "nodejs:20" or "blackbox"
+	Kind         string // runtime kind, e.g. "js:goja" or "blackbox"
 	Image        config.ImageName
 	UserProvided bool // blackbox image supplied by the user
 	Main         string

@@ -99,7 +99,7 @@ pause-grace=DUR, or any configuration key (container-pool.buffer-size=100).`,
 	fs.StringVar(&o.Daemon.KeysFile, "keys-file", "data/keys", "daemon target: the daemon's keys file")
 	fs.StringVar(&o.Daemon.Namespace, "namespace", "_", "daemon target: namespace of the actions")
 
-	fs.StringVar(&o.Kind, "kind", "nodejs:20", "runtime kind of the actions")
+	fs.StringVar(&o.Kind, "kind", "js:goja", "runtime kind of the actions")
 	fs.DurationVar(&o.ActionTimeout, "action-timeout", time.Minute, "time limit of every action")
 	fs.DurationVar(&o.InvokeTimeout, "invoke-timeout", 2*time.Minute, "give up on an activation this long after its arrival")
 	fs.DurationVar(&o.SampleEvery, "sample-interval", 100*time.Millisecond, "memory sampling period")

@@ -108,7 +108,7 @@ func TestBuildConfig(t *testing.T) {
 		{name: "prewarm off", settings: []setting{{"prewarm", "off"}}, memMB: 1024, buffer: 10000, idle: 10 * time.Minute},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, rc, err := buildConfig(c.file, c.settings, "nodejs:20", w)
+			cfg, rc, err := buildConfig(c.file, c.settings, "js:goja", w)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,8 +117,8 @@ func TestBuildConfig(t *testing.T) {
 				t.Errorf("config %+v, want %d MB, buffer %d, promotion %v, idle %s, prewarm %v", rc, c.memMB, c.buffer, c.promotion, c.idle, c.prewarm)
 			}
 			cells := stemCellsOf(cfg.RuntimesManifest.Manifest)
-			if !reflect.DeepEqual(cells["nodejs:20"], c.cells) || !reflect.DeepEqual(rc.StemCells, c.cells) {
-				t.Errorf("stem cells %+v (recorded %+v), want %+v", cells["nodejs:20"], rc.StemCells, c.cells)
+			if !reflect.DeepEqual(cells["js:goja"], c.cells) || !reflect.DeepEqual(rc.StemCells, c.cells) {
+				t.Errorf("stem cells %+v (recorded %+v), want %+v", cells["js:goja"], rc.StemCells, c.cells)
 			}
 			if !c.prewarm {
 				for kind, sc := range cells {
@@ -130,11 +130,11 @@ func TestBuildConfig(t *testing.T) {
 		})
 	}
 	// The default manifest is shared; building a config must not change it.
-	if got := stemCellsOf(config.Default().RuntimesManifest.Manifest)["nodejs:20"]; len(got) != 1 || got[0].Memory != 256*config.MB {
+	if got := stemCellsOf(config.Default().RuntimesManifest.Manifest)["js:goja"]; len(got) != 1 || got[0].Memory != 256*config.MB {
 		t.Errorf("default manifest changed: %+v", got)
 	}
 	for _, bad := range [][]setting{{{"user-memory", "0"}}, {{"container-pool.no-such-key", "1"}}} {
-		if _, _, err := buildConfig("", bad, "nodejs:20", w); err == nil {
+		if _, _, err := buildConfig("", bad, "js:goja", w); err == nil {
 			t.Errorf("settings %v: want an error", bad)
 		}
 	}

@@ -97,7 +97,7 @@ func TestDefaultIsFresh(t *testing.T) {
 	if *b.ContainerPool.PrewarmExpirationCheckIntervalVariance != 10*time.Second {
 		t.Error("Default shares the variance pointer between calls")
 	}
-	if b.RuntimesManifest.Manifest.Runtimes["nodejs"][0].Kind != "nodejs:20" {
+	if b.RuntimesManifest.Manifest.Runtimes["nodejs"][0].Kind != "js:goja" {
 		t.Error("Default shares the manifest between calls")
 	}
 }

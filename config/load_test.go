@@ -240,7 +240,7 @@ func TestLoadRuntimesManifestSources(t *testing.T) {
 		flags    []string
 		wantKind string
 	}{
-		{"embedded default", nil, nil, "nodejs:20"},
+		{"embedded default", nil, nil, "js:goja"},
 		{"RUNTIMES_MANIFEST", []string{"RUNTIMES_MANIFEST=" + inline}, nil, "python:3"},
 		{"flag file over env inline", []string{"RUNTIMES_MANIFEST=" + inline}, []string{"--runtimes-manifest", "testdata/openwhisk-runtimes.json"}, "java:8"},
 	}

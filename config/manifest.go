@@ -10,7 +10,7 @@ type Manifest struct {
 	Blackboxes  []ImageName              `json:"blackboxes"` // images that count as native
 }
 
-// RuntimeKind is one kind of a runtime family, e.g. "nodejs:20".
+// RuntimeKind is one kind of a runtime family, e.g. "js:goja" or "nodejs:20".
 type RuntimeKind struct {
 	Kind            string     `json:"kind"`
 	Default         bool       `json:"default,omitempty"`

@@ -7,7 +7,7 @@ import (
 
 // RuntimeImage is the image of Stemcell's own action runtime, built locally
 // from the invoker binary by the Docker factory. The embedded manifest uses
-// it for nodejs:20 and lists it as a blackbox (native, never pulled), since
+// it for js:goja and lists it as a blackbox (native, never pulled), since
 // it also runs native executables.
 var RuntimeImage = ImageName{Prefix: "stemcell", Name: "action-runtime", Tag: "dev"}
 

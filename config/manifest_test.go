@@ -94,10 +94,13 @@ func mustManifest(t *testing.T, path string) Manifest {
 func TestEmbeddedManifest(t *testing.T) {
 	m := DefaultManifest()
 	k, err := m.ResolveKind("nodejs:default")
-	if err != nil || k.Kind != "nodejs:20" || k.Image != RuntimeImage {
-		t.Fatalf("nodejs:default = %+v, %v; want nodejs:20 on %v", k, err, RuntimeImage)
+	if err != nil || k.Kind != "js:goja" || k.Image != RuntimeImage || !k.BuiltIn() {
+		t.Fatalf("nodejs:default = %+v, %v; want the built-in js:goja on %v", k, err, RuntimeImage)
 	}
-	want := []StemCellSpec{{Kind: "nodejs:20", Image: RuntimeImage, Memory: 256 * MB, InitialCount: 2}}
+	if _, err := m.ResolveKind("nodejs:20"); !errors.Is(err, ErrUnknownKind) {
+		t.Errorf("nodejs:20 resolves (%v): the built-in kind runs goja, not Node.js 20", err)
+	}
+	want := []StemCellSpec{{Kind: "js:goja", Image: RuntimeImage, Memory: 256 * MB, InitialCount: 2}}
 	if got := m.StemCells(); !reflect.DeepEqual(got, want) {
 		t.Errorf("StemCells() = %+v, want %+v", got, want)
 	}

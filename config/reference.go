@@ -224,8 +224,9 @@ names are not empty; initialCount > 0 and memory > 0 (both required);
 0 < increment <= maxCount. A kind ` + "`family:default`" + ` names the family's default kind.
 Images listed in ` + "`blackboxes`" + ` are native: never pulled.
 
-The embedded default has one family, ` + "`nodejs`" + `, whose default kind ` + "`nodejs:20`" + `
+The embedded default has one family, ` + "`nodejs`" + `, whose default kind ` + "`js:goja`" + `
 runs on ` + "`stemcell/action-runtime:dev`" + ` (built locally from the invoker binary)
 with two 256 MB stem cells; the same image is the one blackbox, for native
-executables.
+executables. ` + "`js:goja`" + ` is JavaScript on goja, not Node.js (see [Kinds](#kinds));
+` + "`nodejs:default`" + `, which ` + "`wsk`" + ` sends for a ` + "`.js`" + ` file, names it.
 `

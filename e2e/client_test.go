@@ -37,7 +37,7 @@ func TestOpenWhiskGoClient(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Actions.Insert: %v", err)
 	}
-	if created.Namespace != "guest" || created.Exec.Kind != "nodejs:20" || created.Version != "0.0.1" {
+	if created.Namespace != "guest" || created.Exec.Kind != "js:goja" || created.Version != "0.0.1" {
 		t.Errorf("created: %+v %+v", created, created.Exec)
 	}
 	_, resp, err := c.Actions.Insert(action, false)
@@ -83,7 +83,7 @@ func TestOpenWhiskGoClient(t *testing.T) {
 		t.Errorf("Activations.List: %d records, first %v, err %v", len(list), list, err)
 	}
 	actions, _, err := c.Actions.List("", &whisk.ActionListOptions{Limit: 30})
-	if err != nil || len(actions) != 1 || actions[0].Annotations.GetValue("exec") != "nodejs:20" {
+	if err != nil || len(actions) != 1 || actions[0].Annotations.GetValue("exec") != "js:goja" {
 		t.Errorf("Actions.List: %+v %v", actions, err)
 	}
 

@@ -31,7 +31,7 @@ func TestDaemonAPI(t *testing.T) {
 		t.Fatalf("create: %v", r)
 	}
 	doc := r.object(t)
-	if doc["namespace"] != "guest" || doc["version"] != "0.0.1" || doc["exec"].(map[string]any)["kind"] != "nodejs:20" {
+	if doc["namespace"] != "guest" || doc["version"] != "0.0.1" || doc["exec"].(map[string]any)["kind"] != "js:goja" {
 		t.Errorf("created document: %s", r.body)
 	}
 	if r := d.do("PUT", "/api/v1/namespaces/_/actions/hello?overwrite=false", guestAuth, create); r.status != 409 || !strings.Contains(string(r.body), `"error":"resource already exists"`) {
@@ -58,7 +58,7 @@ func TestDaemonAPI(t *testing.T) {
 	if k := first["startKind"]; k != "cold" && k != "prewarmed" {
 		t.Errorf("first invoke startKind %v, want cold or prewarmed", k)
 	}
-	if first["path"] != "guest/hello" || first["kind"] != "nodejs:20" || first["timeout"] != false {
+	if first["path"] != "guest/hello" || first["kind"] != "js:goja" || first["timeout"] != false {
 		t.Errorf("annotations: %v", first)
 	}
 	// As in OpenWhisk, a blocking answer comes before the logs are read;

@@ -45,7 +45,7 @@ type ContainerSpec struct {
 	Name          string           // engine name, already carrying the invoker's prefix
 	Image         config.ImageName // before registry resolution
 	UserProvided  bool             // a blackbox (user) image rather than a runtime image
-	Kind          string           // runtime kind, e.g. "nodejs:20" or "blackbox"
+	Kind          string           // runtime kind, e.g. "js:goja" or "blackbox"
 	Memory        config.ByteSize
 	CPUShares     int
 	CPULimit      float64 // 0: no limit

@@ -27,9 +27,9 @@ func ContainerNamePrefix(invokerName string) string {
 	return p
 }
 
-// ContainerName is "<prefix>_<n>_<a>_<b>", e.g. invoker0_12_prewarm_nodejs20
+// ContainerName is "<prefix>_<n>_<a>_<b>", e.g. invoker0_12_prewarm_jsgoja
 // or invoker0_13_guest_hello. a and b keep only letters, digits and '_' so
-// that a namespace or kind such as "nodejs:20" cannot break the name. The
+// that a namespace or kind such as "js:goja" cannot break the name. The
 // counter n makes names unique within one invoker's life.
 func ContainerName(prefix string, n uint64, a, b string) string {
 	var sb strings.Builder

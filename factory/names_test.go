@@ -37,7 +37,7 @@ func TestContainerName(t *testing.T) {
 		a, b   string
 		want   string
 	}{
-		{"prewarm", "invoker0", 12, "prewarm", "nodejs:20", "invoker0_12_prewarm_nodejs20"},
+		{"prewarm", "invoker0", 12, "prewarm", "js:goja", "invoker0_12_prewarm_jsgoja"},
 		{"action", "invoker0", 13, "guest", "hello", "invoker0_13_guest_hello"},
 		{"package action", "inv", 1, "guest@x.com", "pkg/hello-world", "inv_1_guestxcom_pkghelloworld"},
 		{"keeps underscores", "inv", 0, "my_ns", "a_b", "inv_0_my_ns_a_b"},

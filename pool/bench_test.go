@@ -206,7 +206,7 @@ func BenchmarkWarmLookup(b *testing.B) {
 			for i := range n {
 				a := benchAct(i)
 				idents[i] = a.Identity()
-				e := &entry{pid: actor.NewPID("nonhost", fmt.Sprintf("c%d", i)), ident: idents[i], kind: "nodejs:20",
+				e := &entry{pid: actor.NewPID("nonhost", fmt.Sprintf("c%d", i)), ident: idents[i], kind: "js:goja",
 					mem: 128 * config.MB, maxConc: 1, phase: phaseWarmed, availTier: tierNone}
 				if err := p.ledger.add(memIdle, e.mem); err != nil {
 					b.Fatal(err)

@@ -52,7 +52,7 @@ func TestContainerContract(t *testing.T) {
 			if tt.gateRun {
 				gate = f.Gate(fake.OpRun)
 			}
-			pid := e.coldWith(f, factory.ContainerSpec{Name: "t_contract", Kind: "nodejs:20", Memory: 256 * config.MB})
+			pid := e.coldWith(f, factory.ContainerSpec{Name: "t_contract", Kind: "js:goja", Memory: 256 * config.MB})
 			act := ctAction(tt.maxConc)
 			act.Limits.Logs = 10 * config.KB
 			for i := range jobs {

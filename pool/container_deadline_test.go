@@ -80,7 +80,7 @@ func TestContainerCreateDeadlineHoldsMemoryUntilRemoved(t *testing.T) {
 			e := newCtEnv(t)
 			f := fake.New(fake.Options{})
 			gate := f.Gate(fake.OpCreate)
-			pid := e.coldWith(f, factory.ContainerSpec{Name: "t_late", Kind: "nodejs:20", Memory: mem})
+			pid := e.coldWith(f, factory.ContainerSpec{Name: "t_late", Kind: "js:goja", Memory: mem})
 			e.job(pid, "a1", ctAction(1), actors.StartCold)
 			select {
 			case <-gate.Arrived():

@@ -72,13 +72,13 @@ func TestContainerDockerPauseResumeIdleRemoval(t *testing.T) {
 	spy := &ctSpyFactory{ContainerFactory: f, events: make(chan string, 16)}
 	mem := 128 * config.MB
 	act := actors.Action{
-		Namespace: "guest", Name: "hello", Version: "0.0.1", Digest: "js1", Kind: "nodejs:20", Image: img, Main: "main",
+		Namespace: "guest", Name: "hello", Version: "0.0.1", Digest: "js1", Kind: "js:goja", Image: img, Main: "main",
 		Code:   `function main(params) { console.log("hi " + params.name); return {greeting: "hello " + params.name}; }`,
 		Limits: actors.ActionLimits{Memory: mem, Timeout: 30 * time.Second, MaxConcurrency: 1, Logs: config.MB},
 	}
 	pid := e.coldWith(spy, factory.ContainerSpec{
 		Name:  factory.ContainerNamePrefix(cfg.Invoker.Name) + "_1_guest_hello",
-		Image: img, Kind: "nodejs:20", Memory: mem, CPUShares: cfg.ContainerPool.CPUShare(mem),
+		Image: img, Kind: "js:goja", Memory: mem, CPUShares: cfg.ContainerPool.CPUShare(mem),
 		Action: &factory.ActionRef{Namespace: "guest", Name: "hello", Version: "0.0.1"},
 	})
 	engineWait := 2 * time.Minute

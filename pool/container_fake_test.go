@@ -275,7 +275,7 @@ func (e *ctEnv) stemCell(c *ctFake) *actor.PID {
 // cold spawns a container actor that creates its container through a
 // factory actor wrapping f.
 func (e *ctEnv) cold(f *ctFactory) *actor.PID {
-	return e.coldWith(f, factory.ContainerSpec{Name: "t_cold", Kind: "nodejs:20", Memory: 256 * config.MB})
+	return e.coldWith(f, factory.ContainerSpec{Name: "t_cold", Kind: "js:goja", Memory: 256 * config.MB})
 }
 
 func (e *ctEnv) coldWith(f factory.ContainerFactory, spec factory.ContainerSpec) *actor.PID {
@@ -323,7 +323,7 @@ func (e *ctEnv) sync(pid *actor.PID) {
 
 func ctAction(maxConc int) actors.Action {
 	return actors.Action{
-		Namespace: "guest/pkg", Name: "hello", Version: "0.0.1", Digest: "d1", Kind: "nodejs:20",
+		Namespace: "guest/pkg", Name: "hello", Version: "0.0.1", Digest: "d1", Kind: "js:goja",
 		Main: "handler", Code: "function handler(){}",
 		Limits: actors.ActionLimits{Memory: 256 * config.MB, Timeout: time.Minute, MaxConcurrency: maxConc},
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // dockerFactory is the real Docker factory for a unique invoker named
-// after what, whose nodejs:20 kind runs this process's runtime image (its
+// after what, whose js:goja kind runs this process's runtime image (its
 // Init builds the image once). The invoker's containers are removed when
 // t ends. Call enginetest.Require first.
 func dockerFactory(t *testing.T, what string) (*config.Config, config.ImageName, *docker.Factory) {
@@ -20,7 +20,7 @@ func dockerFactory(t *testing.T, what string) (*config.Config, config.ImageName,
 	cfg.Invoker.Name = enginetest.UniqueName(what)
 	img := enginetest.ImageName(enginetest.RuntimeImageRef())
 	cfg.RuntimesManifest.Manifest = config.Manifest{
-		Runtimes: map[string][]config.RuntimeKind{"nodejs": {{Kind: "nodejs:20", Default: true, Image: img}}},
+		Runtimes: map[string][]config.RuntimeKind{"nodejs": {{Kind: "js:goja", Default: true, Image: img}}},
 	}
 	f, err := docker.NewWithOptions(cfg, zerolog.Nop(), docker.Options{BinaryPath: enginetest.InvokerBinary(t)})
 	if err != nil {

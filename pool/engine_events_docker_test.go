@@ -79,7 +79,7 @@ func TestPoolFollowsEngineChanges(t *testing.T) {
 
 	action := func(name, code string, timeout time.Duration) actors.Action {
 		return actors.Action{
-			Namespace: "guest", Name: name, Version: "0.0.1", Digest: "js-" + name, Kind: "nodejs:20", Image: img, Main: "main",
+			Namespace: "guest", Name: name, Version: "0.0.1", Digest: "js-" + name, Kind: "js:goja", Image: img, Main: "main",
 			Code:   code,
 			Limits: actors.ActionLimits{Memory: 128 * config.MB, Timeout: timeout, MaxConcurrency: 1},
 		}

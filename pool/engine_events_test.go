@@ -16,12 +16,12 @@ import (
 // follows the engine: what was lost is replaced or answered at once, and
 // memory returns only once the factory no longer holds the container.
 
-// stemCellConfig is steadyConfig with n 256 MB nodejs:20 stem cells.
+// stemCellConfig is steadyConfig with n 256 MB js:goja stem cells.
 func stemCellConfig(userMB int64, n int) *config.Config {
 	cfg := steadyConfig(userMB)
 	cfg.ContainerPool.PrewarmMaxRetryLimit = 5
 	cfg.RuntimesManifest.Manifest.Runtimes = map[string][]config.RuntimeKind{"nodejs": {{
-		Kind:      "nodejs:20",
+		Kind:      "js:goja",
 		Image:     config.ImageName{Name: "node"},
 		StemCells: []config.StemCell{{InitialCount: n, Memory: 256 * config.MB}},
 	}}}

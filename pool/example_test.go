@@ -37,7 +37,7 @@ func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	hello := actors.Action{
-		Namespace: "guest", Name: "hello", Version: "0.0.1", Digest: "sha256:1", Kind: "nodejs:20",
+		Namespace: "guest", Name: "hello", Version: "0.0.1", Digest: "sha256:1", Kind: "js:goja",
 		Code:   "function main(p) { return p }",
 		Limits: actors.ActionLimits{Memory: 128 * config.MB, Timeout: time.Minute, MaxConcurrency: 1},
 	}

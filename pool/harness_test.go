@@ -365,7 +365,7 @@ func act(id, ns, name string, memMB int64) actors.Activation {
 		ID:                  id,
 		InvocationNamespace: ns,
 		Action: actors.Action{
-			Namespace: ns, Name: name, Version: "0.0.1", Digest: "d-" + name, Kind: "nodejs:20",
+			Namespace: ns, Name: name, Version: "0.0.1", Digest: "d-" + name, Kind: "js:goja",
 			Limits: actors.ActionLimits{Memory: config.ByteSize(memMB) * config.MB, MaxConcurrency: 1, Timeout: time.Minute},
 		},
 	}

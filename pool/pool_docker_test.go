@@ -50,7 +50,7 @@ func TestPoolOnDockerEngine(t *testing.T) {
 
 	jsAction := func(name string) actors.Action {
 		return actors.Action{
-			Namespace: "guest", Name: name, Version: "0.0.1", Digest: "js-" + name, Kind: "nodejs:20", Image: img, Main: "main",
+			Namespace: "guest", Name: name, Version: "0.0.1", Digest: "js-" + name, Kind: "js:goja", Image: img, Main: "main",
 			Code:   fmt.Sprintf(`function main(p) { return {greeting: "%s " + p.name}; }`, name),
 			Limits: actors.ActionLimits{Memory: 128 * config.MB, Timeout: 30 * time.Second, MaxConcurrency: 1},
 		}

@@ -93,7 +93,7 @@ func TestPlacementPrefersWarmedOverWarmingOverWarmingCold(t *testing.T) {
 	if n := h.numContainers(); n != 1 {
 		t.Fatalf("%d containers, want 1: a2 joins a1's cold container", n)
 	}
-	h.stemCell(1, "nodejs:20", 256, time.Time{})
+	h.stemCell(1, "js:goja", 256, time.Time{})
 	h.run(conc(act("a3", "ns", "f", 256))) // c0 is full: takes the stem cell
 	h.sync()
 	c0, c1 := h.container(0), h.container(1)
@@ -153,8 +153,8 @@ func TestStemCellMatchAndPromotion(t *testing.T) {
 			cfg.ContainerPool.PrewarmPromotion = promotion
 			h := newHarness(t, cfg)
 			t0 := h.clock.Now()
-			h.stemCell(1, "nodejs:20", 512, t0.Add(time.Minute))
-			h.stemCell(2, "nodejs:20", 256, t0.Add(2*time.Minute))
+			h.stemCell(1, "js:goja", 512, t0.Add(time.Minute))
+			h.stemCell(2, "js:goja", 256, t0.Add(2*time.Minute))
 			h.stemCell(3, "python:3", 128, time.Time{})
 			h.run(act("small", "ns", "f", 128)) // no exact nodejs 128
 			h.run(act("exact", "ns", "g", 512))
@@ -262,7 +262,7 @@ func TestFIFOLargeHeadBlocksSmallOnes(t *testing.T) {
 		t.Fatalf("buffered %+v, want 3 activations needing 768 MB", s.Buffered)
 	}
 	// Reservations wait behind the buffer too.
-	res, _ := h.sys.Root.RequestFuture(h.pool.PID(), &actors.ReserveMemory{Ref: 9, Kind: "nodejs:20", Memory: 128 * mb}, waitFor).Result()
+	res, _ := h.sys.Root.RequestFuture(h.pool.PID(), &actors.ReserveMemory{Ref: 9, Kind: "js:goja", Memory: 128 * mb}, waitFor).Result()
 	if res.(*actors.ReserveMemoryReply).Granted {
 		t.Fatalf("reservation granted while activations wait")
 	}
@@ -435,7 +435,7 @@ func TestRescheduledJobKeepsItsPlace(t *testing.T) {
 func TestReservationsAndStemCellRemoval(t *testing.T) {
 	h := newHarness(t, testConfig(512))
 	reserve := func(ref uint64, m int64) bool {
-		res, err := h.sys.Root.RequestFuture(h.pool.PID(), &actors.ReserveMemory{Ref: ref, Kind: "nodejs:20", Memory: config.ByteSize(m) * mb}, waitFor).Result()
+		res, err := h.sys.Root.RequestFuture(h.pool.PID(), &actors.ReserveMemory{Ref: ref, Kind: "js:goja", Memory: config.ByteSize(m) * mb}, waitFor).Result()
 		if err != nil {
 			t.Fatalf("reserve: %v", err)
 		}
@@ -451,8 +451,8 @@ func TestReservationsAndStemCellRemoval(t *testing.T) {
 	if s := h.sync(); s.Free != 256*mb {
 		t.Fatalf("free %d MB after release, want 256", s.Free.MBs())
 	}
-	h.sys.Root.Send(h.pool.PID(), &actors.StemCellReady{Ref: 1, Kind: "nodejs:20", Memory: 256 * mb, Container: stemCellStub{}})
-	h.stemCell(4, "nodejs:20", 256, time.Time{})
+	h.sys.Root.Send(h.pool.PID(), &actors.StemCellReady{Ref: 1, Kind: "js:goja", Memory: 256 * mb, Container: stemCellStub{}})
+	h.stemCell(4, "js:goja", 256, time.Time{})
 	h.run(act("a", "ns", "f", 256)) // takes one of them
 	h.sync()
 	taken := h.placed()[0].Container

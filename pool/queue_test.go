@@ -212,9 +212,9 @@ func TestEnqueue(t *testing.T) {
 // that none of them suits: without that it would wait for good.
 func TestStemCellsGiveWayToAWaitingActivation(t *testing.T) {
 	h := newHarness(t, testConfig(512))
-	h.stemCell(1, "nodejs:20", 256, time.Time{})
-	h.stemCell(2, "nodejs:20", 256, time.Time{})
-	h.run(act("small", "ns", "small", 128)) // nodejs:20 at 128 MB: no stem cell matches without promotion
+	h.stemCell(1, "js:goja", 256, time.Time{})
+	h.stemCell(2, "js:goja", 256, time.Time{})
+	h.run(act("small", "ns", "small", 128)) // js:goja at 128 MB: no stem cell matches without promotion
 	s := h.sync()
 	if got := h.placedOrder(); !slices.Equal(got, []string{"small"}) {
 		t.Fatalf("placements %v, snapshot %+v: want small started in a stem cell's memory", got, s)

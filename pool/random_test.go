@@ -137,17 +137,17 @@ func randomBubble(t *testing.T, seed uint64, steps int) []string {
 			ref := nextRef
 			nextRef++
 			what = fmt.Sprintf("stem cell %d", ref)
-			res, err := h.sys.Root.RequestFuture(h.pool.PID(), &actors.ReserveMemory{Ref: ref, Kind: "nodejs:20", Memory: 256 * mb}, waitFor).Result()
+			res, err := h.sys.Root.RequestFuture(h.pool.PID(), &actors.ReserveMemory{Ref: ref, Kind: "js:goja", Memory: 256 * mb}, waitFor).Result()
 			if err != nil {
 				t.Fatalf("reserve: %v", err)
 			}
 			if res.(*actors.ReserveMemoryReply).Granted {
 				// Booked first, then created: as the prewarm scheduler does.
-				spec := factory.ContainerSpec{Name: fmt.Sprintf("stem-%d", ref), Kind: "nodejs:20", Memory: 256 * mb}
+				spec := factory.ContainerSpec{Name: fmt.Sprintf("stem-%d", ref), Kind: "js:goja", Memory: 256 * mb}
 				eng.mu.Lock()
 				c := eng.newContainer(spec)
 				eng.mu.Unlock()
-				h.sys.Root.Send(h.pool.PID(), &actors.StemCellReady{Ref: ref, Kind: "nodejs:20", Memory: 256 * mb, Container: c, Created: h.clock.Now()})
+				h.sys.Root.Send(h.pool.PID(), &actors.StemCellReady{Ref: ref, Kind: "js:goja", Memory: 256 * mb, Container: c, Created: h.clock.Now()})
 				refs = append(refs, ref)
 			}
 		case r < 93 && len(refs) > 0:

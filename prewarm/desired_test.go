@@ -9,7 +9,7 @@ import (
 
 func reactiveCell(initial, minCount, maxCount, threshold, increment int) Cell {
 	return Cell{
-		Key:          Key{Kind: "nodejs:20", Memory: 256 * config.MB},
+		Key:          Key{Kind: "js:goja", Memory: 256 * config.MB},
 		InitialCount: initial,
 		Reactive: &config.ReactiveConfig{
 			MinCount: minCount, MaxCount: maxCount, TTL: 2 * time.Minute,
@@ -89,7 +89,7 @@ func TestCellsOf(t *testing.T) {
 	m := config.Manifest{Runtimes: map[string][]config.RuntimeKind{
 		"python": {{Kind: "python:3", Image: img, StemCells: []config.StemCell{{InitialCount: 1, Memory: 128 * config.MB}}}},
 		"nodejs": {
-			{Kind: "nodejs:20", Image: img, StemCells: []config.StemCell{
+			{Kind: "js:goja", Image: img, StemCells: []config.StemCell{
 				{InitialCount: 2, Memory: 256 * config.MB},
 				{InitialCount: 1, Memory: 512 * config.MB},
 				{InitialCount: 3, Memory: 256 * config.MB},
@@ -102,8 +102,8 @@ func TestCellsOf(t *testing.T) {
 		key   Key
 		count int
 	}{
-		{Key{"nodejs:20", 256 * config.MB}, 5},
-		{Key{"nodejs:20", 512 * config.MB}, 1},
+		{Key{"js:goja", 256 * config.MB}, 5},
+		{Key{"js:goja", 512 * config.MB}, 1},
 		{Key{"python:3", 128 * config.MB}, 1},
 	}
 	if len(got) != len(want) {

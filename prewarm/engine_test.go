@@ -24,13 +24,13 @@ import (
 // invoker binary under a tag unique to the process (enginetest).
 
 // engineConfig is the default configuration with a unique invoker name and
-// a manifest whose nodejs:20 kind runs this run's runtime image.
+// a manifest whose js:goja kind runs this run's runtime image.
 func engineConfig(tb testing.TB, cells ...config.StemCell) *config.Config {
 	cfg := config.Default()
 	cfg.Invoker.Name = enginetest.UniqueName(tb.Name())
 	img := enginetest.ImageName(enginetest.RuntimeImageRef())
 	cfg.RuntimesManifest.Manifest = config.Manifest{
-		Runtimes:   map[string][]config.RuntimeKind{"nodejs": {{Kind: "nodejs:20", Default: true, Image: img, StemCells: cells}}},
+		Runtimes:   map[string][]config.RuntimeKind{"nodejs": {{Kind: "js:goja", Default: true, Image: img, StemCells: cells}}},
 		Blackboxes: []config.ImageName{img},
 	}
 	cfg.ContainerPool.UserMemory = 4096 * config.MB
@@ -102,7 +102,7 @@ func jsActivation(name string, mem config.ByteSize) actors.Activation {
 		InvocationNamespace: "guest",
 		Action: actors.Action{
 			Namespace: "guest", Name: name, Version: "0.0.1", Digest: "sha-" + name,
-			Kind: "nodejs:20", Image: enginetest.ImageName(enginetest.RuntimeImageRef()), Main: "main", Code: jsAction,
+			Kind: "js:goja", Image: enginetest.ImageName(enginetest.RuntimeImageRef()), Main: "main", Code: jsAction,
 			Limits: actors.ActionLimits{Memory: mem, Timeout: 30 * time.Second, MaxConcurrency: 1, Logs: config.MB},
 		},
 		Params: []byte(`{"name":"prewarm"}`),

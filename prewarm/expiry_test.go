@@ -9,7 +9,7 @@ import (
 
 func TestExpired(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	k := Key{Kind: "nodejs:20"}
+	k := Key{Kind: "js:goja"}
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 	idle := []Idle{
 		{Ref: 1, Key: k, Expires: at(30)},

@@ -29,8 +29,8 @@ func TestFakeFactoryInitialStock(t *testing.T) {
 	for _, c := range live {
 		sp := c.Spec()
 		names[sp.Name] = true
-		if sp.Action != nil || sp.Kind != "nodejs:20" || sp.Memory != 256*config.MB {
-			t.Errorf("container %s spec %+v is not a 256 MB nodejs:20 stem cell", c.ID(), sp)
+		if sp.Action != nil || sp.Kind != "js:goja" || sp.Memory != 256*config.MB {
+			t.Errorf("container %s spec %+v is not a 256 MB js:goja stem cell", c.ID(), sp)
 		}
 	}
 	if len(names) != 3 {

@@ -122,7 +122,7 @@ func testConfig(cells ...config.StemCell) *config.Config {
 		}},
 		RuntimesManifest: config.RuntimesManifestConfig{Manifest: config.Manifest{
 			Runtimes: map[string][]config.RuntimeKind{"nodejs": {{
-				Kind:      "nodejs:20",
+				Kind:      "js:goja",
 				Image:     config.ImageName{Prefix: "stemcell", Name: "action-runtime", Tag: "dev"},
 				StemCells: cells,
 			}}},
@@ -130,7 +130,7 @@ func testConfig(cells ...config.StemCell) *config.Config {
 	}
 }
 
-var nodeKey = Key{Kind: "nodejs:20", Memory: 256 * config.MB}
+var nodeKey = Key{Kind: "js:goja", Memory: 256 * config.MB}
 
 func newHarness(t *testing.T, cfg *config.Config, o testOpts) *harness {
 	t.Helper()

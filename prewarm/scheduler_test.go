@@ -30,8 +30,8 @@ func TestInitialStockIsCreated(t *testing.T) {
 	byMem := map[config.ByteSize]int{}
 	for _, r := range readies {
 		byMem[r.Memory]++
-		if r.Kind != "nodejs:20" || r.Container == nil || !r.Created.Equal(t0) {
-			t.Errorf("stem cell %+v: want kind nodejs:20, a container, created at t0", r)
+		if r.Kind != "js:goja" || r.Container == nil || !r.Created.Equal(t0) {
+			t.Errorf("stem cell %+v: want kind js:goja, a container, created at t0", r)
 		}
 		switch r.Memory {
 		case 256 * config.MB:
@@ -52,8 +52,8 @@ func TestInitialStockIsCreated(t *testing.T) {
 	h.mu.Unlock()
 	for _, e := range creates {
 		sp := e.msg.(*actors.CreateContainer).Spec
-		if !strings.HasPrefix(sp.Name, "t-prewarm_") || !strings.Contains(sp.Name, "_prewarm_nodejs20") ||
-			sp.Image.Name != "action-runtime" || sp.UserProvided || sp.Kind != "nodejs:20" ||
+		if !strings.HasPrefix(sp.Name, "t-prewarm_") || !strings.Contains(sp.Name, "_prewarm_jsgoja") ||
+			sp.Image.Name != "action-runtime" || sp.UserProvided || sp.Kind != "js:goja" ||
 			sp.Action != nil || sp.CPUShares != cfg.ContainerPool.CPUShare(sp.Memory) {
 			t.Errorf("spec %+v is not a stem cell spec", sp)
 		}
@@ -76,7 +76,7 @@ func TestBackfill(t *testing.T) {
 	}{
 		{"taken is replaced", fixed,
 			func(ref uint64) any {
-				return &actors.StemCellTaken{Ref: ref, Kind: "nodejs:20", Memory: 256 * config.MB}
+				return &actors.StemCellTaken{Ref: ref, Kind: "js:goja", Memory: 256 * config.MB}
 			}, 2, 1},
 		{"removed with replace is replaced", fixed,
 			func(ref uint64) any { return &actors.StemCellRemoved{Ref: ref, Replace: true} }, 2, 1},
@@ -84,11 +84,11 @@ func TestBackfill(t *testing.T) {
 			func(ref uint64) any { return &actors.StemCellRemoved{Ref: ref} }, 1, 0},
 		{"reactive taken refills to the minimum only", reactive,
 			func(ref uint64) any {
-				return &actors.StemCellTaken{Ref: ref, Kind: "nodejs:20", Memory: 256 * config.MB}
+				return &actors.StemCellTaken{Ref: ref, Kind: "js:goja", Memory: 256 * config.MB}
 			}, 2, 0},
 		{"unknown ref changes nothing", fixed,
 			func(uint64) any {
-				return &actors.StemCellTaken{Ref: 1 << 62, Kind: "nodejs:20", Memory: 256 * config.MB}
+				return &actors.StemCellTaken{Ref: 1 << 62, Kind: "js:goja", Memory: 256 * config.MB}
 			}, 2, 0},
 	}
 	for _, tt := range tests {
@@ -330,8 +330,8 @@ func TestReactiveSizing(t *testing.T) {
 		{"none and all expired gives the minimum", 0, 0, 1},
 	}
 	for _, st := range steps {
-		cold(st.cold, "nodejs:20", 256*config.MB)
-		cold(st.other, "nodejs:20", 512*config.MB)
+		cold(st.cold, "js:goja", 256*config.MB)
+		cold(st.other, "js:goja", 512*config.MB)
 		check()
 		// Removals the check asked for complete at once.
 		for _, r := range poolMsgs[*actors.RemoveStemCell](h) {

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/stemcell-io/stemcell/runtime/jscheck"
 )
 
 // initValue is the "value" of an /init body.
@@ -90,7 +92,8 @@ func (s *Server) initialize(ctx context.Context, w http.ResponseWriter, r *http.
 
 // parseInit validates an /init body and decides the action's kind: binary
 // code that is an ELF executable, or a zip with an "exec" entry at its root,
-// is native; everything else is JavaScript.
+// is native; everything else is JavaScript. jscheck.Check follows the same
+// rules to find the JavaScript the server examines at create.
 func parseInit(body []byte) (*actionCode, error) {
 	var req struct {
 		Value *initValue `json:"value"`
@@ -142,25 +145,13 @@ func parseInit(body []byte) (*actionCode, error) {
 	return code, nil
 }
 
-// jsSourceFromZip finds a zipped JavaScript action's entry file: the
-// package.json "main" field, else index.js. The runtime has no require, so
-// that one file must hold the whole action.
+// jsSourceFromZip reads a zipped JavaScript action's entry file
+// (jscheck.EntryName). The runtime has no require, so that one file must
+// hold the whole action.
 func jsSourceFromZip(zr *zip.Reader) (string, error) {
-	entry := "index.js"
-	if f := zipEntry(zr, "package.json"); f != nil {
-		pkg, err := readZipFile(f)
-		if err != nil {
-			return "", err
-		}
-		var meta struct {
-			Main string `json:"main"`
-		}
-		if err := json.Unmarshal(pkg, &meta); err != nil {
-			return "", fmt.Errorf("package.json is not valid JSON: %w", err)
-		}
-		if meta.Main != "" {
-			entry = strings.TrimPrefix(meta.Main, "./")
-		}
+	entry, err := jscheck.EntryName(zr)
+	if err != nil {
+		return "", err
 	}
 	f := zipEntry(zr, entry)
 	if f == nil {

@@ -61,7 +61,7 @@ func TestInit(t *testing.T) {
 		{name: "main is not a function", body: `{"value": {"code": "var main = 42"}}`, wantStatus: 502, wantErr: `no main function "main"`},
 		{name: "custom main missing", body: `{"value": {"main": "handler", "code": "function main() { return {} }"}}`, wantStatus: 502, wantErr: `no main function "handler"`},
 		{name: "top-level throw", body: `{"value": {"code": "throw new Error('load failed')"}}`, wantStatus: 502, wantErr: "Error: load failed"},
-		{name: "require", body: `{"value": {"code": "const fs = require('fs'); function main() { return {} }"}}`, wantStatus: 502, wantErr: "require(fs) is not supported"},
+		{name: "require", body: `{"value": {"code": "const fs = require('fs'); function main() { return {} }"}}`, wantStatus: 502, wantErr: `require("fs") is not available. The built-in JavaScript kind runs one file of JavaScript on goja, without modules`},
 		{name: "bad base64", body: `{"value": {"binary": true, "code": "%%%"}}`, wantStatus: 400, wantErr: "not valid base64"},
 		{name: "zip without entry", body: map[string]any{"value": map[string]any{"binary": true, "code": b64(zipOf(t, map[string]string{"README": "x"}))}}, wantStatus: 502, wantErr: `no "index.js" entry`},
 		{name: "function main", body: `{"value": {"code": "function main(p) { return {ok: 1} }"}}`, wantStatus: 200, wantRun: `{"ok": 1}`},

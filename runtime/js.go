@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/dop251/goja"
+
+	"github.com/stemcell-io/stemcell/runtime/jscheck"
 )
 
 // jsAction runs a JavaScript action. The code is compiled once; each
@@ -124,7 +126,10 @@ func (a *jsAction) newVM(ctx context.Context) (*jsVM, error) {
 }
 
 // installGlobals defines console, process.env, setTimeout/clearTimeout,
-// module/exports and a require that explains it is unavailable.
+// module/exports and a require that throws an Error saying what the
+// built-in kind lacks and what to do: the server refuses code that calls
+// require at create, but code stored before that, or that calls it out of
+// the parser's sight (new Function, eval), still reaches it.
 func (vm *jsVM) installGlobals(env map[string]string, globals map[string]any, stdout, stderr *lineWriter) error {
 	rt := vm.rt
 	console := rt.NewObject()
@@ -151,7 +156,7 @@ func (vm *jsVM) installGlobals(env map[string]string, globals map[string]any, st
 		rt.Set("module", module),
 		rt.Set("exports", exports),
 		rt.Set("require", func(call goja.FunctionCall) goja.Value {
-			msg := fmt.Sprintf("require(%s) is not supported: this runtime runs single-file actions without modules", call.Argument(0).String())
+			msg := jscheck.RequireMessage(call.Argument(0).String())
 			e, err := rt.New(rt.Get("Error"), rt.ToValue(msg))
 			if err != nil {
 				panic(rt.NewGoError(errors.New(msg)))

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stemcell-io/stemcell/runtime/jscheck"
 )
 
 // TestRunJSNodeAnswers checks the answers that follow OpenWhisk's Node.js
@@ -62,8 +64,14 @@ func TestRunJSNodeAnswers(t *testing.T) {
 		},
 		{
 			name: "require at run time", code: `function main() { return require("os") }`, wantStatus: 502,
-			wantErr:    "An error has occurred: Error: require(os) is not supported: this runtime runs single-file actions without modules",
-			wantStderr: []string{"Error: require(os) is not supported: this runtime runs single-file actions without modules", "    at main (test-action:1:33(3))"},
+			wantErr:    "An error has occurred: Error: " + jscheck.RequireMessage("os"),
+			wantStderr: []string{"Error: " + jscheck.RequireMessage("os"), "    at main (test-action:1:33(3))"},
+		},
+		{
+			// Out of the create-time check's sight: the code is a string.
+			name: "require through new Function", code: `function main() { return new Function("return require('./lib')")() }`, wantStatus: 502,
+			wantErr:    "An error has occurred: Error: " + jscheck.RequireMessage("./lib"),
+			wantStderr: []string{"Error: " + jscheck.RequireMessage("./lib"), "    at anonymous (<eval>:3:15(7))", "    at main (test-action:1:65(5))"},
 		},
 		{
 			name: "setTimeout needs a function", code: `function main() { setTimeout("code", 1); return {} }`, wantStatus: 502,

@@ -174,7 +174,7 @@ func manifestKinds(m config.Manifest) []string {
 // resolveExec validates a requested exec against the manifest and returns
 // the stored form.
 func (s *Server) resolveExec(e *execPut) (store.Exec, error) {
-	kind := strings.ToLower(strings.TrimSpace(e.Kind))
+	kind := normalizeKind(e.Kind)
 	if kind == "blackbox" {
 		if strings.TrimSpace(e.Image) == "" {
 			return store.Exec{}, malformed("'image' must be a string defined in 'exec' for 'blackbox' actions")
@@ -189,11 +189,7 @@ func (s *Server) resolveExec(e *execPut) (store.Exec, error) {
 	}
 	rk, err := s.cfg.RuntimesManifest.Manifest.ResolveKind(kind)
 	if err != nil || kind == "" {
-		quoted := make([]string, len(s.kinds))
-		for i, k := range s.kinds {
-			quoted[i] = "'" + k + "'"
-		}
-		return store.Exec{}, malformed(fmt.Sprintf("The specified runtime '%s' is not supported by this platform. Valid values are: %s.", e.Kind, strings.Join(quoted, ", ")))
+		return store.Exec{}, s.unknownKind(e.Kind)
 	}
 	if e.Code == nil {
 		return store.Exec{}, malformed(fmt.Sprintf("'code' must be a string defined in 'exec' for '%s' actions", rk.Kind))

@@ -84,6 +84,9 @@ func (s *Server) storeActionPut(r *http.Request, ns string, p actionPath, overwr
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkBuiltInCode(put.Exec); err != nil {
+		return nil, err
+	}
 	now := s.now().UnixMilli()
 	doc, err := s.store.PutAction(ns, p.String(), func(old *store.Action) (*store.Action, error) {
 		return s.mergeAction(old, put, ns, p, overwrite, now)

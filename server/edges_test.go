@@ -53,10 +53,10 @@ func TestDuplicateKey(t *testing.T) {
 func TestActionPutDuplicateKeys(t *testing.T) {
 	h := newHarness(t)
 	tests := []struct{ name, body, path string }{
-		{"exec twice", `{"exec":{"kind":"nodejs:20","code":"x"},"exec":{"kind":"blackbox","image":"evil/image"}}`, `"exec"`},
-		{"kind twice", `{"exec":{"kind":"nodejs:20","code":"x","kind":"blackbox"}}`, `"exec.kind"`},
-		{"escaped spelling", `{"exec":{"kind":"nodejs:20","code":"x"},"\u0065xec":{"kind":"blackbox"}}`, `"exec"`},
-		{"parameter object", `{"exec":{"kind":"nodejs:20","code":"x"},"parameters":[{"key":"a","value":1,"value":2}]}`, `"parameters[0].value"`},
+		{"exec twice", `{"exec":{"kind":"js:goja","code":"x"},"exec":{"kind":"blackbox","image":"evil/image"}}`, `"exec"`},
+		{"kind twice", `{"exec":{"kind":"js:goja","code":"x","kind":"blackbox"}}`, `"exec.kind"`},
+		{"escaped spelling", `{"exec":{"kind":"js:goja","code":"x"},"\u0065xec":{"kind":"blackbox"}}`, `"exec"`},
+		{"parameter object", `{"exec":{"kind":"js:goja","code":"x"},"parameters":[{"key":"a","value":1,"value":2}]}`, `"parameters[0].value"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,7 +72,7 @@ func TestActionPutDuplicateKeys(t *testing.T) {
 func TestInvokeDuplicateKeys(t *testing.T) {
 	h := newHarness(t)
 	h.createHello()
-	h.do("PUT", "/api/v1/namespaces/_/actions/withdefaults", guestAuth, `{"exec":{"kind":"nodejs:20","code":"x"},"parameters":[{"key":"a","value":1}]}`)
+	h.do("PUT", "/api/v1/namespaces/_/actions/withdefaults", guestAuth, `{"exec":{"kind":"js:goja","code":"x"},"parameters":[{"key":"a","value":1}]}`)
 	for _, action := range []string{"hello", "withdefaults"} {
 		t.Run(action, func(t *testing.T) {
 			n := h.inv.accepted()
@@ -106,7 +106,7 @@ func TestUnsupportedEntities(t *testing.T) {
 		{"action in a package", "PUT", ns + "actions/utils/hello?overwrite=false", helloJS,
 			"does not serve packages, so the action 'hello' cannot be created in package 'utils'"},
 		{"web action", "PUT", ns + "actions/web?overwrite=false",
-			`{"exec":{"kind":"nodejs:20","code":"x"},"annotations":[{"key":"web-export","value":true},{"key":"final","value":true}]}`,
+			`{"exec":{"kind":"js:goja","code":"x"},"annotations":[{"key":"web-export","value":true},{"key":"final","value":true}]}`,
 			"does not serve web actions: the annotation 'web-export' must be false or absent"},
 		{"web action by update", "PUT", ns + "actions/hello?overwrite=true", `{"annotations":[{"key":"web-export","value":true}]}`,
 			"does not serve web actions"},
@@ -126,7 +126,7 @@ func TestUnsupportedEntities(t *testing.T) {
 		}
 	}
 	// An explicit false is what wsk action update --web false sends.
-	if r := h.do("PUT", ns+"actions/notweb", guestAuth, `{"exec":{"kind":"nodejs:20","code":"x"},"annotations":[{"key":"web-export","value":false}]}`); r.status != 200 {
+	if r := h.do("PUT", ns+"actions/notweb", guestAuth, `{"exec":{"kind":"js:goja","code":"x"},"annotations":[{"key":"web-export","value":false}]}`); r.status != 200 {
 		t.Errorf("web-export false: %d %s", r.status, r.body)
 	}
 }
@@ -194,7 +194,7 @@ func TestKeysFileRules(t *testing.T) {
 func TestLargeActionRoundTrip(t *testing.T) {
 	h := newHarness(t)
 	code := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("stemcell", 200_000)))
-	r := h.do("PUT", "/api/v1/namespaces/_/actions/big", guestAuth, `{"exec":{"kind":"nodejs:20","code":"`+code+`"}}`)
+	r := h.do("PUT", "/api/v1/namespaces/_/actions/big", guestAuth, `{"exec":{"kind":"js:goja","code":"`+code+`"}}`)
 	if r.status != 200 || r.header.Get("Content-Length") != strconv.Itoa(len(r.body)) {
 		t.Fatalf("PUT: %d, Content-Length %s for %d bytes", r.status, r.header.Get("Content-Length"), len(r.body))
 	}
@@ -215,7 +215,7 @@ func TestUploadGate(t *testing.T) {
 		s.PutBytesInFlight = 1 * config.MB
 		s.ReadTimeout = 300 * time.Millisecond
 	})
-	body := `{"exec":{"kind":"nodejs:20","code":"` + strings.Repeat("x", 600_000) + `"}}`
+	body := `{"exec":{"kind":"js:goja","code":"` + strings.Repeat("x", 600_000) + `"}}`
 	pr, pw := io.Pipe()
 	first := make(chan reply, 1)
 	go func() {

@@ -22,7 +22,7 @@ import (
 func FuzzDecodeActionPut(f *testing.F) {
 	for _, seed := range []string{
 		helloJS,
-		`{"exec":{"kind":"nodejs:20","code":"UEsDBA==","main":"m"},"limits":{"memory":128,"timeout":100,"logs":0,"concurrency":1}}`,
+		`{"exec":{"kind":"js:goja","code":"UEsDBA==","main":"m"},"limits":{"memory":128,"timeout":100,"logs":0,"concurrency":1}}`,
 		`{"exec":{"kind":"blackbox","image":"stemcell/action-runtime:dev"},"parameters":[{"key":"a","value":{"b":[1,2]},"init":true}]}`,
 		`{"annotations":[{"key":"final","value":true},{"key":"final"}],"delAnnotations":["x"],"publish":true,"version":"1.2.3"}`,
 		`{"limits":{"memory":1.5}}`, `[]`, `null`, `{"exec":null}`, `{} x`, "",
@@ -32,7 +32,7 @@ func FuzzDecodeActionPut(f *testing.F) {
 	s := &Server{cfg: config.Default()}
 	s.kinds = manifestKinds(s.cfg.RuntimesManifest.Manifest)
 	code := "old"
-	old := &store.Action{Namespace: "guest", Name: "a", Version: "0.0.9", Exec: store.Exec{Kind: "nodejs:20", Code: &code},
+	old := &store.Action{Namespace: "guest", Name: "a", Version: "0.0.9", Exec: store.Exec{Kind: "js:goja", Code: &code},
 		Limits: s.defaultLimits(), Parameters: []store.KeyValue{}, Annotations: []store.KeyValue{{Key: "x", Value: json.RawMessage("1")}}}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p, err := decodeActionPut(body)

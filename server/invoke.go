@@ -183,6 +183,9 @@ func (s *Server) prepareActivation(r *http.Request, id *Identity, ns string, p a
 	if err != nil {
 		return actors.Activation{}, nil, err
 	}
+	if err := s.kindGone(run); err != nil {
+		return actors.Activation{}, nil, err
+	}
 	params, err := invocationParams(body, run.params, run.final)
 	if err != nil {
 		return actors.Activation{}, nil, err

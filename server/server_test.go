@@ -346,14 +346,14 @@ func TestCreateAction(t *testing.T) {
 	if err := json.Unmarshal(r.body, &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Namespace != "guest" || doc.Name != "hello" || doc.Version != "0.0.1" || doc.Exec.Kind != "nodejs:20" || doc.Exec.Binary {
+	if doc.Namespace != "guest" || doc.Name != "hello" || doc.Version != "0.0.1" || doc.Exec.Kind != "js:goja" || doc.Exec.Binary {
 		t.Errorf("created doc = %+v", doc)
 	}
 	if doc.Limits != (store.Limits{Timeout: 60000, Memory: 256, Logs: 10, Concurrency: 1}) {
 		t.Errorf("default limits = %+v", doc.Limits)
 	}
 	ann, _ := json.Marshal(doc.Annotations)
-	if string(ann) != `[{"key":"provide-api-key","value":false},{"key":"exec","value":"nodejs:20"}]` {
+	if string(ann) != `[{"key":"provide-api-key","value":false},{"key":"exec","value":"js:goja"}]` {
 		t.Errorf("annotations = %s", ann)
 	}
 	if !strings.Contains(string(r.body), `"binary":false`) || !strings.Contains(string(r.body), `"parameters":[]`) {
@@ -374,7 +374,7 @@ func TestCreateAction(t *testing.T) {
 		t.Errorf("updated doc = %+v", doc2)
 	}
 	ann, _ = json.Marshal(doc2.Annotations)
-	if string(ann) != `[{"key":"provide-api-key","value":false},{"key":"exec","value":"nodejs:20"},{"key":"a","value":1}]` {
+	if string(ann) != `[{"key":"provide-api-key","value":false},{"key":"exec","value":"js:goja"},{"key":"a","value":1}]` {
 		t.Errorf("updated annotations = %s", ann)
 	}
 
@@ -402,22 +402,22 @@ func TestActionPutRejections(t *testing.T) {
 	}{
 		{"bad JSON", `{"exec":`, 400, "The request content was malformed:\nthe JSON ends early"},
 		{"syntax error", `{"exec" 1}`, 400, "invalid JSON at offset"},
-		{"wrong type", `{"exec":{"kind":"nodejs:20","code":5}}`, 400, "exec.code: expected string"},
+		{"wrong type", `{"exec":{"kind":"js:goja","code":5}}`, 400, "exec.code: expected string"},
 		{"trailing data", `{} {}`, 400, "unexpected data after the JSON value"},
 		{"not an object", `[1]`, 400, "The request content was malformed"},
-		{"fraction limit", `{"exec":{"kind":"nodejs:20","code":"x"},"limits":{"memory":1.5}}`, 400, "limits.memory"},
+		{"fraction limit", `{"exec":{"kind":"js:goja","code":"x"},"limits":{"memory":1.5}}`, 400, "limits.memory"},
 		{"no exec", `{"parameters":[]}`, 400, msgExecUndefined},
-		{"unknown kind", `{"exec":{"kind":"cobol:1","code":"x"}}`, 400, "The specified runtime 'cobol:1' is not supported by this platform. Valid values are: 'nodejs:20', 'nodejs:default', 'blackbox'."},
-		{"no code", `{"exec":{"kind":"nodejs:20"}}`, 400, "'code' must be a string"},
+		{"unknown kind", `{"exec":{"kind":"cobol:1","code":"x"}}`, 400, "The specified runtime 'cobol:1' is not supported by this platform. Valid values are: 'js:goja', 'nodejs:default', 'blackbox'."},
+		{"no code", `{"exec":{"kind":"js:goja"}}`, 400, "'code' must be a string"},
 		{"blackbox without image", `{"exec":{"kind":"blackbox"}}`, 400, "'image' must be a string"},
-		{"memory high", `{"exec":{"kind":"nodejs:20","code":"x"},"limits":{"memory":1024}}`, 400, "memory size 1024 MB exceeds allowed threshold of 512 MB"},
-		{"memory low", `{"exec":{"kind":"nodejs:20","code":"x"},"limits":{"memory":64}}`, 400, "memory size 64 MB below allowed threshold of 128 MB"},
-		{"timeout high", `{"exec":{"kind":"nodejs:20","code":"x"},"limits":{"timeout":400000}}`, 400, "duration 400000 milliseconds exceeds allowed threshold of 300000 milliseconds"},
-		{"timeout low", `{"exec":{"kind":"nodejs:20","code":"x"},"limits":{"timeout":50}}`, 400, "duration 50 milliseconds below allowed threshold of 100 milliseconds"},
-		{"logs high", `{"exec":{"kind":"nodejs:20","code":"x"},"limits":{"logs":11}}`, 400, "log size 11 MB exceeds allowed threshold of 10 MB"},
-		{"concurrency high", `{"exec":{"kind":"nodejs:20","code":"x"},"limits":{"concurrency":2}}`, 400, "concurrency 2 exceeds allowed threshold of 1"},
-		{"concurrency low", `{"exec":{"kind":"nodejs:20","code":"x"},"limits":{"concurrency":0}}`, 400, "concurrency 0 below allowed threshold of 1"},
-		{"too large", `{"exec":{"kind":"nodejs:20","code":"` + strings.Repeat("x", 5000) + `"}}`, 413, "Request larger than allowed: 5039 > 4096 bytes."},
+		{"memory high", `{"exec":{"kind":"js:goja","code":"x"},"limits":{"memory":1024}}`, 400, "memory size 1024 MB exceeds allowed threshold of 512 MB"},
+		{"memory low", `{"exec":{"kind":"js:goja","code":"x"},"limits":{"memory":64}}`, 400, "memory size 64 MB below allowed threshold of 128 MB"},
+		{"timeout high", `{"exec":{"kind":"js:goja","code":"x"},"limits":{"timeout":400000}}`, 400, "duration 400000 milliseconds exceeds allowed threshold of 300000 milliseconds"},
+		{"timeout low", `{"exec":{"kind":"js:goja","code":"x"},"limits":{"timeout":50}}`, 400, "duration 50 milliseconds below allowed threshold of 100 milliseconds"},
+		{"logs high", `{"exec":{"kind":"js:goja","code":"x"},"limits":{"logs":11}}`, 400, "log size 11 MB exceeds allowed threshold of 10 MB"},
+		{"concurrency high", `{"exec":{"kind":"js:goja","code":"x"},"limits":{"concurrency":2}}`, 400, "concurrency 2 exceeds allowed threshold of 1"},
+		{"concurrency low", `{"exec":{"kind":"js:goja","code":"x"},"limits":{"concurrency":0}}`, 400, "concurrency 0 below allowed threshold of 1"},
+		{"too large", `{"exec":{"kind":"js:goja","code":"` + strings.Repeat("x", 5000) + `"}}`, 413, "Request larger than allowed: 5037 > 4096 bytes."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -446,7 +446,7 @@ func TestActionPutRejections(t *testing.T) {
 
 func TestBinaryAction(t *testing.T) {
 	h := newHarness(t)
-	r := h.do("PUT", "/api/v1/namespaces/_/actions/zip", guestAuth, `{"exec":{"kind":"nodejs:20","code":"UEsDBA=="}}`)
+	r := h.do("PUT", "/api/v1/namespaces/_/actions/zip", guestAuth, `{"exec":{"kind":"js:goja","code":"UEsDBA=="}}`)
 	if r.status != 200 || !strings.Contains(string(r.body), `"binary":true`) || !strings.Contains(string(r.body), `"namespace":"guest"`) {
 		t.Fatalf("binary action: %d %s", r.status, r.body)
 	}
@@ -461,7 +461,7 @@ func TestBinaryAction(t *testing.T) {
 func TestListActionsPaging(t *testing.T) {
 	h := newHarness(t)
 	for i := range 5 {
-		body := `{"exec":{"kind":"nodejs:20","code":"x"}}`
+		body := `{"exec":{"kind":"js:goja","code":"x"}}`
 		if r := h.do("PUT", fmt.Sprintf("/api/v1/namespaces/_/actions/a%d", i), guestAuth, body); r.status != 200 {
 			t.Fatal(r.status, string(r.body))
 		}
@@ -528,7 +528,7 @@ func TestInvokeBlocking(t *testing.T) {
 	for _, kv := range rec.Annotations {
 		ann[kv.Key] = string(kv.Value)
 	}
-	want := map[string]string{"path": `"guest/hello"`, "kind": `"nodejs:20"`, "waitTime": "2", "initTime": "40", "timeout": "false",
+	want := map[string]string{"path": `"guest/hello"`, "kind": `"js:goja"`, "waitTime": "2", "initTime": "40", "timeout": "false",
 		"startKind": `"cold"`, "limits": `{"timeout":60000,"memory":256,"logs":10,"concurrency":1}`}
 	for k, v := range want {
 		if ann[k] != v {
@@ -658,7 +658,7 @@ func TestInvokeBodyRules(t *testing.T) {
 func TestListActivations(t *testing.T) {
 	h := newHarness(t)
 	h.createHello()
-	h.do("PUT", "/api/v1/namespaces/_/actions/other", guestAuth, `{"exec":{"kind":"nodejs:20","code":"x"}}`)
+	h.do("PUT", "/api/v1/namespaces/_/actions/other", guestAuth, `{"exec":{"kind":"js:goja","code":"x"}}`)
 	var ids []string
 	for i := range 4 {
 		path := "hello"

@@ -41,10 +41,10 @@ func TestMarshalActionMatchesJSONMarshal(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := &Action{
 				Namespace: "guest/pkg", Name: "hello", Version: "0.0.1",
-				Exec:        Exec{Kind: "nodejs:20", Code: tt.code, Binary: true},
+				Exec:        Exec{Kind: "js:goja", Code: tt.code, Binary: true},
 				Parameters:  []KeyValue{{Key: "p", Value: json.RawMessage(`{"a":"<x>"}`), Init: true}},
 				Limits:      Limits{Timeout: 60000, Memory: 256, Logs: 10, Concurrency: 1},
-				Annotations: []KeyValue{{Key: "exec", Value: json.RawMessage(`"nodejs:20"`)}},
+				Annotations: []KeyValue{{Key: "exec", Value: json.RawMessage(`"js:goja"`)}},
 				Updated:     1717243190000,
 			}
 			if tt.edit != nil {
@@ -91,7 +91,7 @@ func TestLargeCodeKeptApart(t *testing.T) {
 	put := func(code *string) *Action {
 		t.Helper()
 		a, err := s.PutAction("guest", "big", func(old *Action) (*Action, error) {
-			n := &Action{Namespace: "guest", Name: "big", Version: "0.0.1", Exec: Exec{Kind: "nodejs:20", Code: code}}
+			n := &Action{Namespace: "guest", Name: "big", Version: "0.0.1", Exec: Exec{Kind: "js:goja", Code: code}}
 			if old != nil && code == nil {
 				n.Exec.Code = old.Exec.Code // an update without code keeps it
 			}

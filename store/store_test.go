@@ -66,7 +66,7 @@ func TestRestartKeepsActionsAndActivations(t *testing.T) {
 		if old != nil {
 			t.Errorf("PutAction on an empty store passed old = %+v", old)
 		}
-		return &Action{Namespace: "guest", Name: "hello", Version: "0.0.1", Exec: Exec{Kind: "nodejs:20", Code: &code}}, nil
+		return &Action{Namespace: "guest", Name: "hello", Version: "0.0.1", Exec: Exec{Kind: "js:goja", Code: &code}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)

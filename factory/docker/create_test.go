@@ -71,7 +71,7 @@ func TestCreateContainerSettings(t *testing.T) {
 					t.Errorf("env %v lacks %q", info.Env, kv)
 				}
 			}
-			wantLabels := map[string]string{LabelInvoker: cfg.Invoker.Name, LabelKind: "nodejs:20", LabelRole: tt.role, LabelManaged: "true", "team": "blue"}
+			wantLabels := map[string]string{LabelInvoker: cfg.Invoker.Name, LabelKind: "js:goja", LabelRole: tt.role, LabelManaged: "true", "team": "blue"}
 			if tt.action != nil {
 				wantLabels[LabelNamespace], wantLabels[LabelAction] = "guest", "pkg/hello"
 			}

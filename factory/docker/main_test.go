@@ -203,7 +203,7 @@ func testConfig(t testing.TB) *config.Config {
 	cfg.Invoker.APIHost = "https://api.stemcell.test"
 	img := enginetest.ImageName(testEnv.runtimeImage)
 	cfg.RuntimesManifest.Manifest = config.Manifest{
-		Runtimes:   map[string][]config.RuntimeKind{"nodejs": {{Kind: "nodejs:20", Default: true, Image: img}}},
+		Runtimes:   map[string][]config.RuntimeKind{"nodejs": {{Kind: "js:goja", Default: true, Image: img}}},
 		Blackboxes: []config.ImageName{img},
 	}
 	return cfg
@@ -225,11 +225,11 @@ func newTestFactory(t *testing.T, cfg *config.Config) *Factory {
 var containerSeq atomic.Uint64
 
 func specFor(f *Factory, img string, userProvided bool, action *factory.ActionRef) factory.ContainerSpec {
-	kind := "nodejs:20"
+	kind := "js:goja"
 	if userProvided {
 		kind = "blackbox"
 	}
-	role, who := "prewarm", "nodejs20"
+	role, who := "prewarm", "jsgoja"
 	if action != nil {
 		role, who = action.Namespace, action.Name
 	}

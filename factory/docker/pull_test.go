@@ -61,7 +61,7 @@ func TestManifestRuntimeImages(t *testing.T) {
 		{name: "other images are not ours to build",
 			manifest: config.Manifest{Runtimes: map[string][]config.RuntimeKind{"python": {{Kind: "python:3", Image: config.ImageName{Prefix: "openwhisk", Name: "python3action", Tag: "nightly"}}}}},
 			want:     []string{}},
-		{name: "registry prefix applies", manifest: config.Manifest{Runtimes: map[string][]config.RuntimeKind{"nodejs": {{Kind: "nodejs:20", Image: ours}}}},
+		{name: "registry prefix applies", manifest: config.Manifest{Runtimes: map[string][]config.RuntimeKind{"nodejs": {{Kind: "js:goja", Image: ours}}}},
 			registry: "reg.local", want: []string{"reg.local/stemcell/action-runtime:dev"}},
 	}
 	for _, tt := range tests {

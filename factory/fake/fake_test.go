@@ -25,7 +25,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const mb = config.ByteSize(1 << 20)
 
 func spec(name string) factory.ContainerSpec {
-	return factory.ContainerSpec{Name: name, Kind: "nodejs:20", Memory: 256 * mb}
+	return factory.ContainerSpec{Name: name, Kind: "js:goja", Memory: 256 * mb}
 }
 
 func mustCreate(t *testing.T, f *fake.Factory, name string) *fake.Container {

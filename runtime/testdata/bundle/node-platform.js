@@ -1,0 +1,3 @@
+// fsuse.js
+require("fs");
+exports.main = () => ({});

@@ -1,0 +1,1 @@
+const {greet} = require('./lib/greet'); exports.main = p => ({msg: greet(p.name)})
