@@ -79,7 +79,7 @@ func (m Manifest) WithStemCells(key string, items []string) (Manifest, error) {
 
 // parseStemCellItem reads "KIND=COUNTxMEMORY".
 func parseStemCellItem(item string) (string, StemCell, error) {
-	const form = `must be KIND=COUNTxMEMORY, e.g. "nodejs:20=2x256MB", or the one item "none"`
+	const form = `must be KIND=COUNTxMEMORY, e.g. "nodejs:default=2x256MB", or the one item "none"`
 	kind, spec, ok := strings.Cut(strings.TrimSpace(item), "=")
 	count, mem, ok2 := strings.Cut(spec, "x")
 	if !ok || !ok2 || strings.TrimSpace(kind) == "" {

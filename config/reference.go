@@ -15,7 +15,7 @@ type keyDoc struct {
 // keyDocs documents every key of Config; a test fails when one is missing.
 var keyDocs = map[string]keyDoc{
 	"invoker.name":     {"Name of this invoker. It prefixes and labels every container the invoker creates, so startup and shutdown cleanup remove only its own containers.", false},
-	"invoker.api-host": {"Passed to action containers as `__OW_API_HOST`.", false},
+	"invoker.api-host": {"Passed to action containers as `__OW_API_HOST`. Empty: `http://<gateway of the action network>:<the daemon's port>`, where the daemon also answers when it listens on loopback (see \"OpenWhisk's runtime images\").", false},
 
 	"container-pool.user-memory":                                      {"Memory that all action containers together may hold: busy, idle, prewarmed and starting ones.", true},
 	"container-pool.concurrent-peek-factor":                           {"OpenWhisk v1 sizes its Kafka peek with it; Stemcell has no Kafka and no use for it: accepted and validated so OpenWhisk settings carry over, it admits and refuses nothing (see limits.actions.invokes). Must be > 0 and <= 1.", true},
@@ -89,7 +89,7 @@ var keyDocs = map[string]keyDoc{
 	"limits.actions.invokes.per-minute": {"Per namespace, at most this many invokes in one wall-clock minute (refused ones count too, as in OpenWhisk); past it 429 `Too many requests in the last minute`. 0: no limit. Must be >= 0.", true},
 
 	"runtimes-manifest.preset":     {"A runtimes manifest shipped with Stemcell: `stemcell` (the built-in runtime: kind `js:goja` and native executables) or `openwhisk` (OpenWhisk's kinds on its official images, pulled on first use, plus `js:goja`; see \"Runtimes\"). `file` or `inline` replaces it.", false},
-	"runtimes-manifest.stem-cells": {"Replaces every stem cell of the manifest: items `KIND=COUNTxMEMORY` (e.g. `nodejs:20=2x256MB`; KIND may be `family:default`), or the one item `none`. Empty: the manifest's own. Only these kinds' images are pulled at startup.", false},
+	"runtimes-manifest.stem-cells": {"Replaces every stem cell of the manifest: items `KIND=COUNTxMEMORY` (e.g. `nodejs:default=2x256MB`, `python:3.11=1x256MB`), or the one item `none`. Empty: the manifest's own. Only these kinds' images are pulled at startup.", false},
 	"runtimes-manifest.file":       {"Runtimes manifest JSON file; a relative path in the YAML file is relative to that file. Empty (and no inline): the embedded manifest.", false},
 	"runtimes-manifest.inline":     {"Runtimes manifest JSON text, as OpenWhisk injects it in `RUNTIMES_MANIFEST` (also accepted). The highest source that sets file or inline wins; setting both in one source is an error.", false},
 
