@@ -1,38 +1,16 @@
 package server
 
 import (
-	"archive/zip"
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/stemcell-io/stemcell/config"
+	"github.com/stemcell-io/stemcell/internal/ziptest"
 	"github.com/stemcell-io/stemcell/runtime/jscheck"
 	"github.com/stemcell-io/stemcell/store"
 )
-
-// zipBase64 returns the base64 of a zip holding name, content, ... in order.
-func zipBase64(t *testing.T, files ...string) string {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for i := 0; i < len(files); i += 2 {
-		w, err := zw.Create(files[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write([]byte(files[i+1])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(buf.Bytes())
-}
 
 // execBody is a PUT body whose exec has kind and code.
 func execBody(t *testing.T, kind, code string) string {
@@ -71,15 +49,15 @@ func TestPutRefusesRequire(t *testing.T) {
 		{name: "nodejs:default resolves to the built-in kind", kind: "nodejs:default", code: clean + "\nfunction f() { return require('./lib').x }",
 			want: `The action's code cannot run on kind 'js:goja': line 2:23 calls require("./lib").`},
 		{name: "zip whose entry requires another file", kind: "js:goja",
-			code: zipBase64(t, "index.js", "const {x} = require('./lib/x')\n"+clean, "lib/x.js", "exports.x = 1"),
+			code: ziptest.Base64(t, "index.js", "const {x} = require('./lib/x')\n"+clean, "lib/x.js", "exports.x = 1"),
 			want: `The action's code cannot run on kind 'js:goja': index.js:1:13 calls require("./lib/x").`},
 		{name: "zip whose second file requires", kind: "js:goja",
-			code: zipBase64(t, "index.js", clean, "lib/x.js", "\n\nconst http = require('http')"),
+			code: ziptest.Base64(t, "index.js", clean, "lib/x.js", "\n\nconst http = require('http')"),
 			want: `The action's code cannot run on kind 'js:goja': lib/x.js:3:14 calls require("http") (the runtime loads only the zip's entry file index.js, so lib/x.js could only run through a require).`},
 		{name: "require in a string and a comment", kind: "js:goja", code: "// require('x')\nvar s = \"require('y')\"\n" + clean},
 		{name: "own require", kind: "js:goja", code: "function require(m) { return {} }\nrequire('x')\n" + clean},
 		{name: "does not parse", kind: "js:goja", code: "function main( { require('x')"},
-		{name: "zip without require", kind: "js:goja", code: zipBase64(t, "index.js", clean)},
+		{name: "zip without require", kind: "js:goja", code: ziptest.Base64(t, "index.js", clean)},
 		{name: "another image's kind", kind: "python:3", code: "require('x')"},
 	}
 	for _, tt := range tests {

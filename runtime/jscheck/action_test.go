@@ -6,28 +6,9 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
-)
 
-// zipOf returns the base64 of a zip holding files, in the order given
-// (name, content, name, content, ...); a name ending in / is a directory.
-func zipOf(t testing.TB, files ...string) string {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for i := 0; i < len(files); i += 2 {
-		w, err := zw.Create(files[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write([]byte(files[i+1])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(buf.Bytes())
-}
+	"github.com/stemcell-io/stemcell/internal/ziptest"
+)
 
 // wrap76 breaks base64 text into lines of 76 characters, as MIME does.
 func wrap76(s string) string {
@@ -57,26 +38,26 @@ func TestCheck(t *testing.T) {
 		{name: "more than listed", code: "require('a');require('b');require('c');require('d');require('e')",
 			want: `line 1:1 calls require("a"), line 1:14 calls require("b"), line 1:27 calls require("c") and 2 more call(s) of require`},
 
-		{name: "zip as base64 with line breaks", binary: true, code: wrap76(zipOf(t, "index.js", "require('w')")),
+		{name: "zip as base64 with line breaks", binary: true, code: wrap76(ziptest.Base64(t, "index.js", "require('w')")),
 			want: `index.js:1:1 calls require("w")`},
-		{name: "zip without require", binary: true, code: zipOf(t, "index.js", clean, "lib/util.js", "exports.x = 1")},
-		{name: "zip entry", binary: true, code: zipOf(t, "index.js", "const {x} = require('./lib/util')\n"+clean, "lib/util.js", "exports.x = 1"),
+		{name: "zip without require", binary: true, code: ziptest.Base64(t, "index.js", clean, "lib/util.js", "exports.x = 1")},
+		{name: "zip entry", binary: true, code: ziptest.Base64(t, "index.js", "const {x} = require('./lib/util')\n"+clean, "lib/util.js", "exports.x = 1"),
 			want: `index.js:1:13 calls require("./lib/util")`},
-		{name: "zip entry listed first", binary: true, code: zipOf(t, "lib/a.js", "require('a')", "index.js", "require('./lib/a')"),
+		{name: "zip entry listed first", binary: true, code: ziptest.Base64(t, "lib/a.js", "require('a')", "index.js", "require('./lib/a')"),
 			want: `index.js:1:1 calls require("./lib/a")`},
-		{name: "zip second file", binary: true, code: zipOf(t, "index.js", clean, "lib/util.js", "\nconst http = require('http')"),
+		{name: "zip second file", binary: true, code: ziptest.Base64(t, "index.js", clean, "lib/util.js", "\nconst http = require('http')"),
 			want: `lib/util.js:2:14 calls require("http") (the runtime loads only the zip's entry file index.js, so lib/util.js could only run through a require)`},
-		{name: "zip cjs file", binary: true, code: zipOf(t, "index.js", clean, "x.cjs", "require('c')"),
+		{name: "zip cjs file", binary: true, code: ziptest.Base64(t, "index.js", clean, "x.cjs", "require('c')"),
 			want: `x.cjs:1:1 calls require("c") (the runtime loads only the zip's entry file index.js, so x.cjs could only run through a require)`},
-		{name: "zip package.json main", binary: true, code: zipOf(t, "package.json", `{"main":"./src/action.js"}`, "src/action.js", "require('m')"),
+		{name: "zip package.json main", binary: true, code: ziptest.Base64(t, "package.json", `{"main":"./src/action.js"}`, "src/action.js", "require('m')"),
 			want: `src/action.js:1:1 calls require("m")`},
-		{name: "zip main without js suffix", binary: true, code: zipOf(t, "package.json", `{"main":"action"}`, "action", "require('m')"),
+		{name: "zip main without js suffix", binary: true, code: ziptest.Base64(t, "package.json", `{"main":"action"}`, "action", "require('m')"),
 			want: `action:1:1 calls require("m")`},
-		{name: "zip other files are not code", binary: true, code: zipOf(t, "index.js", clean, "README.md", "require('x')", "data.json", `"require('y')"`)},
-		{name: "zip directory entry", binary: true, code: zipOf(t, "lib.js/", "", "index.js", clean)},
-		{name: "zip native action", binary: true, code: zipOf(t, "exec", "#!/bin/sh", "helper.js", "require('x')")},
-		{name: "zip with a bad package.json", binary: true, code: zipOf(t, "package.json", `{`, "index.js", "require('x')")},
-		{name: "zip file that does not parse", binary: true, code: zipOf(t, "index.js", clean, "broken.js", "require('x'")},
+		{name: "zip other files are not code", binary: true, code: ziptest.Base64(t, "index.js", clean, "README.md", "require('x')", "data.json", `"require('y')"`)},
+		{name: "zip directory entry", binary: true, code: ziptest.Base64(t, "lib.js/", "", "index.js", clean)},
+		{name: "zip native action", binary: true, code: ziptest.Base64(t, "exec", "#!/bin/sh", "helper.js", "require('x')")},
+		{name: "zip with a bad package.json", binary: true, code: ziptest.Base64(t, "package.json", `{`, "index.js", "require('x')")},
+		{name: "zip file that does not parse", binary: true, code: ziptest.Base64(t, "index.js", clean, "broken.js", "require('x'")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,14 +78,14 @@ func TestCheck(t *testing.T) {
 // files count from their declared sizes, parsed or not.
 func TestCheckExaminedBound(t *testing.T) {
 	big := "require('big')" + strings.Repeat(" ", 100)
-	code := zipOf(t, "index.js", "function main() { return {} }", "a.js", big, "b.js", "require('small')")
+	code := ziptest.Base64(t, "index.js", "function main() { return {} }", "a.js", big, "b.js", "require('small')")
 	if e := check(code, true, 50); e == nil || e.File != "b.js" {
 		t.Errorf("check with a 50-byte bound = %v, want b.js's call (a.js is past the bound)", e)
 	}
 	if e := check(code, true, 1<<20); e == nil || e.File != "a.js" {
 		t.Errorf("check with a 1 MB bound = %v, want a.js's call", e)
 	}
-	if e := check(zipOf(t, "index.js", big), true, 10); e != nil {
+	if e := check(ziptest.Base64(t, "index.js", big), true, 10); e != nil {
 		t.Errorf("an entry past the bound was examined: %v", e)
 	}
 	if e := check(big, false, 10); e != nil {
@@ -128,7 +109,7 @@ func TestEntryName(t *testing.T) {
 		{files: []string{"package.json", `{"main":`}, wantErr: "package.json is not valid JSON"},
 	}
 	for _, tt := range tests {
-		raw, _ := base64.StdEncoding.DecodeString(zipOf(t, tt.files...))
+		raw, _ := base64.StdEncoding.DecodeString(ziptest.Base64(t, tt.files...))
 		zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
 		if err != nil {
 			t.Fatal(err)
@@ -159,8 +140,8 @@ func TestRequireMessage(t *testing.T) {
 // refusal always lists a call.
 func FuzzCheck(f *testing.F) {
 	f.Add("require('x')", false)
-	f.Add(zipOf(f, "index.js", "require('a')", "b.js", "x"), true)
-	f.Add(zipOf(f, "package.json", `{"main":"m.js"}`, "m.js", "require(`t`)"), true)
+	f.Add(ziptest.Base64(f, "index.js", "require('a')", "b.js", "x"), true)
+	f.Add(ziptest.Base64(f, "package.json", `{"main":"m.js"}`, "m.js", "require(`t`)"), true)
 	f.Add("UEsDBA==", true)
 	f.Fuzz(func(t *testing.T, code string, binary bool) {
 		if e := Check(code, binary); e != nil && (len(e.Calls) == 0 || e.Error() == "") {
