@@ -77,3 +77,5 @@ func dial(endpoint string) (*clientv3.Client, error) {
 		Logger:      zap.NewNop(),
 	})
 }
+
+func leaseID(id int64) clientv3.LeaseID { return clientv3.LeaseID(id) }

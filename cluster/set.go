@@ -13,9 +13,9 @@ import (
 type Set struct {
 	revision int64
 	byID     map[string]int
-	entries  []Entry        // by ID in byte order
+	entries  []Entry         // by ID in byte order
 	invokers []route.Invoker // entries mapped for route, same order
-	changed  chan struct{}  // closed when a newer Set replaces this one
+	changed  chan struct{}   // closed when a newer Set replaces this one
 }
 
 func newSet(revision int64, byID map[string]Entry) *Set {

@@ -61,6 +61,7 @@ type View struct {
 	cur       atomic.Pointer[Set]
 	mu        sync.Mutex
 	status    ViewStatus
+	statusC   chan struct{} // closed at the next status change
 	ready     chan struct{}
 	readyOnce sync.Once
 
@@ -101,6 +102,7 @@ func newView(cli *clientv3.Client, opts ViewOptions, hooks viewHooks) (*View, er
 		cli: cli, opts: opts, prefix: InvokersPrefix(opts.Cluster),
 		log:       opts.Logger.With().Str("component", "cluster-view").Str("cluster", opts.Cluster).Logger(),
 		ready:     make(chan struct{}),
+		statusC:   make(chan struct{}),
 		interrupt: make(chan struct{}),
 		hooks:     hooks,
 	}
@@ -125,6 +127,14 @@ func (v *View) Status() ViewStatus {
 	st := v.status
 	st.Revision = v.cur.Load().revision
 	return st
+}
+
+// StatusChanged is closed at the next change of Status; call it again
+// for the one after.
+func (v *View) StatusChanged() <-chan struct{} {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.statusC
 }
 
 // Close stops the view's goroutines.
@@ -319,7 +329,12 @@ func (v *View) reach(start time.Time, err error) {
 func (v *View) update(f func(*ViewStatus)) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	before := v.status
 	f(&v.status)
+	if statusChanged(before, v.status) {
+		close(v.statusC)
+		v.statusC = make(chan struct{})
+	}
 }
 
 // sleep waits d or until Close; false when closed.
@@ -332,4 +347,13 @@ func (v *View) sleep(d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// statusChanged compares two statuses without comparing the errors' values
+// (an error's dynamic type need not be comparable): only whether there is
+// one.
+func statusChanged(a, b ViewStatus) bool {
+	aErr, bErr := a.Err != nil, b.Err != nil
+	a.Err, b.Err = nil, nil
+	return a != b || aErr != bErr
 }
