@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"net"
 	"net/url"
 	"testing"
@@ -149,4 +150,36 @@ func startProxy(t *testing.T, endpoint string) *etcdProxy {
 	}
 	t.Cleanup(func() { p.Close() })
 	return &etcdProxy{Server: p, endpoint: "http://" + addr}
+}
+
+// TestIDTakenDuringPartition: while invoker A is cut off, its lease expires
+// and another process B registers the same id. When A's connection comes
+// back it must not overwrite B's key: its re-registration is refused and A
+// stays fenced, reporting the duplicate.
+func TestIDTakenDuringPartition(t *testing.T) {
+	srv := startEtcd(t)
+	px := startProxy(t, srv.endpoint)
+	const ttl = 2 * time.Second
+	opts := Options{Cluster: "c1", ID: "inv", TTL: ttl, CallTimeout: 500 * time.Millisecond, SyncInterval: 50 * time.Millisecond}
+	a := register(t, newClient(t, px.endpoint), opts)
+	v := startView(t, srv.endpoint, "c1")
+	waitSet(t, v, 5*time.Second, "a in the view", func(s *Set) bool { _, ok := s.Get("inv"); return ok })
+
+	px.PauseTx()
+	px.PauseRx()
+	waitSet(t, v, ttl+2*time.Second, "a's key expired", func(s *Set) bool { _, ok := s.Get("inv"); return !ok })
+	b := register(t, newClient(t, srv.endpoint), opts)
+	waitStatus(t, a, 2*ttl, "a gives its lease up", func(s Status) bool { return s.LeaseLosses == 1 })
+	a.Publish(Snapshot{Free: 1}) // a would write this if it still believed in its key
+
+	px.UnpauseTx()
+	px.UnpauseRx()
+	st := waitStatus(t, a, 10*time.Second, "a refused", func(s Status) bool { return errors.Is(s.Err, ErrDuplicateID) })
+	if st.Registered || !st.Fenced {
+		t.Fatalf("a's status %+v, want fenced and not registered", st)
+	}
+	s := v.Current()
+	if e, ok := s.Get("inv"); !ok || e.Incarnation != b.Status().Incarnation || e.Snapshot.Free == 1 {
+		t.Fatalf("view entry %+v (present %v), want b's (incarnation %d) untouched", e, ok, b.Status().Incarnation)
+	}
 }

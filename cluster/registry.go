@@ -255,7 +255,13 @@ func (r *Registry) step(now time.Time) {
 			}
 			r.log.Warn().Err(err).Msg("re-registration failed; retrying")
 			r.setStatus(func(s *Status) { s.Err = err })
-			r.retryAt = now.Add(r.nextBackoff())
+			wait := r.nextBackoff()
+			if errors.Is(err, ErrDuplicateID) {
+				// Another process holds the id: its lease ends at the
+				// earliest when it stops renewing; no need to ask often.
+				wait = max(wait, r.opts.TTL/3)
+			}
+			r.retryAt = now.Add(wait)
 		}
 		return
 	}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -36,15 +37,28 @@ type hold struct {
 	release chan struct{}
 }
 
-func heldView(t *testing.T, endpoint, cluster string) (*View, chan hold) {
+// heldView is a view whose watch loop the test can hold (holds) and which
+// reports each watch it starts (starts, after the hold check, so a hold
+// sent after a start is taken by the next watch).
+type heldView struct {
+	*View
+	holds  chan hold
+	starts chan int64
+}
+
+func startHeldView(t *testing.T, endpoint, cluster string) *heldView {
 	t.Helper()
-	holds := make(chan hold, 1)
+	hv := &heldView{holds: make(chan hold, 1), starts: make(chan int64, 64)}
 	v, err := newView(newClient(t, endpoint), ViewOptions{Cluster: cluster}, viewHooks{
 		beforeWatch: func(rev int64) {
 			select {
-			case h := <-holds:
+			case h := <-hv.holds:
 				h.entered <- rev
 				<-h.release
+			default:
+			}
+			select {
+			case hv.starts <- rev:
 			default:
 			}
 		},
@@ -53,23 +67,34 @@ func heldView(t *testing.T, endpoint, cluster string) (*View, chan hold) {
 		t.Fatal(err)
 	}
 	t.Cleanup(v.Close)
-	return v, holds
+	hv.View = v
+	return hv
 }
 
-// breakAndHold breaks the view's current watch and holds the next one;
-// it returns the revision the view will resume from and the release.
-func breakAndHold(t *testing.T, v *View, holds chan hold) (int64, func()) {
+// breakAndHold waits for the view's watch to have started, breaks it and
+// holds the next one; it returns the revision the view will resume from
+// and the release (also called when the test ends, so Close never waits
+// on a held loop).
+func (hv *heldView) breakAndHold(t *testing.T) (int64, func()) {
 	t.Helper()
-	h := hold{entered: make(chan int64, 1), release: make(chan struct{})}
-	holds <- h
 	select {
-	case v.interrupt <- struct{}{}:
+	case <-hv.starts:
+	case <-time.After(5 * time.Second):
+		t.Fatal("view started no watch")
+	}
+	h := hold{entered: make(chan int64, 1), release: make(chan struct{})}
+	var once sync.Once
+	release := func() { once.Do(func() { close(h.release) }) }
+	t.Cleanup(release)
+	hv.holds <- h
+	select {
+	case hv.interrupt <- struct{}{}:
 	case <-time.After(5 * time.Second):
 		t.Fatal("watch loop did not take the interrupt")
 	}
 	select {
 	case rev := <-h.entered:
-		return rev, func() { close(h.release) }
+		return rev, release
 	case <-time.After(5 * time.Second):
 		t.Fatal("watch loop did not restart its watch")
 		return 0, nil
@@ -148,10 +173,10 @@ func TestViewResumesFromLastRevision(t *testing.T) {
 	cli := newClient(t, srv.endpoint)
 	putInvoker(t, cli, "c1", "a", 1*config.GB)
 	putInvoker(t, cli, "c1", "b", 2*config.GB)
-	v, holds := heldView(t, srv.endpoint, "c1")
-	s := waitSet(t, v, 5*time.Second, "first list", matches(map[string]config.ByteSize{"a": 1 * config.GB, "b": 2 * config.GB}))
+	v := startHeldView(t, srv.endpoint, "c1")
+	s := waitSet(t, v.View, 5*time.Second, "first list", matches(map[string]config.ByteSize{"a": 1 * config.GB, "b": 2 * config.GB}))
 
-	from, release := breakAndHold(t, v, holds)
+	from, release := v.breakAndHold(t)
 	if from != s.Revision() {
 		t.Fatalf("resuming after revision %d, want %d (the last seen)", from, s.Revision())
 	}
@@ -159,7 +184,7 @@ func TestViewResumesFromLastRevision(t *testing.T) {
 	putInvoker(t, cli, "c1", "a", 100*config.MB)
 	deleteInvoker(t, cli, "c1", "b")
 	release()
-	waitSet(t, v, 5*time.Second, "changes made while the watch was broken", matches(map[string]config.ByteSize{"a": 100 * config.MB, "c": 3 * config.GB}))
+	waitSet(t, v.View, 5*time.Second, "changes made while the watch was broken", matches(map[string]config.ByteSize{"a": 100 * config.MB, "c": 3 * config.GB}))
 	if st := v.Status(); st.Lists != 1 || st.Resumes != 1 || st.Compacted != 0 {
 		t.Fatalf("status %+v, want 1 list and 1 resume", st)
 	}
@@ -170,10 +195,10 @@ func TestViewRelistsAfterCompaction(t *testing.T) {
 	cli := newClient(t, srv.endpoint)
 	putInvoker(t, cli, "c1", "a", 1*config.GB)
 	putInvoker(t, cli, "c1", "b", 2*config.GB)
-	v, holds := heldView(t, srv.endpoint, "c1")
-	waitSet(t, v, 5*time.Second, "first list", matches(map[string]config.ByteSize{"a": 1 * config.GB, "b": 2 * config.GB}))
+	v := startHeldView(t, srv.endpoint, "c1")
+	waitSet(t, v.View, 5*time.Second, "first list", matches(map[string]config.ByteSize{"a": 1 * config.GB, "b": 2 * config.GB}))
 
-	from, release := breakAndHold(t, v, holds)
+	from, release := v.breakAndHold(t)
 	putInvoker(t, cli, "c1", "c", 3*config.GB)
 	putInvoker(t, cli, "c1", "a", 100*config.MB)
 	last := deleteInvoker(t, cli, "c1", "b")
@@ -182,13 +207,13 @@ func TestViewRelistsAfterCompaction(t *testing.T) {
 	}
 	t.Logf("view behind at revision %d, store compacted at %d", from, last)
 	release()
-	s := waitSet(t, v, 5*time.Second, "state after the relist", matches(map[string]config.ByteSize{"a": 100 * config.MB, "c": 3 * config.GB}))
+	s := waitSet(t, v.View, 5*time.Second, "state after the relist", matches(map[string]config.ByteSize{"a": 100 * config.MB, "c": 3 * config.GB}))
 	if st := v.Status(); st.Lists != 2 || st.Compacted != 1 || s.Revision() < last {
 		t.Fatalf("status %+v at revision %d, want 2 lists and 1 compaction, revision >= %d", st, s.Revision(), last)
 	}
 	// And it watches again after the relist.
 	putInvoker(t, cli, "c1", "d", 4*config.GB)
-	waitSet(t, v, 5*time.Second, "watch after the relist", matches(map[string]config.ByteSize{"a": 100 * config.MB, "c": 3 * config.GB, "d": 4 * config.GB}))
+	waitSet(t, v.View, 5*time.Second, "watch after the relist", matches(map[string]config.ByteSize{"a": 100 * config.MB, "c": 3 * config.GB, "d": 4 * config.GB}))
 }
 
 // TestViewReportsUnreachable cuts the view's connection to etcd: the view
