@@ -22,9 +22,10 @@
 // another process created since. Drain marks the invoker draining and
 // writes the mark at once.
 //
-// When the lease is lost (revoked, or expired while etcd was out of reach)
-// the registry registers anew, with a new incarnation, as soon as etcd
-// answers. Meanwhile it is fenced: the status says so (Status,
+// When the lease is lost (revoked: the keep-alive stops; or no renewal
+// acknowledged for a full TTL by the registry's own clock, by which time
+// etcd has expired it) the registry registers anew, with a new
+// incarnation, as soon as etcd answers. Meanwhile it is fenced: the status says so (Status,
 // StatusChanges), and it also says so when no renewal was acknowledged for
 // half the TTL, since the lease may be gone by then (reference/cluster.md:
 // the client notices a lost lease only after the server deleted the key).

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stemcell-io/stemcell/config"
 	"go.etcd.io/etcd/pkg/v3/proxy"
 	"go.uber.org/zap"
 )
@@ -100,14 +101,26 @@ func TestPartitionFencesThenReRegisters(t *testing.T) {
 	cut := time.Now()
 	px.PauseTx()
 	px.PauseRx()
+	// Nothing the invoker calls waits on etcd: publishing goes on.
+	busy := time.Now()
+	for i := range 10000 {
+		r.Publish(Snapshot{UserMemory: 1 << 30, Free: config.ByteSize(i)})
+		r.Status()
+	}
+	if d := time.Since(busy); d > time.Second {
+		t.Errorf("10000 Publish and Status calls with etcd cut off took %v", d)
+	} else {
+		t.Logf("10000 Publish and Status calls with etcd cut off: %v", d)
+	}
 	st := waitStatus(t, r, 2*ttl, "fenced", func(s Status) bool { return s.Fenced })
-	t.Logf("fenced %v after the cut (TTL %v)", time.Since(cut), ttl)
+	t.Logf("fenced %v after the cut (TTL %v; last renewal %v after the cut)", time.Since(cut), ttl, st.LastRenewal.Sub(cut))
 	waitSet(t, v, ttl+2*time.Second, "expired invoker gone from the view", func(s *Set) bool { _, ok := s.Get("inv"); return !ok })
 	t.Logf("gone from the view %v after the cut", time.Since(cut))
 	st = waitStatus(t, r, 2*ttl, "lease given up", func(s Status) bool { return s.LeaseLosses == 1 })
 	if st.Registered || !st.Fenced {
 		t.Fatalf("status with the lease lost %+v", st)
 	}
+	t.Logf("lease given up %v after the cut: %v", time.Since(cut), st.Err)
 
 	healed := time.Now()
 	px.UnpauseTx()

@@ -158,11 +158,17 @@ func (r *Registry) Drain(ctx context.Context) error {
 	}
 }
 
-// Status returns the registration's current status.
+// Status returns the registration's current status. Fenced is computed
+// at the call from the last renewal, so it is right even while the
+// registry's goroutine waits on a slow etcd call.
 func (r *Registry) Status() Status {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.status
+	s := r.status
+	if fenceAt := s.LastRenewal.Add(r.opts.TTL / 2); s.Registered && !s.Fenced && !time.Now().Before(fenceAt) {
+		s.Fenced, s.FencedSince = true, fenceAt
+	}
+	return s
 }
 
 // StatusChanges delivers the status after each change. It holds only the
@@ -182,6 +188,13 @@ func (r *Registry) Close() error {
 		<-r.done
 	})
 	return r.closeErr
+}
+
+// stored is the status as the loop last set it.
+func (r *Registry) stored() Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.status
 }
 
 func (r *Registry) poke() {
@@ -265,7 +278,15 @@ func (r *Registry) step(now time.Time) {
 		}
 		return
 	}
-	if fenceAt := r.lastRenew.Add(r.opts.TTL / 2); !now.Before(fenceAt) && !r.Status().Fenced {
+	if lostAt := r.lastRenew.Add(r.opts.TTL); !now.Before(lostAt) {
+		// By now etcd has expired the lease unless it lacks a quorum (and
+		// then re-registration revokes it as ours). The client would close
+		// the keep-alive channel about now too, but only by its own
+		// bookkeeping: do not depend on it.
+		r.lose(now, fmt.Errorf("no lease renewal acknowledged since %v, a full TTL (%v)", r.lastRenew.Format(time.RFC3339Nano), r.opts.TTL))
+		return
+	}
+	if fenceAt := r.lastRenew.Add(r.opts.TTL / 2); !now.Before(fenceAt) && !r.stored().Fenced {
 		r.log.Warn().Time("last_renewal", r.lastRenew).Msg("no lease renewal for half the TTL: fenced until one succeeds")
 		r.setStatus(func(s *Status) { s.Fenced, s.FencedSince = true, fenceAt })
 	}
@@ -283,8 +304,8 @@ func (r *Registry) nextWake(now time.Time) time.Duration {
 	if r.lease == 0 {
 		return max(r.retryAt.Sub(now), 0)
 	}
-	next := now.Add(time.Hour)
-	if !r.Status().Fenced {
+	next := r.lastRenew.Add(r.opts.TTL)
+	if !r.stored().Fenced {
 		next = r.lastRenew.Add(r.opts.TTL / 2)
 	}
 	if snap, draining := r.wanted(); snap != r.pubSnap || draining != r.pubDraining {
@@ -297,7 +318,7 @@ func (r *Registry) nextWake(now time.Time) time.Duration {
 
 func (r *Registry) renewed(now time.Time) {
 	r.lastRenew = now
-	if st := r.Status(); st.Fenced && st.Registered {
+	if st := r.stored(); st.Fenced && st.Registered {
 		r.log.Info().Msg("lease renewed: no longer fenced")
 	}
 	r.setStatus(func(s *Status) {
@@ -314,7 +335,15 @@ func (r *Registry) renewed(now time.Time) {
 func (r *Registry) put(now time.Time, snap Snapshot, draining bool) {
 	r.nextPut = now.Add(r.opts.SyncInterval)
 	val := encodeRecord(r.opts.ID, r.opts.Address, draining, snap)
-	ctx, cancel := context.WithTimeout(r.ctx, r.opts.CallTimeout)
+	// A write stuck on a dead connection must not hold back the fencing,
+	// which this goroutine also does: end it when the fence is due.
+	deadline := now.Add(r.opts.CallTimeout)
+	for _, due := range []time.Time{r.lastRenew.Add(r.opts.TTL / 2), r.lastRenew.Add(r.opts.TTL)} {
+		if due.After(now) && due.Before(deadline) {
+			deadline = due
+		}
+	}
+	ctx, cancel := context.WithDeadline(r.ctx, deadline)
 	defer cancel()
 	resp, err := r.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(r.key), "=", r.incarnation)).
