@@ -199,8 +199,9 @@ func TestPublishRateLimitedAndOnChangeOnly(t *testing.T) {
 	}
 
 	// The same snapshot again and again writes nothing: the next write is
-	// the draining mark, which Drain writes at once.
-	published := r.Status().Published
+	// the draining mark, which Drain writes at once. (The Published counter
+	// is not compared: the watch may show a put before the publisher has
+	// counted it.)
 	for range 1000 {
 		r.Publish(final)
 	}
@@ -211,9 +212,6 @@ func TestPublishRateLimitedAndOnChangeOnly(t *testing.T) {
 	rec := readRecord(t, ev.Kv.Value)
 	if !rec.Draining || rec.Free != int64(final.Free) {
 		t.Fatalf("write after 1000 unchanged snapshots = %s, want the draining mark", ev.Kv.Value)
-	}
-	if got := r.Status().Published; got != published+1 {
-		t.Fatalf("Published = %d, want %d (only the draining mark)", got, published+1)
 	}
 }
 
