@@ -178,9 +178,9 @@ func TestPromiseThatNeverSettlesWaitsForTheDeadline(t *testing.T) {
 	const limit = 150 * time.Millisecond
 	h := newHarness(t, Options{})
 	h.mustInitJS(`let calls = 0; function main(p) { calls++; return p.hang ? new Promise(() => {}) : {calls} }`)
+	start := time.Now() // before the deadline is set, so elapsed >= limit when it is met
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	start := time.Now()
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, "/run", strings.NewReader(`{"value": {"hang": true}}`)).WithContext(ctx)
 	h.srv.ServeHTTP(rec, req)

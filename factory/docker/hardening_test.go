@@ -87,12 +87,16 @@ func TestHardeningProbe(t *testing.T) {
 			}
 			defer ln.Close()
 
+			// Two targets: a container of another image, and a peer of
+			// the probe's own image (another tenant's action).
 			other := create(t, f, specFor(f, testEnv.fakeImage, false, nil))
 			defer other.Destroy(context.Background())
+			peer := create(t, f, specFor(f, testEnv.runtimeImage, false, nil))
+			defer peer.Destroy(context.Background())
 			c := create(t, f, specFor(f, testEnv.runtimeImage, false, nil))
 			defer c.Destroy(context.Background())
 			expect(t, factory.StatusSuccess)(c.Initialize(testCtx(t), initReq(base64.StdEncoding.EncodeToString(testEnv.native), true)))
-			params := fmt.Sprintf(`{"probe":{"dial":[%q,%q]}}`, other.Addr(), ln.Addr().String())
+			params := fmt.Sprintf(`{"probe":{"dial":[%q,%q,%q]}}`, other.Addr(), peer.Addr(), ln.Addr().String())
 			got := expect(t, factory.StatusSuccess)(c.Run(testCtx(t), runReq(params)))
 			t.Logf("probe on %s: %v", netName, got)
 
@@ -130,8 +134,10 @@ func TestHardeningProbe(t *testing.T) {
 				t.Errorf("writing and running a file in /tmp: %q, want success", got["tmpExec"])
 			}
 			dial, _ := got["dial"].(map[string]any)
-			if toOther := dial[other.Addr()]; (toOther == "") != tt.reachesOthers {
-				t.Errorf("dial to the other action container %s: %q; want it to connect: %v", other.Addr(), toOther, tt.reachesOthers)
+			for _, target := range []*Container{other, peer} {
+				if got := dial[target.Addr()]; (got == "") != tt.reachesOthers {
+					t.Errorf("dial to the action container %s (%s): %q; want it to connect: %v", target.Addr(), target.name, got, tt.reachesOthers)
+				}
 			}
 			if toHost := dial[ln.Addr().String()]; toHost != "" {
 				t.Errorf("dial to the invoker at the gateway %s: %q, want it to connect", ln.Addr(), toHost)
