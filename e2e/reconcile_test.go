@@ -14,11 +14,14 @@ import (
 func TestStemCellRemovedOutsideIsReplaced(t *testing.T) {
 	d := newDaemon(t, "--user-memory", "1g")
 	d.start()
-	d.settle()
 	prewarmed := func() int {
 		r := d.do("GET", "/v1/pool", "", nil)
 		return int(r.object(t)["prewarmed"].(map[string]any)["count"].(float64))
 	}
+	// The prewarm scheduler may queue its stock just after "ready": wait
+	// for a stem cell, then for the rest to be made.
+	waitFor(t, "a stem cell", time.Minute, func() bool { return prewarmed() > 0 })
+	d.settle()
 	stemCells := func() map[string]bool {
 		ids := map[string]bool{}
 		for _, c := range d.containers() {
