@@ -122,6 +122,13 @@ func (f *Factory) ownNetwork(ctx context.Context) (networkInfo, error) {
 	if found && bridge.Options[iccOption] == "false" {
 		return bridge, nil
 	}
+	unlock, err := lockHostNetwork()
+	if err != nil {
+		// Not fatal: the oldest-network rule below still converges.
+		f.log.Warn().Err(err).Str("network", f.ownedNetwork).Msg("creating the network without the host's lock")
+		unlock = func() {}
+	}
+	defer unlock()
 	nets, err := f.networksNamed(ctx, f.ownedNetwork)
 	if err != nil {
 		return networkInfo{}, fmt.Errorf("%s: %w", key, err)
