@@ -15,6 +15,7 @@ type Config struct {
 	Limits           LimitsConfig           `koanf:"limits"`
 	RuntimesManifest RuntimesManifestConfig `koanf:"runtimes-manifest"`
 	Server           ServerConfig           `koanf:"server"`
+	Cluster          ClusterConfig          `koanf:"cluster"`
 }
 
 // InvokerConfig identifies this invoker; its name prefixes and labels every

@@ -9,6 +9,7 @@ func Default() *Config {
 	return &Config{
 		Invoker: InvokerConfig{Name: "invoker0"},
 		Server:  DefaultServer(),
+		Cluster: ClusterConfig{Endpoints: []string{}, Name: "default", LeaseTTL: 15 * time.Second, DialTimeout: 5 * time.Second},
 		ContainerPool: ContainerPoolConfig{
 			UserMemory:                             1024 * MB,
 			ConcurrentPeekFactor:                   0.5,

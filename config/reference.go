@@ -93,6 +93,17 @@ var keyDocs = map[string]keyDoc{
 	"runtimes-manifest.file":       {"Runtimes manifest JSON file; a relative path in the YAML file is relative to that file. Empty (and no inline): the embedded manifest.", false},
 	"runtimes-manifest.inline":     {"Runtimes manifest JSON text, as OpenWhisk injects it in `RUNTIMES_MANIFEST` (also accepted). The highest source that sets file or inline wins; setting both in one source is an error.", false},
 
+	"cluster.endpoints":     {"etcd's client URLs; empty (the default): the invoker stands alone and never contacts etcd. Set: it registers in the cluster under a lease and publishes its pool's memory (at most once per `container-pool.memory-sync-interval`, only when it changed); see \"Cluster mode\".", false},
+	"cluster.name":          {"The cluster's name: its keys live under `/stemcell/v1/<name>/`.", false},
+	"cluster.id":            {"This invoker's id in the cluster, unique there (a second invoker with a live id refuses to start); empty: `invoker.name`.", false},
+	"cluster.lease-ttl":     {"How long the invoker stays in the fronts' views after it stops renewing its lease (crash, partition). Must be >= 2s.", false},
+	"cluster.dial-timeout":  {"Timeout of connecting to etcd. Must be > 0.", false},
+	"cluster.username":      {"etcd user; required when a password is set.", false},
+	"cluster.password":      {"etcd password; printed as `******`.", false},
+	"cluster.tls.ca-file":   {"CA certificate (PEM) that etcd's server certificate must chain to; empty: the system's roots.", false},
+	"cluster.tls.cert-file": {"Client certificate (PEM) for etcd's client-certificate authentication; with key-file.", false},
+	"cluster.tls.key-file":  {"Its private key (PEM).", false},
+
 	"server.listen":              {"host:port of the daemon's HTTP API (port 0 picks a free one). Flag `--listen`.", false},
 	"server.data-dir":            {"Directory of the database and of the generated keys file. Flag `--data-dir`.", false},
 	"server.keys-file":           {"API keys file, lines of `uuid:key namespace`; empty: `<data-dir>/keys`, created with one `guest` key (mode 0600) when missing. Flag `--keys-file`.", false},

@@ -20,6 +20,7 @@ func (c *Config) Validate() error {
 	c.ContainerFactory.validate("container-factory", &errs)
 	c.Docker.validate("docker", &errs)
 	c.Limits.validate("limits", &errs)
+	c.Cluster.validate("cluster", &errs)
 	if err := c.Server.Validate("server"); err != nil {
 		var problems Errors
 		if !errors.As(err, &problems) {

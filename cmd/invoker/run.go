@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -273,6 +272,14 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 	pruneDone := make(chan struct{})
 	go prunePeriodically(st, log, pruneStop, pruneDone)
 
+	var mem *member
+	if cfg.Cluster.Enabled() {
+		if mem, err = joinCluster(ctx, cfg, sys.Root, p, ln.Addr().String(), log); err != nil {
+			shutdownPool(p, fac, 0, log)
+			return startError("cluster", err)
+		}
+	}
+
 	srv.SetReady(true)
 	// Scripts and tests wait for this line, so it is written at any log
 	// level.
@@ -288,11 +295,25 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 		log.Error().Err(serveErr).Msg("HTTP server failed: stopping")
 	}
 
-	// 1. New work gets 503; running activations continue.
+	// 1. New work gets 503; running activations continue. Fronts stop
+	// sending (the draining mark).
 	srv.StopAccepting()
+	if mem != nil {
+		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := mem.drain(dctx); err != nil {
+			log.Warn().Err(err).Msg("cluster: the draining mark was not written; fronts learn of the stop when the lease goes")
+		}
+		cancel()
+	}
 	// 2. The pool lets running work finish until the deadline, answers
 	// the rest with an internal error and destroys every container.
 	shutdownPool(p, fac, scfg.ShutdownDeadline, log)
+	if mem != nil {
+		// The lease goes back: the invoker leaves every view at once.
+		if err := mem.leave(); err != nil {
+			log.Warn().Err(err).Msg("cluster: leaving")
+		}
+	}
 	// 3. Whatever the pool left unanswered is recorded as stopped.
 	srv.Abandon()
 	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -317,32 +338,6 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 		return &exitError{code: 1, err: fmt.Errorf("serve: %w", serveErr)}
 	}
 	return nil
-}
-
-// swapHandler serves the handler set last.
-type swapHandler struct{ h atomic.Pointer[http.Handler] }
-
-func (s *swapHandler) set(h http.Handler) { s.h.Store(&h) }
-
-func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	(*s.h.Load()).ServeHTTP(w, r)
-}
-
-// startingHandler answers while the daemon starts.
-func startingHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/healthz":
-			_, _ = io.WriteString(w, `{"status":"ok"}`)
-		case "/readyz":
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `{"status":"starting"}`)
-		default:
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `{"error":"The server is currently unavailable (because it is overloaded or down for maintenance).","code":"starting"}`)
-		}
-	})
 }
 
 // shutdownPool stops the pool. The pool gives running work half the time
