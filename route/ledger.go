@@ -113,28 +113,26 @@ func (l Ledger) Sent(inv Invoker, mem config.ByteSize) Ticket {
 // Observed takes a new snapshot of an invoker into account: what was sent
 // before it is dropped.
 func (l Ledger) Observed(inv Invoker) {
-	f, ok := l[inv.ID]
-	if !ok {
-		return
-	}
-	if f = f.Observed(inv); f.Count == 0 {
-		delete(l, inv.ID)
-		return
-	}
-	l[inv.ID] = f
+	l.update(inv.ID, func(f InFlight) InFlight { return f.Observed(inv) })
 }
 
 // Answered records that the activation of t was answered or rejected.
 func (l Ledger) Answered(t Ticket) {
-	f, ok := l[t.Invoker]
+	l.update(t.Invoker, func(f InFlight) InFlight { return f.Answered(t) })
+}
+
+// update applies change to id's entry, if it has one, and drops the entry
+// once nothing of it is in flight.
+func (l Ledger) update(id string, change func(InFlight) InFlight) {
+	f, ok := l[id]
 	if !ok {
 		return
 	}
-	if f = f.Answered(t); f.Count == 0 {
-		delete(l, t.Invoker)
+	if f = change(f); f.Count == 0 {
+		delete(l, id)
 		return
 	}
-	l[t.Invoker] = f
+	l[id] = f
 }
 
 // Forget drops an invoker that left the view.

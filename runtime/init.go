@@ -133,7 +133,7 @@ func parseInit(body []byte) (*actionCode, error) {
 		code.source = string(raw)
 		return code, nil
 	}
-	if zipEntry(zr, "exec") != nil {
+	if jscheck.ZipEntry(zr, "exec") != nil {
 		code.native, code.isZip = raw, true
 		return code, nil
 	}
@@ -153,21 +153,12 @@ func jsSourceFromZip(zr *zip.Reader) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f := zipEntry(zr, entry)
+	f := jscheck.ZipEntry(zr, entry)
 	if f == nil {
 		return "", fmt.Errorf("no %q entry: a native action needs an executable named exec at the root, a JavaScript action index.js or the file package.json names", entry)
 	}
 	src, err := readZipFile(f)
 	return string(src), err
-}
-
-func zipEntry(zr *zip.Reader, name string) *zip.File {
-	for _, f := range zr.File {
-		if f.Name == name {
-			return f
-		}
-	}
-	return nil
 }
 
 func readZipFile(f *zip.File) ([]byte, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -156,14 +157,9 @@ func isBinary(code string) bool {
 
 // manifestKinds lists the kinds a PUT may name, for the error message.
 func manifestKinds(m config.Manifest) []string {
-	var kinds []string
+	kinds := m.Kinds()
 	for fam, ks := range m.Runtimes {
-		hasDefault := false
-		for _, k := range ks {
-			kinds = append(kinds, k.Kind)
-			hasDefault = hasDefault || k.Default
-		}
-		if hasDefault {
+		if slices.ContainsFunc(ks, func(k config.RuntimeKind) bool { return k.Default }) {
 			kinds = append(kinds, fam+":default")
 		}
 	}

@@ -97,7 +97,7 @@ func check(code string, binary bool, examined int) *Error {
 		}
 		return checkFile("", "", string(text), examined)
 	}
-	if entryFile(zr, "exec") != nil {
+	if ZipEntry(zr, "exec") != nil {
 		return nil
 	}
 	entry, err := EntryName(zr)
@@ -105,7 +105,7 @@ func check(code string, binary bool, examined int) *Error {
 		return nil
 	}
 	files := make([]*zip.File, 0, len(zr.File))
-	if f := entryFile(zr, entry); f != nil {
+	if f := ZipEntry(zr, entry); f != nil {
 		files = append(files, f)
 	}
 	for _, f := range zr.File {
@@ -156,7 +156,7 @@ func checkFile(file, entry, src string, limit int) *Error {
 // index.js. The runtime has no require, so that one file must hold the
 // whole action.
 func EntryName(zr *zip.Reader) (string, error) {
-	f := entryFile(zr, "package.json")
+	f := ZipEntry(zr, "package.json")
 	if f == nil {
 		return "index.js", nil
 	}
@@ -193,7 +193,9 @@ func openBinary(code string) (io.ReaderAt, int64, error) {
 	return bytes.NewReader(raw), int64(len(raw)), nil
 }
 
-func entryFile(zr *zip.Reader, name string) *zip.File {
+// ZipEntry is the file of zr at name, or nil; the runtime looks entries up
+// with it too, so that the check and the runtime read the same files.
+func ZipEntry(zr *zip.Reader, name string) *zip.File {
 	for _, f := range zr.File {
 		if f.Name == name {
 			return f
