@@ -88,7 +88,7 @@ func (s *Server) storeActionPut(r *http.Request, ns string, p actionPath, overwr
 		return nil, err
 	}
 	now := s.now().UnixMilli()
-	doc, err := s.store.PutAction(ns, p.String(), func(old *store.Action) (*store.Action, error) {
+	doc, err := s.docs.PutAction(ns, p.String(), func(old *store.Action) (*store.Action, error) {
 		return s.mergeAction(old, put, ns, p, overwrite, now)
 	})
 	s.actions.forget(ns, p.String())
@@ -127,7 +127,7 @@ func (s *Server) getAction(w http.ResponseWriter, r *http.Request, ns string, p 
 		}
 		code = c
 	}
-	doc, err := s.store.GetAction(ns, p.String())
+	doc, err := s.docs.GetAction(ns, p.String())
 	if err != nil {
 		writeError(w, r, notFoundOr(err))
 		return
@@ -139,7 +139,7 @@ func (s *Server) getAction(w http.ResponseWriter, r *http.Request, ns string, p 
 }
 
 func (s *Server) deleteAction(w http.ResponseWriter, r *http.Request, ns string, p actionPath) {
-	doc, err := s.store.DeleteAction(ns, p.String())
+	doc, err := s.docs.DeleteAction(ns, p.String())
 	s.actions.forget(ns, p.String())
 	if err != nil {
 		writeError(w, r, notFoundOr(err))
@@ -174,7 +174,7 @@ func (s *Server) listActions(w http.ResponseWriter, r *http.Request, ns, pkg str
 		writeError(w, r, err)
 		return
 	}
-	list, total, err := s.store.ListActions(ns, pkg, skip, limit)
+	list, total, err := s.docs.ListActions(ns, pkg, skip, limit)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -191,7 +191,7 @@ func (s *Server) prepareActivation(r *http.Request, id *Identity, ns string, p a
 		return actors.Activation{}, nil, err
 	}
 	act := actors.Activation{
-		ID: newActivationID(), TransactionID: requestID(r), InvocationNamespace: ns,
+		ID: s.activationID(r), TransactionID: requestID(r), InvocationNamespace: ns,
 		Action: run.action, Params: params, InitEnv: run.initEnv, Arrived: s.now(),
 	}
 	if run.provideKey {

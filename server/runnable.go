@@ -26,10 +26,11 @@ type runnable struct {
 	pathAnn, kindAnn, limitsAnn json.RawMessage
 }
 
-// actionCache holds runnables by namespace and path. The daemon is the only
-// writer of its store (bbolt locks the file), so forgetting an entry on
-// every PUT and DELETE keeps the cache exact; gen stops a lookup that read
-// the store before a write from caching what it read.
+// actionCache holds runnables by namespace and path. An entry is forgotten
+// on every PUT and DELETE through this server and, when other processes
+// write the actions too (cluster mode), on every change the Actions reports
+// (ActionChanges); gen stops a lookup that read the store before a write
+// from caching what it read.
 type actionCache struct {
 	mu  sync.RWMutex
 	gen uint64
@@ -70,7 +71,7 @@ func (s *Server) runnable(ns string, p actionPath) (*runnable, error) {
 	if r != nil {
 		return r, nil
 	}
-	doc, err := s.store.GetAction(ns, path)
+	doc, err := s.docs.GetAction(ns, path)
 	if err != nil {
 		return nil, notFoundOr(err)
 	}

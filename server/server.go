@@ -37,9 +37,11 @@ type Invoker interface {
 
 // Options configure a Server.
 type Options struct {
-	Config  *config.Config
-	Server  config.ServerConfig
-	Store   *store.Store
+	Config *config.Config
+	Server config.ServerConfig
+	Store  *store.Store
+	// Actions holds the action documents; nil: Store.
+	Actions Actions
 	Invoker Invoker
 	Keys    *Keys
 	Log     zerolog.Logger
@@ -59,6 +61,7 @@ type Server struct {
 	cfg      *config.Config
 	scfg     config.ServerConfig
 	store    *store.Store
+	docs     Actions
 	inv      Invoker
 	keys     *Keys
 	log      zerolog.Logger
@@ -112,6 +115,13 @@ func New(opts Options) (*Server, error) {
 		cfg: opts.Config, scfg: opts.Server, store: opts.Store, inv: opts.Invoker, keys: opts.Keys,
 		log: opts.Log.With().Str("component", "api").Logger(), now: opts.Now, build: opts.Build,
 		buildNo: opts.BuildNo, gatherer: gat,
+	}
+	s.docs = opts.Actions
+	if s.docs == nil {
+		s.docs = opts.Store
+	}
+	if ch, ok := s.docs.(ActionChanges); ok {
+		ch.OnChange(s.actions.forget)
 	}
 	s.stop, s.cancel = context.WithCancel(context.Background())
 	s.kinds = manifestKinds(opts.Config.RuntimesManifest.Manifest)

@@ -110,6 +110,21 @@ func (s *Store) GetActivation(ns, id string) (*Activation, error) {
 	return rec, nil
 }
 
+// HasActivation reports whether a committed record, finished or pending,
+// holds id, in any namespace. It does not wait for queued writes: it is
+// for refusing an id chosen outside (a front's), where a record about to
+// be committed under the same id would have needed a collision of random
+// 128-bit ids anyway.
+func (s *Store) HasActivation(id string) bool {
+	found := false
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		found = tx.Bucket(bucketActivations).Get([]byte(id)) != nil ||
+			tx.Bucket(bucketPending).Get([]byte(id)) != nil
+		return nil
+	})
+	return found
+}
+
 // Query selects activations of one namespace.
 type Query struct {
 	Namespace string
