@@ -87,6 +87,19 @@ type ContainerFactoryConfig struct {
 	ContainerArgs      ContainerArgsConfig `koanf:"container-args"`
 	RuntimesRegistry   RegistryConfig      `koanf:"runtimes-registry"`
 	UserImagesRegistry RegistryConfig      `koanf:"user-images-registry"`
+	// Fake sets the fake factory's latencies (provider "fake").
+	Fake FakeFactoryConfig `koanf:"fake"`
+}
+
+// FakeFactoryConfig is how long the fake factory's operations take: each
+// the fixed time given plus up to Jitter more. The fake runs no container:
+// it answers every run with the activation's parameters. It is for
+// development clusters and load tests of everything but the engine.
+type FakeFactoryConfig struct {
+	Create time.Duration `koanf:"create"`
+	Init   time.Duration `koanf:"init"`
+	Run    time.Duration `koanf:"run"`
+	Jitter time.Duration `koanf:"jitter"`
 }
 
 // ContainerArgsConfig holds the extra arguments of every container.

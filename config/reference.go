@@ -40,7 +40,11 @@ var keyDocs = map[string]keyDoc{
 	"container-proxy.action-health-check.check-period": {"Period of the pings. Must be > 0.", true},
 	"container-proxy.action-health-check.max-fails":    {"Consecutive failed pings before the stem cell is destroyed and replaced. Must be > 0.", true},
 
-	"container-factory.provider":                      {"Container factory: `docker` (the Docker Engine) or another registered provider (tests use `fake`).", false},
+	"container-factory.provider":                      {"Container factory: `docker` (the Docker Engine) or another registered provider (`fake` runs no container: for development clusters and load tests, see `container-factory.fake.*`).", false},
+	"container-factory.fake.create":                   {"Provider `fake` only: how long creating a container takes (it creates none). Must be >= 0.", false},
+	"container-factory.fake.init":                     {"Provider `fake` only: how long an /init takes. Must be >= 0.", false},
+	"container-factory.fake.run":                      {"Provider `fake` only: how long a /run takes; the result is the activation's parameters. Must be >= 0.", false},
+	"container-factory.fake.jitter":                   {"Provider `fake` only: up to this much more, drawn per operation, on create, init and run. Must be >= 0.", false},
 	"container-factory.container-args.network":        {"Docker network of action containers, used as is. Empty: the hardening profile decides: `strict` an invoker-owned bridge network without inter-container traffic (`stemcell-actions`, one per host, shared by its invokers, created at startup when missing and never removed; the engine's default `bridge` instead when the engine already disables inter-container traffic on it), `openwhisk` the default `bridge`.", true},
 	"container-factory.container-args.dns-servers":    {"DNS servers of action containers. Items must not be empty.", true},
 	"container-factory.container-args.dns-search":     {"DNS search domains. Items must not be empty.", true},

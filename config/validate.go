@@ -119,6 +119,14 @@ func (f *ContainerFactoryConfig) validate(k string, errs *Errors) {
 	f.ContainerArgs.validate(k+".container-args", errs)
 	f.RuntimesRegistry.validate(k+".runtimes-registry", errs)
 	f.UserImagesRegistry.validate(k+".user-images-registry", errs)
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"create", f.Fake.Create}, {"init", f.Fake.Init}, {"run", f.Fake.Run}, {"jitter", f.Fake.Jitter}} {
+		if d.v < 0 {
+			errs.invalid(k+".fake."+d.key, d.v, "must be >= 0")
+		}
+	}
 }
 
 func (a *ContainerArgsConfig) validate(k string, errs *Errors) {

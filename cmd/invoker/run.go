@@ -24,6 +24,7 @@ import (
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
 	_ "github.com/stemcell-io/stemcell/factory/docker" // registers the "docker" provider
+	_ "github.com/stemcell-io/stemcell/factory/fake"   // registers "fake": no containers, for development clusters and load tests
 	"github.com/stemcell-io/stemcell/pool"
 	"github.com/stemcell-io/stemcell/server"
 	"github.com/stemcell-io/stemcell/store"

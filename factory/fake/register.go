@@ -1,6 +1,8 @@
 package fake
 
 import (
+	"time"
+
 	"github.com/rs/zerolog"
 
 	"github.com/stemcell-io/stemcell/config"
@@ -11,7 +13,13 @@ import (
 const ProviderName = "fake"
 
 func init() {
-	factory.Register(ProviderName, func(*config.Config, zerolog.Logger) (factory.ContainerFactory, error) {
-		return New(Options{}), nil
+	factory.Register(ProviderName, func(cfg *config.Config, _ zerolog.Logger) (factory.ContainerFactory, error) {
+		return New(Options{Latency: latenciesOf(cfg.ContainerFactory.Fake)}), nil
 	})
+}
+
+// latenciesOf turns container-factory.fake into the fake's latencies.
+func latenciesOf(c config.FakeFactoryConfig) Latencies {
+	l := func(d time.Duration) Latency { return Latency{Fixed: d, Jitter: c.Jitter} }
+	return Latencies{Create: l(c.Create), Init: l(c.Init), Run: l(c.Run)}
 }
