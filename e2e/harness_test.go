@@ -94,15 +94,16 @@ func run(m *testing.M) int {
 			defer cancel()
 			_, _ = engine.ImageRemove(ctx, "stemcell/action-runtime:"+runtimeTag, image.RemoveOptions{Force: true, PruneChildren: true})
 		}()
-		// The daemon doubles as the runtime image, so it must be static.
-		binary = filepath.Join(dir, "invoker")
-		build := exec.Command("go", "build", "-o", binary, "./cmd/invoker")
-		build.Dir = ".."
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building the daemon: %v\n%s", err, out)
-			return 1
-		}
+	}
+	// The daemon doubles as the runtime image, so it must be static. Tests
+	// on the fake factory (the cluster's) need it without an engine too.
+	binary = filepath.Join(dir, "invoker")
+	build := exec.Command("go", "build", "-o", binary, "./cmd/invoker")
+	build.Dir = ".."
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the daemon: %v\n%s", err, out)
+		return 1
 	}
 	return m.Run()
 }
