@@ -21,6 +21,7 @@ var flagKeys = map[string]string{
 	"user-memory":       "container-pool.user-memory",
 	"invoker-name":      "invoker.name",
 	"runtimes-manifest": "runtimes-manifest.file",
+	"cluster":           "cluster.endpoints",
 }
 
 // RegisterFlags defines the configuration flags on fs: --config FILE, a
@@ -32,6 +33,7 @@ func RegisterFlags(fs *pflag.FlagSet) {
 	fs.String("user-memory", "", "container-pool.user-memory: memory for all action containers (e.g. 2048m, 4 GB)")
 	fs.String("invoker-name", "", "invoker.name: prefixes and labels this invoker's containers")
 	fs.String("runtimes-manifest", "", "runtimes-manifest.file: runtimes manifest JSON file (default: the embedded one)")
+	fs.String("cluster", "", "cluster.endpoints: etcd client URLs, comma-separated (e.g. http://10.0.0.1:2379,http://10.0.0.2:2379); joins that cluster")
 	fs.StringArray(FlagSet, nil, "set any configuration key: --set container-pool.user-cpus=2 (repeatable; lists comma-separated)")
 }
 

@@ -153,6 +153,17 @@ func TestLoadPrecedence(t *testing.T) {
 	}
 }
 
+func TestClusterFlag(t *testing.T) {
+	c, err := Load(LoadOptions{Env: []string{}, Flags: flags(t, "--cluster", "http://10.0.0.1:2379,http://10.0.0.2:2379")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"http://10.0.0.1:2379", "http://10.0.0.2:2379"}
+	if got := c.Cluster.Endpoints; len(got) != 2 || got[0] != want[0] || got[1] != want[1] || !c.Cluster.Enabled() {
+		t.Errorf("--cluster: endpoints %q, want %q", got, want)
+	}
+}
+
 func TestLoadOpenWhiskEnvironment(t *testing.T) {
 	tests := []struct {
 		env  string
