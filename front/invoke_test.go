@@ -3,6 +3,8 @@ package front
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,6 +119,13 @@ func TestRefusalTriesNextCandidate(t *testing.T) {
 			}
 			if n := tf.fakes[order[2]].invokes(); n != 0 {
 				t.Errorf("third-ranked saw %d invokes, want 0", n)
+			}
+			// The retry leaves the invoker what the caller has left of its
+			// wait, no more.
+			q, err := url.ParseQuery(tf.fakes[order[1]].requests()[0].query)
+			ms, _ := strconv.ParseInt(q.Get("timeout"), 10, 64)
+			if err != nil || q.Get("blocking") != "true" || q.Get("result") != "true" || ms < 1 || ms > time.Minute.Milliseconds() {
+				t.Errorf("retry's query %v: want blocking, result and a timeout within the 60 s wait", q)
 			}
 			if v := tf.metric("stemcell_front_retried_total"); v != "1" {
 				t.Errorf("retried = %s, want 1", v)

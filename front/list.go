@@ -31,48 +31,21 @@ type listed struct {
 // ListActivations implements server.Forwarder: every invoker's newest
 // skip + limit matching records and the front's own, merged newest first
 // (as one store would list them), then paged. With count, the counts add
-// up.
+// up. Invokers that do not answer are left out and named in MissingHeader.
 func (f *Front) ListActivations(w http.ResponseWriter, r *http.Request, l server.ActivationList) {
+	if l.Count {
+		f.countActivations(w, r, l)
+		return
+	}
 	q := l.Query
-	need := q.Skip + q.Limit
-	own, err := f.ownList(l, need)
+	own, err := f.ownList(l, q.Skip+q.Limit)
 	if err != nil {
-		server.WriteError(w, r, http.StatusInternalServerError, server.MsgInternal)
 		f.log.Error().Err(err).Msg("listing the front's store")
+		server.WriteError(w, r, http.StatusInternalServerError, server.MsgInternal)
 		return
 	}
-	total := len(own)
-	items := own
-	var missing []string
-	if l.Count {
-		reps := f.askAll(r, r.URL.RawQuery, func(reply) bool { return false })
-		for _, rep := range reps {
-			var c struct {
-				Activations *int `json:"activations"`
-			}
-			if rep.status != http.StatusOK || json.Unmarshal(rep.body, &c) != nil || c.Activations == nil {
-				missing = append(missing, rep.String())
-				continue
-			}
-			total += *c.Activations
-		}
-	} else {
-		items, missing = f.gather(r, own, need)
-	}
-	if len(missing) > 0 {
-		f.log.Warn().Strs("invokers", missing).Msg("activation list without the records of invokers that did not answer")
-		var names []string
-		for _, m := range missing {
-			if name, _, _ := strings.Cut(m, ":"); !slices.Contains(names, name) {
-				names = append(names, name)
-			}
-		}
-		w.Header().Set(MissingHeader, strings.Join(names, ","))
-	}
-	if l.Count {
-		writeJSON(w, http.StatusOK, map[string]int{"activations": total})
-		return
-	}
+	items, missing := f.gather(r, own, q.Skip+q.Limit)
+	f.reportMissing(w, missing)
 	page := items[min(q.Skip, len(items)):]
 	page = page[:min(q.Limit, len(page))]
 	out := make([]json.RawMessage, len(page))
@@ -82,14 +55,52 @@ func (f *Front) ListActivations(w http.ResponseWriter, r *http.Request, l server
 	writeJSON(w, http.StatusOK, out)
 }
 
-// ownList is the front's own matching records, the newest need of them
-// (their count alone with l.Count), in the list's form.
+// countActivations adds up the front's count and every invoker's.
+func (f *Front) countActivations(w http.ResponseWriter, r *http.Request, l server.ActivationList) {
+	total, err := f.opts.Store.CountActivations(l.Query)
+	if err != nil {
+		f.log.Error().Err(err).Msg("counting the front's store")
+		server.WriteError(w, r, http.StatusInternalServerError, server.MsgInternal)
+		return
+	}
+	var missing []reply
+	for _, rep := range f.askAll(r, r.URL.RawQuery, func(reply) bool { return false }) {
+		var c struct {
+			Activations *int `json:"activations"`
+		}
+		if rep.err == nil && (rep.status != http.StatusOK || json.Unmarshal(rep.body, &c) != nil || c.Activations == nil) {
+			rep.err = fmt.Errorf("no count in its answer: HTTP %d %s", rep.status, invokerMessage(rep.body, ""))
+		}
+		if rep.err != nil {
+			missing = append(missing, rep)
+			continue
+		}
+		total += *c.Activations
+	}
+	f.reportMissing(w, missing)
+	writeJSON(w, http.StatusOK, map[string]int{"activations": total})
+}
+
+// reportMissing names the invokers whose records a list lacks.
+func (f *Front) reportMissing(w http.ResponseWriter, missing []reply) {
+	if len(missing) == 0 {
+		return
+	}
+	var names, why []string
+	for _, rep := range missing {
+		if !slices.Contains(names, rep.invoker) {
+			names = append(names, rep.invoker)
+			why = append(why, rep.String())
+		}
+	}
+	f.log.Warn().Strs("invokers", why).Msg("activation list without the records of invokers that did not answer")
+	w.Header().Set(MissingHeader, strings.Join(names, ","))
+}
+
+// ownList is the front's own newest need matching records, in the list's
+// form.
 func (f *Front) ownList(l server.ActivationList, need int) ([]listed, error) {
 	q := l.Query
-	if l.Count {
-		n, err := f.opts.Store.CountActivations(q)
-		return make([]listed, n), err
-	}
 	q.Skip, q.Limit = 0, need
 	recs, err := f.opts.Store.ListActivations(q)
 	if err != nil {
@@ -114,13 +125,13 @@ func (f *Front) ownList(l server.ActivationList, need int) ([]listed, error) {
 // most pageMax, and returns them merged newest first, each id once (the
 // front's record first: it is what the caller was answered), and the
 // invokers that failed.
-func (f *Front) gather(r *http.Request, own []listed, need int) ([]listed, []string) {
+func (f *Front) gather(r *http.Request, own []listed, need int) ([]listed, []reply) {
 	seen := make(map[string]bool, len(own))
 	items := slices.Clone(own)
 	for _, it := range own {
 		seen[it.id] = true
 	}
-	var missing []string
+	var missing []reply
 	base := r.URL.Query()
 	for skip := 0; skip < need; skip += pageMax {
 		n := min(pageMax, need-skip)
@@ -132,7 +143,8 @@ func (f *Front) gather(r *http.Request, own []listed, need int) ([]listed, []str
 		for _, rep := range reps {
 			page, err := decodePage(rep)
 			if err != nil {
-				missing = append(missing, fmt.Sprintf("%s: %v", rep.invoker, err))
+				rep.err = err
+				missing = append(missing, rep)
 				continue
 			}
 			for _, it := range page {

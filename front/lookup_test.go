@@ -176,6 +176,10 @@ func TestActivationFanOut(t *testing.T) {
 		if got := ids(t, r); len(got) != 4 || r.header.Get(MissingHeader) != "inv-c" {
 			t.Errorf("list with inv-c down: %v, %s %q", got, MissingHeader, r.header.Get(MissingHeader))
 		}
+		c := tf.do("GET", base+"?count=true", "")
+		if c.status != 200 || c.json(t)["activations"] != 4.0 || c.header.Get(MissingHeader) != "inv-c" {
+			t.Errorf("count with inv-c down: %d %s, %s %q", c.status, c.body, MissingHeader, c.header.Get(MissingHeader))
+		}
 	})
 }
 
