@@ -66,11 +66,11 @@ func (s *Server) listActivations(w http.ResponseWriter, r *http.Request, ns stri
 		writeError(w, r, err)
 		return
 	}
-	query, docs, count := l.Query, l.Docs, l.Count
 	if s.fwd != nil {
 		s.fwd.ListActivations(w, r, l)
 		return
 	}
+	query, docs, count := l.Query, l.Docs, l.Count
 	if count {
 		n, err := s.store.CountActivations(query)
 		if err != nil {
