@@ -8,26 +8,32 @@ import (
 	"github.com/stemcell-io/stemcell/store"
 )
 
-func (s *Server) listActivations(w http.ResponseWriter, r *http.Request, ns string) {
+// ActivationList is a list request of namespace Query.Namespace, checked:
+// the page and filters in Query, and whether full records (Docs) or only
+// their number (Count) are wanted.
+type ActivationList struct {
+	Query       store.Query
+	Docs, Count bool
+}
+
+// parseActivationList reads a list request's query parameters as
+// OpenWhisk does.
+func parseActivationList(r *http.Request, ns string) (ActivationList, error) {
 	q := r.URL.Query()
 	limit, skip, err := parsePaging(q, "activations")
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return ActivationList{}, err
 	}
 	docs, err := parseBool(q, "docs")
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return ActivationList{}, err
 	}
 	count, err := parseBool(q, "count")
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return ActivationList{}, err
 	}
 	if docs && count {
-		writeError(w, r, errorf(http.StatusBadRequest, "The parameter 'docs' is not permitted with 'count'."))
-		return
+		return ActivationList{}, errorf(http.StatusBadRequest, "The parameter 'docs' is not permitted with 'count'.")
 	}
 	query := store.Query{Namespace: ns, Skip: skip, Limit: limit}
 	for _, b := range []struct {
@@ -40,19 +46,31 @@ func (s *Server) listActivations(w http.ResponseWriter, r *http.Request, ns stri
 		}
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			writeError(w, r, queryError(b.name, "Parameter is not a valid value for epoch seconds: "+v))
-			return
+			return ActivationList{}, queryError(b.name, "Parameter is not a valid value for epoch seconds: "+v)
 		}
 		*b.dst = n
 	}
 	if name := q.Get("name"); name != "" {
 		segs := strings.Split(name, "/")
 		if _, err := parseActionPath(segs); err != nil || len(segs) > 2 {
-			writeError(w, r, queryError("name", "Parameter may be a 'simple' name or 'package-name/simple' name: "+name))
-			return
+			return ActivationList{}, queryError("name", "Parameter may be a 'simple' name or 'package-name/simple' name: "+name)
 		}
 		query.Name = name
 	}
+	return ActivationList{Query: query, Docs: docs, Count: count}, nil
+}
+
+func (s *Server) listActivations(w http.ResponseWriter, r *http.Request, ns string) {
+	l, err := parseActivationList(r, ns)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if s.fwd != nil {
+		s.fwd.ListActivations(w, r, l)
+		return
+	}
+	query, docs, count := l.Query, l.Docs, l.Count
 	if count {
 		n, err := s.store.CountActivations(query)
 		if err != nil {
@@ -82,6 +100,10 @@ func (s *Server) listActivations(w http.ResponseWriter, r *http.Request, ns stri
 func (s *Server) getActivation(w http.ResponseWriter, r *http.Request, ns, id, part string) {
 	if err := checkActivationID(id); err != nil {
 		writeError(w, r, err)
+		return
+	}
+	if s.fwd != nil {
+		s.fwd.GetActivation(w, r, ActivationGet{Namespace: ns, ID: id, Part: part})
 		return
 	}
 	rec, err := s.store.GetActivation(ns, id)

@@ -87,26 +87,32 @@ func mergeArgs(defaults, args map[string]json.RawMessage, final bool) (json.RawM
 	return json.Marshal(merged)
 }
 
-func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns string, p actionPath) {
+// invokeQuery reads an invoke's blocking, result and timeout parameters:
+// how long a blocking caller waits is blocking-wait, or timeout if lower.
+func (s *Server) invokeQuery(r *http.Request) (blocking, resultOnly bool, wait time.Duration, err error) {
 	q := r.URL.Query()
-	blocking, err := parseBool(q, "blocking")
-	if err != nil {
-		writeError(w, r, err)
-		return
+	if blocking, err = parseBool(q, "blocking"); err != nil {
+		return false, false, 0, err
 	}
-	resultOnly, err := parseBool(q, "result")
-	if err != nil {
-		writeError(w, r, err)
-		return
+	if resultOnly, err = parseBool(q, "result"); err != nil {
+		return false, false, 0, err
 	}
-	wait := s.scfg.BlockingWait
+	wait = s.scfg.BlockingWait
 	if t := q.Get("timeout"); t != "" {
 		n, err := strconv.ParseInt(t, 10, 64)
 		if err != nil || n < 1 || n > wait.Milliseconds() {
-			writeError(w, r, errorf(http.StatusBadRequest, msgTimeoutParam, wait.Milliseconds()))
-			return
+			return false, false, 0, errorf(http.StatusBadRequest, msgTimeoutParam, wait.Milliseconds())
 		}
 		wait = time.Duration(n) * time.Millisecond
+	}
+	return blocking, resultOnly, wait, nil
+}
+
+func (s *Server) invoke(w http.ResponseWriter, r *http.Request, id *Identity, ns string, p actionPath) {
+	blocking, resultOnly, wait, err := s.invokeQuery(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
 	}
 	ticket, refused, reason := s.admit.acquire(ns)
 	if refused != nil {

@@ -170,6 +170,10 @@ func (s *Server) routeActions(w http.ResponseWriter, r *http.Request, id *Identi
 	case http.MethodDelete:
 		s.deleteAction(w, r, ns, p)
 	case http.MethodPost:
+		if s.fwd != nil {
+			s.forwardInvoke(w, r, id, ns, p)
+			return
+		}
 		s.invoke(w, r, id, ns, p)
 	default:
 		writeError(w, r, errorf(http.StatusMethodNotAllowed, msgMethodNotAllow, "GET, PUT, DELETE, POST"))

@@ -43,8 +43,11 @@ type Options struct {
 	// Actions holds the action documents; nil: Store.
 	Actions Actions
 	Invoker Invoker
-	Keys    *Keys
-	Log     zerolog.Logger
+	// Forwarder, when set, answers invokes and activation reads in the
+	// server's place (a cluster front); Invoker is then never called.
+	Forwarder Forwarder
+	Keys      *Keys
+	Log       zerolog.Logger
 	// Registry receives the API's metrics; Gatherer serves /metrics. Both
 	// nil: a private registry.
 	Registry prometheus.Registerer
@@ -63,6 +66,7 @@ type Server struct {
 	store    *store.Store
 	docs     Actions
 	inv      Invoker
+	fwd      Forwarder
 	keys     *Keys
 	log      zerolog.Logger
 	now      func() time.Time
@@ -117,6 +121,7 @@ func New(opts Options) (*Server, error) {
 		buildNo: opts.BuildNo, gatherer: gat,
 	}
 	s.docs = opts.Actions
+	s.fwd = opts.Forwarder
 	if s.docs == nil {
 		s.docs = opts.Store
 	}
