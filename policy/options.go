@@ -105,8 +105,12 @@ func DefaultOptions() Options {
 
 // FromConfig is DefaultOptions with the pause grace and the idle-container
 // timeout of cfg's container-proxy, so that the openwhisk policy is the
-// pool's behaviour under the same configuration.
+// pool's behaviour under the same configuration; a nil cfg is the default
+// configuration.
 func FromConfig(cfg *config.Config) Options {
+	if cfg == nil {
+		cfg = config.Default()
+	}
 	const rangeDefault = 240 * time.Minute
 	return Options{
 		PauseGrace: cfg.ContainerProxy.Timeouts.PauseGrace,

@@ -113,6 +113,9 @@ func TestFromConfig(t *testing.T) {
 	if o.PauseGrace != 50*time.Millisecond || o.OpenWhisk.IdleContainer != 3*time.Minute {
 		t.Errorf("FromConfig: grace %v idle %v", o.PauseGrace, o.OpenWhisk.IdleContainer)
 	}
+	if FromConfig(nil) != DefaultOptions() {
+		t.Errorf("FromConfig(nil) = %+v, want the defaults", FromConfig(nil))
+	}
 	d := DefaultOptions()
 	if d.PauseGrace != 10*time.Second || d.OpenWhisk.IdleContainer != 10*time.Minute || d.Hybrid.Range() != 4*time.Hour {
 		t.Errorf("DefaultOptions: grace %v idle %v range %v; want 10s 10m 4h", d.PauseGrace, d.OpenWhisk.IdleContainer, d.Hybrid.Range())

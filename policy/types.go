@@ -40,7 +40,8 @@ type Container struct {
 }
 
 // Plan is what a keep-alive policy decides for one idle container. A zero
-// time means never. Times in the past mean at once.
+// time means never; a time in the past means at once, except a PauseAt for
+// a container already paused, which asks for nothing.
 type Plan struct {
 	PauseAt  time.Time // pause it (its memory stays booked)
 	RemoveAt time.Time // remove it (its memory comes back)
