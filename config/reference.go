@@ -97,6 +97,7 @@ var keyDocs = map[string]keyDoc{
 	"runtimes-manifest.file":       {"Runtimes manifest JSON file; a relative path in the YAML file is relative to that file. Empty (and no inline): the embedded manifest.", false},
 	"runtimes-manifest.inline":     {"Runtimes manifest JSON text, as OpenWhisk injects it in `RUNTIMES_MANIFEST` (also accepted). The highest source that sets file or inline wins; setting both in one source is an error.", false},
 
+	"cluster.address":       {"Where fronts reach this invoker's API: `host:port` or an `http(s)://` URL. Empty: `server.listen`, which must then be an address other hosts reach (an invoker listening on `0.0.0.0` or `::` refuses to join without it).", false},
 	"cluster.endpoints":     {"etcd's client URLs; empty (the default): the invoker stands alone and never contacts etcd. Set: it registers in the cluster under a lease and publishes its pool's memory (at most once per `container-pool.memory-sync-interval`, only when it changed); see \"Cluster mode\".", false},
 	"cluster.name":          {"The cluster's name: its keys live under `/stemcell/v1/<name>/`.", false},
 	"cluster.id":            {"This invoker's id in the cluster, unique there (a second invoker with a live id refuses to start); empty: `invoker.name`.", false},

@@ -275,7 +275,11 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 
 	var mem *member
 	if cfg.Cluster.Enabled() {
-		if mem, err = joinCluster(ctx, cfg, sys.Root, p, ln.Addr().String(), log); err != nil {
+		addr, err := advertisedAddress(cfg.Cluster, ln.Addr())
+		if err == nil {
+			mem, err = joinCluster(ctx, cfg, sys.Root, p, addr, log)
+		}
+		if err != nil {
 			shutdownPool(p, fac, 0, log)
 			return startError("cluster", err)
 		}
