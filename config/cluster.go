@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -87,5 +88,6 @@ func validAddress(a string) bool {
 		return err == nil && u.Host != ""
 	}
 	host, port, err := net.SplitHostPort(a)
-	return err == nil && host != "" && port != ""
+	n, perr := strconv.Atoi(port)
+	return err == nil && host != "" && perr == nil && n > 0 && n < 1<<16
 }
