@@ -292,17 +292,17 @@ func (a *Actions) ListActions(ns, pkg string, skip, limit int) (list []store.Act
 		}
 		return strings.Compare(x.key, y.key)
 	})
+	total = len(entries)
+	entries = entries[min(max(skip, 0), len(entries)):]
+	if limit > 0 && limit < len(entries) {
+		entries = entries[:limit]
+	}
 	list = make([]store.Action, len(entries))
 	for i, e := range entries {
+		// The caller's copy: the mirror's slices stay the mirror's.
 		list[i] = e.rec.Action
-	}
-	total = len(list)
-	if skip >= len(list) {
-		return list[:0], total, nil
-	}
-	list = list[skip:]
-	if limit > 0 && limit < len(list) {
-		list = list[:limit]
+		list[i].Parameters = slices.Clone(list[i].Parameters)
+		list[i].Annotations = slices.Clone(list[i].Annotations)
 	}
 	return list, total, nil
 }
