@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -193,10 +194,36 @@ func (a *Actions) collect(digest string) {
 		a.log.Warn().Err(err).Str("digest", digest).Msg("collecting unreferenced code failed; its parts stay in etcd")
 		return
 	}
-	if tr.Succeeded {
+	if tr.Succeeded && tr.Responses[0].GetResponseDeleteRange().Deleted > 0 {
 		a.collected.Add(1)
 		a.log.Debug().Str("digest", digest).Msg("unreferenced code collected")
 	}
+}
+
+// SweepCode collects every code no action refers to: parts a writer left
+// behind when it died between writing them and its document. Each digest
+// goes through the guarded collection, so a sweep is safe at any time; a
+// put writing that code at the same moment writes its parts again. It
+// returns the number of codes deleted.
+func (a *Actions) SweepCode(ctx context.Context) (int, error) {
+	prefix := a.root + "code/"
+	cctx, cancel := context.WithTimeout(ctx, a.opts.CallTimeout)
+	resp, err := a.cli.Get(cctx, prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	cancel()
+	if err != nil {
+		return 0, a.etcdErr("listing "+prefix, err)
+	}
+	seen := map[string]bool{}
+	before := a.collected.Load()
+	for _, kv := range resp.Kvs {
+		digest, _, _ := strings.Cut(strings.TrimPrefix(string(kv.Key), prefix), "/")
+		if seen[digest] || ctx.Err() != nil {
+			continue
+		}
+		seen[digest] = true
+		a.collect(digest)
+	}
+	return int(a.collected.Load() - before), ctx.Err()
 }
 
 // callCtx bounds one etcd call; Close cancels it.

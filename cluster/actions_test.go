@@ -378,3 +378,46 @@ func names(list []store.Action) string {
 	}
 	return b.String()
 }
+
+// TestActionsSweepCode: parts left by a writer that died before its
+// document are swept; code an action uses stays.
+func TestActionsSweepCode(t *testing.T) {
+	srv := startEtcd(t)
+	cli := newClient(t, srv.endpoint)
+	a := startActions(t, cli, "c1", ActionsOptions{})
+	used, orphan := bigCode(1<<20+1, 10), bigCode(2<<20, 11)
+	mustPut(t, a, "guest", "x", create("guest", "x", used))
+	if err := a.ensureCode(refOf(orphan), orphan); err != nil { // the crash: parts, no document
+		t.Fatal(err)
+	}
+	if err := a.writeParts(refOf("half written"), "half written"); err != nil { // no meta either
+		t.Fatal(err)
+	}
+	n, err := a.SweepCode(testCtx(t, 5*time.Second))
+	if err != nil || n != 2 {
+		t.Fatalf("sweep: %d codes, %v; want 2", n, err)
+	}
+	if ks := keys(t, cli, a.root+"code/"); len(ks) != 3 || !strings.HasPrefix(ks[0], a.codePrefix(refOf(used).Digest)) {
+		t.Fatalf("code keys after the sweep: %v, want the used code's 2 parts and meta", ks)
+	}
+}
+
+func TestCodeCacheBoundInBytes(t *testing.T) {
+	c := newCodeCache(10)
+	c.add("a", "1234")
+	c.add("b", "5678")
+	if _, ok := c.get("a"); !ok { // a is now the most recently used
+		t.Fatal("a missing")
+	}
+	c.add("c", "90ab") // 12 bytes: b, the least recently used, goes
+	if _, ok := c.get("b"); ok {
+		t.Fatal("b kept past the bound")
+	}
+	c.add("huge", "12345678901") // larger than the bound: not kept, nothing evicted
+	if _, ok := c.get("huge"); ok {
+		t.Fatal("a code larger than the cache was kept")
+	}
+	if n, bytes := c.size(); n != 2 || bytes != 8 {
+		t.Fatalf("cache holds %d codes, %d bytes; want 2, 8", n, bytes)
+	}
+}
