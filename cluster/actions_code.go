@@ -153,7 +153,9 @@ func (a *Actions) readCode(ref codeRef) (string, error) {
 	for n := range ref.Parts {
 		key := a.codePartKey(ref.Digest, n)
 		ctx, cancel := a.callCtx()
-		resp, err := a.cli.Get(ctx, key, clientv3.WithSerializable())
+		// Linearizable: a serializable read on a lagging member could miss
+		// a part written a moment ago by another process.
+		resp, err := a.cli.Get(ctx, key)
 		cancel()
 		if err != nil {
 			return "", a.etcdErr("reading "+key, err)
