@@ -206,6 +206,7 @@ func TestActionsNoLostUpdate(t *testing.T) {
 	srv := startEtcd(t)
 	a := startActions(t, newClient(t, srv.endpoint), "c1", ActionsOptions{})
 	b := startActions(t, newClient(t, srv.endpoint), "c1", ActionsOptions{})
+	seenA, seenB := recordChanges(a), recordChanges(b)
 	mustPut(t, a, "guest", "counter", create("guest", "counter", "code"))
 	const perWriter = 15
 	var wg sync.WaitGroup
@@ -230,16 +231,29 @@ func TestActionsNoLostUpdate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	doc, err := a.GetAction("guest", "counter")
-	if err != nil {
-		t.Fatal(err)
+	// etcd holds every update; each mirror gets there once its watch has
+	// delivered the other instance's last write.
+	e, ok, err := a.readDoc("guest/counter")
+	if err != nil || !ok {
+		t.Fatalf("reading the document from etcd: %v", err)
 	}
+	wantAll(t, e.rec.Action.Parameters, 2*perWriter)
+	for x, seen := range map[*Actions]*changes{a: seenA, b: seenB} {
+		seen.waitFor(t, 5*time.Second, "mirror up to date", func() bool {
+			doc, err := x.GetAction("guest", "counter")
+			return err == nil && len(doc.Parameters) == 2*perWriter
+		})
+	}
+}
+
+func wantAll(t *testing.T, params []store.KeyValue, n int) {
+	t.Helper()
 	seen := map[string]bool{}
-	for _, p := range doc.Parameters {
+	for _, p := range params {
 		seen[string(p.Value)] = true
 	}
-	if len(doc.Parameters) != 2*perWriter || len(seen) != 2*perWriter {
-		t.Fatalf("%d parameters (%d distinct) after %d updates: %v", len(doc.Parameters), len(seen), 2*perWriter, doc.Parameters)
+	if len(params) != n || len(seen) != n {
+		t.Fatalf("%d parameters (%d distinct) after %d updates: %v", len(params), len(seen), n, params)
 	}
 }
 
