@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -41,6 +42,8 @@ var (
 type clusterStore struct {
 	cli     *clientv3.Client
 	actions *cluster.Actions
+	once    sync.Once
+	err     error
 }
 
 // dialEtcd opens a client of the etcd of cc (endpoints, credentials, TLS).
@@ -85,10 +88,14 @@ func openClusterStore(cfg *config.Config, log zerolog.Logger) (*clusterStore, er
 	return &clusterStore{cli: cli, actions: acts}, nil
 }
 
-// close stops the mirror and closes the client.
+// close stops the mirror and closes the client; later calls return the
+// first one's error.
 func (c *clusterStore) close() error {
-	c.actions.Close()
-	return c.cli.Close()
+	c.once.Do(func() {
+		c.actions.Close()
+		c.err = c.cli.Close()
+	})
+	return c.err
 }
 
 // joinCluster registers the invoker in the cluster of cfg.Cluster through
