@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/stemcell-io/stemcell/cluster"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/pool"
+	"github.com/stemcell-io/stemcell/route"
 	"github.com/stemcell-io/stemcell/server"
 )
 
@@ -146,7 +148,24 @@ func clusterSnapshot(s actors.MemorySnapshot) cluster.Snapshot {
 	return cluster.Snapshot{
 		UserMemory: s.Total, Free: s.Free, Busy: u(s.Busy), Idle: u(s.Idle), Prewarmed: u(s.Prewarmed),
 		Starting: u(s.Starting), Removing: u(s.Removing), Queued: u(s.Buffered),
+		Warm: warmKeys(s.Warm),
 	}
+}
+
+// warmKeys are the route keys of the identities with an idle container,
+// sorted and each once, as route.Invoker.Warm wants them. A container
+// serves one identity (action version and invocation namespace), which is
+// what route.Action names.
+func warmKeys(ids []actors.Identity) []uint64 {
+	if len(ids) == 0 {
+		return nil
+	}
+	keys := make([]uint64, 0, len(ids))
+	for _, id := range ids {
+		keys = append(keys, route.WarmKey(route.Action{Namespace: id.InvocationNamespace, Name: id.Name, Version: id.Version}))
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // clusterTLS reads cluster.tls; nil when no file is set.

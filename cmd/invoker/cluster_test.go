@@ -3,14 +3,17 @@ package main
 import (
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/internal/etcdtest"
+	"github.com/stemcell-io/stemcell/route"
 	"github.com/stemcell-io/stemcell/store"
 )
 
@@ -58,5 +61,21 @@ func TestDialEtcdRefusesBadTLS(t *testing.T) {
 	_, err := dialEtcd(cc)
 	if err == nil || !strings.Contains(err.Error(), "cluster.tls.ca-file") {
 		t.Fatalf("err = %v, want one naming cluster.tls.ca-file", err)
+	}
+}
+
+// An invoker's warm keys name its identities the way a front names the
+// action it places (front/invoke.go): invocation namespace, the document's
+// namespace/name, its version.
+func TestWarmKeysMatchTheFront(t *testing.T) {
+	a := actors.Activation{InvocationNamespace: "guest", Action: actors.Action{Namespace: "guest/pkg", Name: "hello", Version: "0.0.2"}}
+	b := actors.Activation{InvocationNamespace: "alice", Action: actors.Action{Namespace: "guest/pkg", Name: "hello", Version: "0.0.2"}}
+	keys := warmKeys([]actors.Identity{a.Identity(), b.Identity(), a.Identity()})
+	front := route.WarmKey(route.Action{Namespace: "guest", Name: "guest/pkg" + "/" + "hello", Version: "0.0.2"})
+	if len(keys) != 2 || !slices.IsSorted(keys) || !slices.Contains(keys, front) {
+		t.Errorf("warm keys %x: want two, sorted, one of them the front's %x", keys, front)
+	}
+	if warmKeys(nil) != nil {
+		t.Error("no identity: want no keys")
 	}
 }
