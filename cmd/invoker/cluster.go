@@ -70,8 +70,12 @@ func dialEtcd(cc config.ClusterConfig) (*clientv3.Client, error) {
 // action documents. It waits up to dial-timeout for the first list, so
 // that the first invokes find their actions in memory; without it reads
 // go to etcd until the list is in.
-func openClusterStore(cfg *config.Config, log zerolog.Logger) (*clusterStore, error) {
+func openClusterStore(cfg *config.Config, maxBody config.ByteSize, log zerolog.Logger) (*clusterStore, error) {
 	cc := cfg.Cluster
+	if max := config.ByteSize(cluster.MaxCodeSize); maxBody > max {
+		return nil, fmt.Errorf("server.max-body-size %s: in cluster mode action code lives in etcd, at most %s per action (%d parts of %s); set it to %s or less",
+			maxBody, max, cluster.MaxCodeParts, config.ByteSize(cluster.CodePartSize), max)
+	}
 	cli, err := dialEtcd(cc)
 	if err != nil {
 		return nil, err

@@ -24,12 +24,12 @@ func TestClusterStoreSharesActions(t *testing.T) {
 	cfg := config.Default()
 	cfg.Cluster.Endpoints = []string{etcd.Endpoint}
 	cfg.Cluster.Name = "cmdtest"
-	a, err := openClusterStore(cfg, zerolog.Nop())
+	a, err := openClusterStore(cfg, cfg.Server.MaxBodySize, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.close()
-	b, err := openClusterStore(cfg, zerolog.Nop())
+	b, err := openClusterStore(cfg, cfg.Server.MaxBodySize, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,5 +77,16 @@ func TestWarmKeysMatchTheFront(t *testing.T) {
 	}
 	if warmKeys(nil) != nil {
 		t.Error("no identity: want no keys")
+	}
+}
+
+// Action code lives in etcd in cluster mode: a body limit above what it
+// holds is refused at start, naming the setting, before any etcd call.
+func TestClusterStoreRefusesBodiesEtcdCannotHold(t *testing.T) {
+	cfg := config.Default()
+	cfg.Cluster.Endpoints = []string{"http://127.0.0.1:1"}
+	_, err := openClusterStore(cfg, 200*config.MB, zerolog.Nop())
+	if err == nil || !strings.Contains(err.Error(), "server.max-body-size 200 MB") || !strings.Contains(err.Error(), "120 MB") {
+		t.Fatalf("err %v: want the body limit refused, naming it and the most etcd holds", err)
 	}
 }

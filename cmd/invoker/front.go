@@ -98,6 +98,10 @@ func frontDaemon(ctx context.Context, cfg *config.Config, scfg config.ServerConf
 		return startError("server.data-dir", err)
 	}
 	defer st.Close()
+	// The front's records (lost activations) age out as an invoker's do.
+	pruneStop, pruneDone := make(chan struct{}), make(chan struct{})
+	go prunePeriodically(st, log, pruneStop, pruneDone)
+	defer func() { close(pruneStop); <-pruneDone }()
 	keys, created, err := server.LoadOrCreateKeys(scfg.KeysFile)
 	if err != nil {
 		return startError("server.keys-file", err)
@@ -109,7 +113,7 @@ func frontDaemon(ctx context.Context, cfg *config.Config, scfg config.ServerConf
 	// Action documents live in etcd, shared with the invokers and the
 	// other fronts; the front's own store keeps only lost activations.
 	cc := cfg.Cluster
-	cs, err := openClusterStore(cfg, log)
+	cs, err := openClusterStore(cfg, scfg.MaxBodySize, log)
 	if err != nil {
 		return startError("cluster", err)
 	}

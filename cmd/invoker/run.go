@@ -227,7 +227,7 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 	var cs *clusterStore
 	var docs server.Actions // nil: st
 	if cfg.Cluster.Enabled() {
-		if cs, err = openClusterStore(cfg, log); err != nil {
+		if cs, err = openClusterStore(cfg, scfg.MaxBodySize, log); err != nil {
 			return startError("cluster", err)
 		}
 		defer func() {
