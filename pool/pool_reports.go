@@ -61,6 +61,19 @@ func (p *poolActor) onJobDone(ctx actor.Context, m *protocol.JobDone) {
 		p.runs.observe(m.RunTime)
 	}
 	p.settle(e, before)
+	at := m.LastUsed
+	if at.IsZero() {
+		at = p.clock.Now()
+	}
+	p.finished(e, m, at)
+	if e.wantIdle() {
+		// Before drain: the plan must reach the container before a job
+		// placed on it next.
+		p.planIdle(ctx, e, at)
+	}
+	if a := e.act; a != nil && a.st.Running == 0 {
+		p.planPreload(ctx, a, at)
+	}
 	p.drain(ctx)
 }
 
@@ -113,6 +126,7 @@ func (p *poolActor) forget(e *entry, why string) {
 		p.dropStemCell(e)
 	}
 	p.change(e, func() { e.removing = true }) // leaves the warm index and the LRU
+	p.removed(e)
 	if g := e.group; g != nil {
 		g.states[e.memState()]--
 		if g.members--; g.members == 0 {
