@@ -147,6 +147,16 @@ func (p *poolActor) finished(e *entry, m *protocol.JobDone, at time.Time) {
 	a.seen = at
 }
 
+// notRun reports n jobs placed on e that will not finish there (bounced,
+// or lost with its actor): they did not run.
+func (p *poolActor) notRun(e *entry, n int) {
+	if a := e.act; a != nil {
+		for range n {
+			p.pols.pol.Finished(&a.st, a.st.LastEnd, policy.NumStarts, 0)
+		}
+	}
+}
+
 // policyContainer is e as a policy sees it.
 func (p *poolActor) policyContainer(e *entry) policy.Container {
 	c := policy.Container{
@@ -190,6 +200,9 @@ func (p *poolActor) onPaused(ctx actor.Context, m *protocol.ContainerPaused) {
 
 // removed reports e's removal; call it before e leaves its group.
 func (p *poolActor) removed(e *entry) {
+	// Jobs still counted on a container that is gone were lost with its
+	// actor (onGone): no JobDone will come for them.
+	p.notRun(e, e.active)
 	last := e.group != nil && e.group.members == 1
 	p.pols.pol.Removed(p.policyContainer(e), e.evicted, last)
 	if e.preloaded {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -444,5 +445,40 @@ func TestActionStatsSwept(t *testing.T) {
 	small.ContainerPool.HybridHistogram.BinWidth = time.Second
 	if r := newPoolActor(small, zerolog.Nop(), actors.RealClock{}, nil, hooks{}, nil).pols.retention; r != time.Hour {
 		t.Fatalf("retention with a 4-minute range %v, want the 1 h floor", r)
+	}
+}
+
+// Every placement the policy heard of ends in its Finished: a job its
+// container bounced did not run there, and once it ran elsewhere nothing of
+// the action counts as running (hybrid-histogram plans no pre-load while
+// something runs).
+func TestPolicyRunningCountSurvivesBounce(t *testing.T) {
+	var mu sync.Mutex
+	var running, invocations int
+	h := newHarnessHooks(t, testConfig(512), nil, func(hk *hooks) {
+		check := hk.afterStep
+		hk.afterStep = func(p *poolActor) {
+			check(p)
+			for _, a := range p.pols.actions {
+				mu.Lock()
+				running, invocations = a.st.Running, int(a.st.Invocations)
+				mu.Unlock()
+			}
+		}
+	})
+	h.run(act("a1", "ns", "f", 256))
+	h.sync()
+	h.do(h.container(0), &bounce{})
+	h.sync()
+	h.do(h.container(1), &ready{})
+	h.do(h.container(1), &complete{})
+	h.sync()
+	if r := h.resultsFor("a1"); len(r) != 1 {
+		t.Fatalf("%d results for a1, want 1", len(r))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if running != 0 || invocations != 2 {
+		t.Fatalf("running %d, invocations %d: want 0 running after 2 placements (one bounced)", running, invocations)
 	}
 }

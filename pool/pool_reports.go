@@ -66,15 +66,16 @@ func (p *poolActor) onJobDone(ctx actor.Context, m *protocol.JobDone) {
 		at = p.clock.Now()
 	}
 	p.finished(e, m, at)
+	p.drain(ctx)
+	// After drain: a container that took a waiting job needs no plan (and
+	// must not go away for one); one still idle gets its plan before any
+	// job placed on it later.
 	if e.wantIdle() {
-		// Before drain: the plan must reach the container before a job
-		// placed on it next.
 		p.planIdle(ctx, e, at)
 	}
 	if a := e.act; a != nil && a.st.Running == 0 {
 		p.planPreload(ctx, a, at)
 	}
-	p.drain(ctx)
 }
 
 func (p *poolActor) onReady(ctx actor.Context, m *protocol.ContainerReady) {
@@ -166,6 +167,7 @@ func (p *poolActor) onReschedule(ctx actor.Context, m *protocol.Reschedule) {
 		p.change(e, func() {
 			if e.active > 0 {
 				e.active--
+				p.notRun(e, 1)
 			}
 			e.removing = true
 		})
