@@ -108,6 +108,10 @@ func (p *poolActor) reset(ctx actor.Context, cause error) {
 	for _, a := range p.pols.actions {
 		a.st.Running = 0
 	}
+	for _, e := range p.pols.preloaded {
+		e.preloaded = false
+	}
+	p.pols.preloaded, p.pols.preloadedMem = nil, 0
 	p.stemCells = map[string][]*entry{}
 	p.byRef = map[uint64]*entry{}
 	p.idle = lruList{}

@@ -98,7 +98,7 @@ func (p *poolActor) evictAhead(ctx actor.Context, head *pending) {
 			jobs = append(jobs, aheadJob[actors.Identity]{Need: p.aheadNeed(j, who[:len(jobs)]), Ident: j.identity()})
 		}
 	}
-	victims, forJob := planAhead(p.ledger.free()+p.ledger.mem[memRemoving], p.ledger.mem[memIdle], jobs, p.evictionOrder(nil),
+	victims, forJob := planAhead(p.ledger.free()+p.ledger.mem[memRemoving], p.ledger.mem[memIdle]+p.pols.preloadedMem, jobs, p.evictionOrder(nil),
 		func(e *entry) config.ByteSize { return e.mem }, func(e *entry) actors.Identity { return e.ident })
 	for i, e := range victims {
 		p.evict(ctx, e)

@@ -75,7 +75,7 @@ func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
 			"Idle containers (and stem cells) removed for memory in the order of the eviction policy, by policy.")), []string{"policy"}),
 	}
 	preloads := prometheus.NewCounterVec(prometheus.CounterOpts(opts("preloads_total",
-		"Containers loaded ahead of an action's next call by the keep-alive policy, by outcome: created, used by a job, unloaded unused when the window closed, skipped (no room, work waiting, or a container of the action exists).")), []string{"outcome"})
+		"Containers loaded ahead of an action's next call by the keep-alive policy, by outcome: created, used by a job, unloaded unused when the window closed, evicted unused for memory, skipped (no room, work waiting, or a container of the action exists).")), []string{"outcome"})
 	for i, o := range preloadOutcomes {
 		m.preloads[i] = preloads.WithLabelValues(o)
 	}

@@ -51,6 +51,11 @@ type policies struct {
 	retention time.Duration
 	nextSweep time.Time
 
+	// preloaded are the containers loaded ahead that no job used yet, and
+	// their memory: evictable as idle containers are (preload.go).
+	preloaded    []*entry
+	preloadedMem config.ByteSize
+
 	// Scratch of Order, kept to spare allocations.
 	cs  []policy.Container
 	es  []*entry
@@ -206,11 +211,12 @@ func (p *poolActor) removed(e *entry) {
 	last := e.group != nil && e.group.members == 1
 	p.pols.pol.Removed(p.policyContainer(e), e.evicted, last)
 	if e.preloaded {
-		p.timers.Disarm(unloadKey{e})
+		p.unpreload(e, -1)
 	}
 }
 
-// evictionOrder yields the idle warm containers, then cells, in the order
+// evictionOrder yields the idle warm containers, the containers loaded
+// ahead and not used yet, then cells, in the order
 // the eviction policy removes them. It orders them only when the caller
 // starts to range over it: most plans need no victim at all.
 func (p *poolActor) evictionOrder(cells []*entry) iter.Seq[*entry] {
@@ -230,6 +236,9 @@ func (p *poolActor) evictionOrder(cells []*entry) iter.Seq[*entry] {
 			}
 			prev = c.LastUsed
 			cs, es = append(cs, c), append(es, e)
+		}
+		for _, e := range s.preloaded {
+			cs, es = append(cs, p.policyContainer(e)), append(es, e)
 		}
 		for _, e := range cells {
 			cs, es = append(cs, p.policyContainer(e)), append(es, e)
@@ -251,6 +260,9 @@ func (p *poolActor) evict(ctx actor.Context, e *entry) {
 	p.m.evictions.Inc()
 	p.m.evictedByPolicy.Inc()
 	e.evicted = true
+	if e.preloaded {
+		p.unpreload(e, preloadEvicted)
+	}
 	p.removeContainer(ctx, e, false)
 }
 

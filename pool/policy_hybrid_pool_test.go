@@ -112,3 +112,31 @@ func TestHybridPreloadsAtPreWarmWindow(t *testing.T) {
 		t.Fatal("the clock did not move")
 	}
 }
+
+// A container loaded ahead and not used yet holds memory that another
+// action may need: it is evicted like an idle container, not kept until
+// its window closes.
+func TestHybridPreloadIsEvictable(t *testing.T) {
+	cfg := hybridConfig()
+	cfg.ContainerPool.UserMemory = 256 * config.MB
+	pp := newPolicyPool(t, cfg)
+	for i := range 4 { // as in TestHybridPreloadsAtPreWarmWindow: windows from the 4th call on
+		if i > 0 {
+			pp.clock.Advance(10 * time.Second)
+		}
+		pp.invoke(act("a"+string(rune('0'+i)), "ns", "f", 256))
+	}
+	pp.waitFor("the container removed", func(s actors.MemorySnapshot) bool { return s.Free == s.Total && s.Removing.Count == 0 })
+	pp.clock.Advance(9 * time.Second)
+	pp.letCreate()
+	pp.waitFor("a container loaded ahead", func(s actors.MemorySnapshot) bool { return s.Starting.Count == 1 && s.Free == 0 })
+	if r := pp.invoke(act("g1", "ns", "g", 256)); r.StartKind != actors.StartRecreated {
+		t.Fatalf("g started %s, want recreated: the container loaded ahead must give way", r.StartKind)
+	}
+	if got := pp.metric("stemcell_pool_preloads_total", map[string]string{"outcome": "evicted"}); got != 1 {
+		t.Fatalf("preloads evicted = %v, want 1", got)
+	}
+	if n := pp.f.Calls(fake.OpCreate); n != 3 {
+		t.Fatalf("%d creations, want 3 (f, f ahead, g)", n)
+	}
+}

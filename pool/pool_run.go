@@ -133,7 +133,7 @@ func (p *poolActor) tryPlace(ctx actor.Context, job *pending, budget config.Byte
 		Total:     p.ledger.total,
 		Free:      budget,
 		Removing:  p.ledger.mem[memRemoving],
-		Evictable: p.ledger.mem[memIdle],
+		Evictable: p.ledger.mem[memIdle] + p.pols.preloadedMem,
 		WarmTier:  tierNone,
 	}
 	var warm *entry
@@ -189,9 +189,7 @@ func (p *poolActor) assign(ctx actor.Context, e *entry, job *pending, kind actor
 	if e.preloaded {
 		// Loaded ahead for this call: a start that found its container
 		// ready, as a stem cell's.
-		e.preloaded = false
-		p.timers.Disarm(unloadKey{e})
-		p.m.preloads[preloadUsed].Inc()
+		p.unpreload(e, preloadUsed)
 		if kind == actors.StartWarm {
 			kind = actors.StartPrewarmed
 		}

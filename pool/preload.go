@@ -17,7 +17,8 @@ import (
 // needs the activation, so its first job initialises it, as a stem cell's
 // does, and counts as a prewarmed start. Nothing is evicted for it and
 // nothing waiting is delayed by it: it is created only when no activation
-// waits and its memory fits in what nobody was promised.
+// waits and its memory fits in what nobody was promised; until a job uses
+// it, the eviction order may remove it as it does an idle container.
 
 // preloadSpec is what a container of an action is created from: its last
 // activation's action without the code (only the container's first job
@@ -47,11 +48,12 @@ const (
 	preloadCreated  = iota // a container was loaded ahead
 	preloadUsed            // a job found it
 	preloadUnloaded        // its window closed unused
+	preloadEvicted         // removed unused for memory
 	preloadSkipped         // the window opened without room or reason to load
 	numPreloadOutcomes
 )
 
-var preloadOutcomes = [numPreloadOutcomes]string{"created", "used", "unloaded", "skipped"}
+var preloadOutcomes = [numPreloadOutcomes]string{"created", "used", "unloaded", "evicted", "skipped"}
 
 // planPreload asks the keep-alive policy when to load a container of a's
 // action ahead of its next call, now that nothing of it runs, and arms
@@ -117,6 +119,9 @@ func (p *poolActor) preload(ctx actor.Context, a *actionState) {
 		preloaded: true,
 	}
 	p.startCold(ctx, p.coldSpec(&act), e)
+	e.lastUsed = now // its place in the eviction order: loaded now
+	p.pols.preloaded = append(p.pols.preloaded, e)
+	p.pols.preloadedMem += e.mem
 	p.m.preloads[preloadCreated].Inc()
 	p.timers.Arm(ctx, unloadKey{e}, w.UnloadAt.Sub(now))
 	p.log.Debug().Str("container", e.pid.Id).Time("unload_at", w.UnloadAt).Msg("container loaded ahead of its action's next call")
@@ -127,7 +132,26 @@ func (p *poolActor) unload(ctx actor.Context, e *entry) {
 	if !e.preloaded || e.removing || p.entries[e.pid.Id] != e {
 		return
 	}
-	e.preloaded = false
-	p.m.preloads[preloadUnloaded].Inc()
+	p.unpreload(e, preloadUnloaded)
 	p.removeContainer(ctx, e, false)
+}
+
+// unpreload ends e's time as a container loaded ahead and unused, counting
+// outcome (none when < 0).
+func (p *poolActor) unpreload(e *entry, outcome int) {
+	e.preloaded = false
+	p.timers.Disarm(unloadKey{e})
+	s := &p.pols
+	for i, x := range s.preloaded {
+		if x == e {
+			last := len(s.preloaded) - 1
+			s.preloaded[i], s.preloaded[last] = s.preloaded[last], nil
+			s.preloaded = s.preloaded[:last]
+			s.preloadedMem -= e.mem
+			break
+		}
+	}
+	if outcome >= 0 {
+		p.m.preloads[outcome].Inc()
+	}
 }

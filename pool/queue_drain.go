@@ -175,7 +175,7 @@ func (p *poolActor) evictForPromised(ctx actor.Context) {
 		jobs = append(jobs, aheadJob[actors.Identity]{Need: need, Ident: h.identity()})
 	}
 	cells, cellMem := p.reclaimableStemCells(order)
-	victims, forJob := planAhead(p.ledger.free()+p.ledger.mem[memRemoving], p.ledger.mem[memIdle]+cellMem, jobs,
+	victims, forJob := planAhead(p.ledger.free()+p.ledger.mem[memRemoving], p.ledger.mem[memIdle]+p.pols.preloadedMem+cellMem, jobs,
 		p.evictionOrder(cells), func(e *entry) config.ByteSize { return e.mem }, func(e *entry) actors.Identity { return e.ident })
 	for i, e := range victims {
 		p.evict(ctx, e)
