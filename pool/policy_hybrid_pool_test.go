@@ -2,6 +2,7 @@ package pool
 
 import (
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stemcell-io/stemcell/actors"
@@ -138,5 +139,44 @@ func TestHybridPreloadIsEvictable(t *testing.T) {
 	}
 	if n := pp.f.Calls(fake.OpCreate); n != 3 {
 		t.Fatalf("%d creations, want 3 (f, f ahead, g)", n)
+	}
+}
+
+// TestRandomInterleavingsPolicies is TestRandomInterleavingsFakeFactory
+// under the other policies: plans sent to containers, Greedy-Dual's order,
+// and (with 1-second bins, windows from three idle times on) containers
+// loaded ahead and unloaded, amid every fault the fake can inject. Every
+// invariant of the harness holds after every step, every activation is
+// answered once, and every container is destroyed once.
+func TestRandomInterleavingsPolicies(t *testing.T) {
+	steps := 800
+	if testing.Short() {
+		steps = 200
+	}
+	policies := map[string]func(*config.Config){
+		"greedy-dual": func(cfg *config.Config) {
+			cfg.ContainerPool.KeepAlivePolicy, cfg.ContainerPool.EvictionPolicy = config.PolicyGreedyDual, config.PolicyGreedyDual
+			cfg.ContainerPool.GreedyDual = config.Default().ContainerPool.GreedyDual
+			cfg.ContainerPool.GreedyDual.KeepAlive = 90 * time.Second
+		},
+		"hybrid-greedy-dual": func(cfg *config.Config) {
+			cfg.ContainerPool.KeepAlivePolicy, cfg.ContainerPool.EvictionPolicy = config.PolicyHybridHistogram, config.PolicyGreedyDual
+			d := config.Default().ContainerPool
+			cfg.ContainerPool.GreedyDual, cfg.ContainerPool.HybridHistogram = d.GreedyDual, d.HybridHistogram
+			h := &cfg.ContainerPool.HybridHistogram
+			h.BinWidth, h.Bins, h.MinObservations, h.CVThreshold, h.HeadPercentile, h.MaxOutOfBounds = time.Second, 60, 3, 0, 90, 1
+			h.FallbackKeepAlive, h.OutOfBoundsKeepAlive = 40*time.Second, 40*time.Second
+			// Windows from the 90th percentile (most idle times are 0: the
+			// action still runs), and room enough that some open with the
+			// memory free.
+			cfg.ContainerPool.UserMemory = 4096 * config.MB
+		},
+	}
+	for name, edit := range policies {
+		t.Run(name, func(t *testing.T) {
+			forEachSeed(t, withFresh(fixedSeeds), func(t *testing.T, seed uint64) {
+				synctest.Test(t, func(t *testing.T) { randomFakeBubbleWith(t, seed, steps, edit) })
+			})
+		})
 	}
 }

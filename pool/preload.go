@@ -69,6 +69,8 @@ func (p *poolActor) planPreload(ctx actor.Context, a *actionState, now time.Time
 	}
 	a.window = w
 	p.timers.Arm(ctx, preloadKey{a}, max(w.LoadAt.Sub(now), 0))
+	p.log.Debug().Str("namespace", a.ident.InvocationNamespace).Str("action", a.ident.Name).
+		Time("load_at", w.LoadAt).Time("unload_at", w.UnloadAt).Msg("pre-load planned")
 }
 
 func (p *poolActor) onTimerFired(ctx actor.Context, m *actors.TimerFired) {
@@ -93,13 +95,13 @@ func (p *poolActor) preload(ctx actor.Context, a *actionState) {
 	switch {
 	case w.LoadAt.IsZero() || !now.Before(w.UnloadAt) || p.shutdown != nil || p.stopping || !a.hasSpec:
 		return
-	case p.byIdent[a.ident] != nil || a.st.Running > 0:
+	case p.hasContainer(a.ident) || a.st.Running > 0:
 		// A container of the action exists already (being created, in
 		// use, kept): nothing to load.
-		p.m.preloads[preloadSkipped].Inc()
+		p.skipPreload(a, "a container of the action exists")
 		return
 	case p.queued() > 0 || need <= 0 || need > p.unpromised():
-		p.m.preloads[preloadSkipped].Inc()
+		p.skipPreload(a, "no room: work waits or the memory is not free")
 		return
 	}
 	if err := p.ledger.add(memStarting, need); err != nil {
@@ -125,6 +127,17 @@ func (p *poolActor) preload(ctx actor.Context, a *actionState) {
 	p.m.preloads[preloadCreated].Inc()
 	p.timers.Arm(ctx, unloadKey{e}, w.UnloadAt.Sub(now))
 	p.log.Debug().Str("container", e.pid.Id).Time("unload_at", w.UnloadAt).Msg("container loaded ahead of its action's next call")
+}
+
+// hasContainer says whether ident has a container that is not going away.
+func (p *poolActor) hasContainer(ident actors.Identity) bool {
+	g := p.byIdent[ident]
+	return g != nil && g.members > g.states[memRemoving]
+}
+
+func (p *poolActor) skipPreload(a *actionState, why string) {
+	p.m.preloads[preloadSkipped].Inc()
+	p.log.Debug().Str("namespace", a.ident.InvocationNamespace).Str("action", a.ident.Name).Str("why", why).Msg("pre-load skipped")
 }
 
 // unload removes a container loaded ahead that no job used in its window.
