@@ -227,7 +227,8 @@ func (p *poolActor) evictionOrder(cells []*entry) iter.Seq[*entry] {
 		// LastUsed (from the containers' JobDone) may disagree with it by
 		// the time a report took. Holding them non-decreasing along the
 		// list makes LRU give the list back unchanged, which is what the
-		// pool did before the policies.
+		// pool did before the policies (and breaks Greedy-Dual's ties the
+		// same way).
 		var prev time.Time
 		for e := p.idle.front; e != nil; e = e.lru.next {
 			c := p.policyContainer(e)

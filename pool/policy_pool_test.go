@@ -314,36 +314,6 @@ func TestKeepAlivePlanSentOnlyWhenItDiffers(t *testing.T) {
 	}
 }
 
-// An action's statistics outlive its containers, and are dropped once it
-// has had neither a container nor an activation for the retention: twice
-// the histogram's range, at least an hour.
-func TestActionStatsSwept(t *testing.T) {
-	cfg := policyConfig(1024, config.PolicyHybridHistogram, config.PolicyGreedyDual)
-	p := newPoolActor(cfg, zerolog.Nop(), actors.RealClock{}, nil, hooks{}, nil)
-	if p.pols.retention != 8*time.Hour {
-		t.Fatalf("retention %v, want 8h (twice the 4 h range)", p.pols.retention)
-	}
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	ag, ak := act("g", "ns", "gone", 128), act("k", "ns", "kept", 128)
-	gone, kept := ag.Identity(), ak.Identity()
-	p.actionFor(gone).seen = t0
-	p.actionFor(kept).seen = t0
-	p.byIdent[kept] = &identGroup{members: 1} // it still has a container
-	p.sweepActions(t0.Add(8*time.Hour - time.Nanosecond))
-	if len(p.pols.actions) != 2 {
-		t.Fatalf("%d actions left before the retention passed, want 2", len(p.pols.actions))
-	}
-	p.sweepActions(t0.Add(8*time.Hour + time.Minute)) // the next sweep is a minute on
-	if p.pols.actions[gone] != nil || p.pols.actions[kept] == nil {
-		t.Fatalf("after the retention: gone kept %v, kept kept %v; want only kept", p.pols.actions[gone] != nil, p.pols.actions[kept] != nil)
-	}
-	small := policyConfig(1024, config.PolicyOpenWhisk, config.PolicyOpenWhisk)
-	small.ContainerPool.HybridHistogram.BinWidth = time.Second
-	if r := newPoolActor(small, zerolog.Nop(), actors.RealClock{}, nil, hooks{}, nil).pols.retention; r != time.Hour {
-		t.Fatalf("retention with a 4-minute range %v, want the 1 h floor", r)
-	}
-}
-
 // Every placement the policy heard of ends in its Finished: a job its
 // container bounced did not run there, and once it ran elsewhere nothing of
 // the action counts as running (hybrid-histogram plans no pre-load while
