@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -79,12 +78,8 @@ type Actions struct {
 	statusMu  sync.Mutex
 	status    ActionsStatus
 	collected atomic.Int64
-	ready     chan struct{}
-	readyOnce sync.Once
 
-	ctx       context.Context
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	follow    *follower     // keeps the mirror
 	interrupt chan struct{} // breaks the current watch (tests)
 	hooks     actionsHooks
 }
@@ -124,13 +119,20 @@ func newActions(cli *clientv3.Client, opts ActionsOptions, hooks actionsHooks) (
 		log:       opts.Logger.With().Str("component", "cluster-actions").Str("cluster", opts.Cluster).Logger(),
 		mirror:    mirror{docs: map[string]docEntry{}, gone: map[string]int64{}},
 		cache:     newCodeCache(opts.CodeCacheBytes),
-		ready:     make(chan struct{}),
 		interrupt: make(chan struct{}),
 		hooks:     hooks,
 	}
-	a.ctx, a.cancel = context.WithCancel(context.Background())
-	a.wg.Add(1)
-	go a.follow()
+	a.follow = newFollower(cli, followConfig{
+		prefix: a.docsPrefix, what: "actions", callTimeout: opts.CallTimeout, log: a.log,
+		applyList:   a.applyList,
+		applyEvents: a.applyEvents,
+		counted: func(c followCounts) {
+			a.count(func(s *ActionsStatus) { c.addTo(&s.Lists, &s.Resumes, &s.Compacted) })
+		},
+		beforeWatch: hooks.beforeWatch,
+		interrupt:   a.interrupt,
+	})
+	a.follow.start()
 	return a, nil
 }
 
@@ -138,13 +140,10 @@ func newActions(cli *clientv3.Client, opts ActionsOptions, hooks actionsHooks) (
 func ActionsPrefix(cluster string) string { return Root + cluster + "/actions/" }
 
 // Ready is closed once the first list is in.
-func (a *Actions) Ready() <-chan struct{} { return a.ready }
+func (a *Actions) Ready() <-chan struct{} { return a.follow.ready }
 
 // Close stops the mirror. Calls made after it fail.
-func (a *Actions) Close() {
-	a.cancel()
-	a.wg.Wait()
-}
+func (a *Actions) Close() { a.follow.close() }
 
 // Status returns how the mirror keeps up and what the cache holds.
 func (a *Actions) Status() ActionsStatus {

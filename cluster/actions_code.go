@@ -230,7 +230,7 @@ func (a *Actions) SweepCode(ctx context.Context) (int, error) {
 
 // callCtx bounds one etcd call; Close cancels it.
 func (a *Actions) callCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(a.ctx, a.opts.CallTimeout)
+	return context.WithTimeout(a.follow.ctx, a.opts.CallTimeout)
 }
 
 // etcdErr names etcd and its endpoints in an error of a call that did not

@@ -1,13 +1,12 @@
 package cluster
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/stemcell-io/stemcell/store"
@@ -168,54 +167,11 @@ func (a *Actions) decodeRecord(key string, v []byte, rev int64) (docEntry, error
 	return docEntry{key: key, rec: r, rev: rev}, nil
 }
 
-// follow keeps the mirror: list, then watch from the list's revision; a
-// broken watch resumes after the last event seen, a compacted one lists
-// again.
-func (a *Actions) follow() {
-	defer a.wg.Done()
-	backoff := minBackoff
-	var rev int64 // 0: list first
-	for a.ctx.Err() == nil {
-		if rev == 0 {
-			r, err := a.list()
-			if err != nil {
-				a.log.Warn().Err(err).Msg("listing actions failed; retrying")
-				if !a.sleep(backoff) {
-					return
-				}
-				backoff = min(2*backoff, maxBackoff)
-				continue
-			}
-			rev = r
-		}
-		next, progressed := a.watch(rev)
-		if progressed {
-			backoff = minBackoff
-		}
-		if next != 0 && a.ctx.Err() == nil {
-			a.count(func(s *ActionsStatus) { s.Resumes++ })
-			if !progressed { // a watch that fails at once must not spin
-				if !a.sleep(backoff) {
-					return
-				}
-				backoff = min(2*backoff, maxBackoff)
-			}
-		}
-		rev = next
-	}
-}
-
-// list reads every document into the mirror and returns its revision.
-func (a *Actions) list() (int64, error) {
-	ctx, cancel := a.callCtx()
-	defer cancel()
-	resp, err := a.cli.Get(ctx, a.docsPrefix, clientv3.WithPrefix())
-	a.count(func(s *ActionsStatus) { s.Lists++ })
-	if err != nil {
-		return 0, a.etcdErr("listing "+a.docsPrefix, err)
-	}
-	docs := make(map[string]docEntry, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
+// applyList installs a full list of the documents, taken at rev, in the
+// mirror, then reports each action whose state changed.
+func (a *Actions) applyList(rev int64, kvs []*mvccpb.KeyValue) {
+	docs := make(map[string]docEntry, len(kvs))
+	for _, kv := range kvs {
 		k := strings.TrimPrefix(string(kv.Key), a.docsPrefix)
 		e, err := a.decodeRecord(k, kv.Value, kv.ModRevision)
 		if err != nil {
@@ -224,55 +180,18 @@ func (a *Actions) list() (int64, error) {
 		}
 		docs[k] = e
 	}
-	for _, k := range a.mirror.replace(resp.Header.Revision, docs) {
+	for _, k := range a.mirror.replace(rev, docs) {
 		a.notifyKey(k)
 	}
-	a.readyOnce.Do(func() { close(a.ready) })
-	return resp.Header.Revision, nil
 }
 
-// watch applies the changes after rev. It returns the revision to resume
-// from (0 to list again) and whether anything arrived.
-func (a *Actions) watch(rev int64) (next int64, progressed bool) {
-	if a.hooks.beforeWatch != nil {
-		a.hooks.beforeWatch(rev)
-	}
-	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(a.ctx))
-	defer cancel()
-	wch := a.cli.Watch(ctx, a.docsPrefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
-	for {
-		select {
-		case <-a.ctx.Done():
-			return rev, progressed
-		case <-a.interrupt:
-			return rev, progressed
-		case resp, ok := <-wch:
-			switch {
-			case !ok:
-				return rev, progressed
-			case resp.CompactRevision != 0:
-				a.log.Info().Int64("revision", rev).Int64("compacted", resp.CompactRevision).Msg("watch revision compacted: listing actions again")
-				a.count(func(s *ActionsStatus) { s.Compacted++ })
-				return 0, progressed
-			case resp.Err() != nil:
-				a.log.Warn().Err(resp.Err()).Int64("revision", rev).Msg("actions watch broken: resuming from the last revision seen")
-				return rev, progressed
-			case len(resp.Events) > 0:
-				rev = a.apply(resp.Events)
-				progressed = true
-			}
-		}
-	}
-}
-
-// apply puts a watch response's events into the mirror, then reports each
-// changed action (after, so a reader told of a change finds it).
-func (a *Actions) apply(events []*clientv3.Event) int64 {
+// applyEvents puts a watch response's events into the mirror, which is
+// then at rev, and reports each changed action (after, so a reader told
+// of a change finds it).
+func (a *Actions) applyEvents(rev int64, events []*clientv3.Event) {
 	keys := make([]string, 0, len(events))
 	a.mirror.mu.Lock()
-	rev := a.mirror.rev
 	for _, ev := range events {
-		rev = max(rev, ev.Kv.ModRevision)
 		k, ok := strings.CutPrefix(string(ev.Kv.Key), a.docsPrefix)
 		if !ok {
 			continue
@@ -294,18 +213,5 @@ func (a *Actions) apply(events []*clientv3.Event) int64 {
 	a.mirror.mu.Unlock()
 	for _, k := range keys {
 		a.notifyKey(k)
-	}
-	return rev
-}
-
-// sleep waits d or until Close; false when closed.
-func (a *Actions) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-a.ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -115,7 +115,7 @@ func (a *Actions) put(ns, path string, fn func(old *store.Action) (*store.Action
 				return nil, err
 			}
 			if !a.backoff(attempt) {
-				return nil, a.etcdErr("writing "+docKey, a.ctx.Err())
+				return nil, a.etcdErr("writing "+docKey, a.follow.ctx.Err())
 			}
 			continue
 		}
@@ -195,7 +195,7 @@ func (a *Actions) delete(ns, path string) (*store.Action, error) {
 		if !tr.Succeeded {
 			cur, found, err = a.fromGet(key, tr.Responses[0].GetResponseRange().Kvs)
 			if !a.backoff(attempt) {
-				return nil, a.etcdErr("deleting "+docKey, a.ctx.Err())
+				return nil, a.etcdErr("deleting "+docKey, a.follow.ctx.Err())
 			}
 			continue
 		}
@@ -214,7 +214,7 @@ func (a *Actions) delete(ns, path string) (*store.Action, error) {
 // after Close.
 func (a *Actions) backoff(lost int) bool {
 	ceiling := min(time.Millisecond<<min(lost, 6), 50*time.Millisecond)
-	return a.sleep(rand.N(ceiling) + time.Millisecond)
+	return a.follow.sleep(rand.N(ceiling) + time.Millisecond)
 }
 
 // digestMemo hashes each distinct code once per write, however many

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -57,19 +58,14 @@ type View struct {
 	opts   ViewOptions
 	prefix string
 	log    zerolog.Logger
+	follow *follower // lists and watches prefix into cur
 
-	cur       atomic.Pointer[Set]
-	mu        sync.Mutex
-	status    ViewStatus
-	statusC   chan struct{} // closed at the next status change
-	ready     chan struct{}
-	readyOnce sync.Once
+	cur     atomic.Pointer[Set]
+	mu      sync.Mutex
+	status  ViewStatus
+	statusC chan struct{} // closed at the next status change
 
-	ctx       context.Context
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
 	interrupt chan struct{} // breaks the current watch (tests)
-	hooks     viewHooks
 }
 
 // viewHooks let tests act at points of the watch loop.
@@ -101,16 +97,22 @@ func newView(cli *clientv3.Client, opts ViewOptions, hooks viewHooks) (*View, er
 	v := &View{
 		cli: cli, opts: opts, prefix: InvokersPrefix(opts.Cluster),
 		log:       opts.Logger.With().Str("component", "cluster-view").Str("cluster", opts.Cluster).Logger(),
-		ready:     make(chan struct{}),
 		statusC:   make(chan struct{}),
 		interrupt: make(chan struct{}),
-		hooks:     hooks,
 	}
 	v.cur.Store(newSet(0, nil))
-	v.ctx, v.cancel = context.WithCancel(context.Background())
-	v.wg.Add(2)
-	go v.run()
-	go v.probe()
+	v.follow = newFollower(cli, followConfig{
+		prefix: v.prefix, what: "invokers", callTimeout: opts.CallTimeout, log: v.log,
+		applyList:   v.applyList,
+		applyEvents: v.applyEvents,
+		counted: func(c followCounts) {
+			v.update(func(s *ViewStatus) { c.addTo(&s.Lists, &s.Resumes, &s.Compacted) })
+		},
+		reached:     v.reach,
+		beforeWatch: hooks.beforeWatch,
+		interrupt:   v.interrupt,
+	})
+	v.follow.start(v.probe)
 	return v, nil
 }
 
@@ -118,7 +120,7 @@ func newView(cli *clientv3.Client, opts ViewOptions, hooks viewHooks) (*View, er
 func (v *View) Current() *Set { return v.cur.Load() }
 
 // Ready is closed once the first list is in.
-func (v *View) Ready() <-chan struct{} { return v.ready }
+func (v *View) Ready() <-chan struct{} { return v.follow.ready }
 
 // Status returns how the view keeps up with etcd.
 func (v *View) Status() ViewStatus {
@@ -138,60 +140,13 @@ func (v *View) StatusChanged() <-chan struct{} {
 }
 
 // Close stops the view's goroutines.
-func (v *View) Close() {
-	v.cancel()
-	v.wg.Wait()
-}
+func (v *View) Close() { v.follow.close() }
 
-func (v *View) run() {
-	defer v.wg.Done()
-	backoff := minBackoff
-	var rev int64 // 0: list first
-	for v.ctx.Err() == nil {
-		if rev == 0 {
-			r, err := v.list()
-			if err != nil {
-				v.log.Warn().Err(err).Msg("listing invokers failed; retrying")
-				if !v.sleep(backoff) {
-					return
-				}
-				backoff = min(2*backoff, maxBackoff)
-				continue
-			}
-			rev = r
-		}
-		next, progressed := v.watch(rev)
-		if progressed {
-			backoff = minBackoff
-		}
-		if next != 0 && v.ctx.Err() == nil {
-			v.update(func(s *ViewStatus) { s.Resumes++ })
-			// A watch that fails at once (no leader) must not spin.
-			if !progressed {
-				if !v.sleep(backoff) {
-					return
-				}
-				backoff = min(2*backoff, maxBackoff)
-			}
-		}
-		rev = next
-	}
-}
-
-// list reads every invoker and publishes them as a new Set; it returns
-// the revision to watch from.
-func (v *View) list() (int64, error) {
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(v.ctx, v.opts.CallTimeout)
-	defer cancel()
-	resp, err := v.cli.Get(ctx, v.prefix, clientv3.WithPrefix())
-	v.reach(start, err)
-	v.update(func(s *ViewStatus) { s.Lists++ })
-	if err != nil {
-		return 0, fmt.Errorf("cluster: listing %q: %w", v.prefix, err)
-	}
-	m := make(map[string]Entry, len(resp.Kvs))
-	for _, kv := range resp.Kvs {
+// applyList publishes a full list of the invokers, taken at rev, as a
+// new Set.
+func (v *View) applyList(rev int64, kvs []*mvccpb.KeyValue) {
+	m := make(map[string]Entry, len(kvs))
+	for _, kv := range kvs {
 		id, ok := v.idOf(kv.Key)
 		if !ok {
 			continue
@@ -203,58 +158,14 @@ func (v *View) list() (int64, error) {
 		}
 		m[id] = e
 	}
-	v.publish(newSet(resp.Header.Revision, m))
+	v.publish(newSet(rev, m))
 	v.update(func(s *ViewStatus) { s.Listed = true })
-	v.readyOnce.Do(func() { close(v.ready) })
-	return resp.Header.Revision, nil
 }
 
-// watch follows changes after rev. It returns the revision to resume from
-// (0 to list again) and whether anything arrived.
-func (v *View) watch(rev int64) (next int64, progressed bool) {
-	if v.hooks.beforeWatch != nil {
-		v.hooks.beforeWatch(rev)
-	}
-	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(v.ctx))
-	defer cancel()
-	wch := v.cli.Watch(ctx, v.prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
-	for {
-		select {
-		case <-v.ctx.Done():
-			return rev, progressed
-		case <-v.interrupt:
-			return rev, progressed
-		case resp, ok := <-wch:
-			switch {
-			case !ok:
-				return rev, progressed
-			case resp.CompactRevision != 0:
-				v.log.Info().Int64("revision", rev).Int64("compacted", resp.CompactRevision).Msg("watch revision compacted: listing again")
-				v.update(func(s *ViewStatus) { s.Compacted++ })
-				return 0, progressed
-			case resp.Err() != nil:
-				v.reach(time.Now(), resp.Err())
-				v.log.Warn().Err(resp.Err()).Int64("revision", rev).Msg("watch broken: resuming from the last revision seen")
-				return rev, progressed
-			case resp.IsProgressNotify():
-				rev = max(rev, resp.Header.Revision)
-			case len(resp.Events) > 0:
-				// Resume after the last event, not the header: the
-				// header may be ahead of events still to come.
-				rev = v.apply(resp.Events)
-				progressed = true
-				v.reach(time.Now(), nil)
-			}
-		}
-	}
-}
-
-func (v *View) apply(events []*clientv3.Event) int64 {
-	cur := v.cur.Load()
-	m := cur.entryMap()
-	rev := cur.revision
+// applyEvents publishes the current Set changed by events, as of rev.
+func (v *View) applyEvents(rev int64, events []*clientv3.Event) {
+	m := v.cur.Load().entryMap()
 	for _, ev := range events {
-		rev = max(rev, ev.Kv.ModRevision)
 		id, ok := v.idOf(ev.Kv.Key)
 		if !ok {
 			continue
@@ -272,7 +183,6 @@ func (v *View) apply(events []*clientv3.Event) int64 {
 		m[id] = e
 	}
 	v.publish(newSet(rev, m))
-	return rev
 }
 
 func (v *View) publish(s *Set) {
@@ -288,20 +198,19 @@ func (v *View) idOf(key []byte) (string, bool) {
 // probe checks that etcd answers a linearizable read (which needs a
 // quorum), so UnreachableSince is set while the watch is merely quiet.
 func (v *View) probe() {
-	defer v.wg.Done()
 	t := time.NewTicker(v.opts.ProbeInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-v.ctx.Done():
+		case <-v.follow.ctx.Done():
 			return
 		case <-t.C:
 		}
 		start := time.Now()
-		ctx, cancel := context.WithTimeout(v.ctx, v.opts.CallTimeout)
+		ctx, cancel := context.WithTimeout(v.follow.ctx, v.opts.CallTimeout)
 		_, err := v.cli.Get(ctx, v.prefix, clientv3.WithCountOnly())
 		cancel()
-		if v.ctx.Err() != nil {
+		if v.follow.ctx.Err() != nil {
 			return
 		}
 		v.reach(start, err)
@@ -334,18 +243,6 @@ func (v *View) update(f func(*ViewStatus)) {
 	if statusChanged(before, v.status) {
 		close(v.statusC)
 		v.statusC = make(chan struct{})
-	}
-}
-
-// sleep waits d or until Close; false when closed.
-func (v *View) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-v.ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 

@@ -20,7 +20,7 @@ func (f *Front) GetActivation(w http.ResponseWriter, r *http.Request, get server
 	rec, err := f.opts.Store.GetActivation(get.Namespace, get.ID)
 	switch {
 	case err == nil:
-		writeActivation(w, rec, get.Part)
+		server.WriteActivation(w, rec, get.Part)
 		return
 	case !errors.Is(err, store.ErrNotFound):
 		f.log.Error().Err(err).Str("activation_id", get.ID).Msg("reading the front's store")
@@ -45,17 +45,6 @@ func (f *Front) GetActivation(w http.ResponseWriter, r *http.Request, get server
 	server.WriteError(w, r, http.StatusServiceUnavailable, fmt.Sprintf(
 		"%s Activation %s is on none of the invokers that answered, and %d did not answer (%s).",
 		server.MsgUnavailable, get.ID, len(silent), strings.Join(silent, "; ")))
-}
-
-func writeActivation(w http.ResponseWriter, rec *store.Activation, part string) {
-	switch part {
-	case "result":
-		writeJSON(w, http.StatusOK, rec.Response)
-	case "logs":
-		writeJSON(w, http.StatusOK, map[string][]string{"logs": rec.Logs})
-	default:
-		writeJSON(w, http.StatusOK, rec)
-	}
 }
 
 // reply is one invoker's answer to a read.

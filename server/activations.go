@@ -111,6 +111,13 @@ func (s *Server) getActivation(w http.ResponseWriter, r *http.Request, ns, id, p
 		writeError(w, r, notFoundOr(err))
 		return
 	}
+	WriteActivation(w, rec, part)
+}
+
+// WriteActivation answers a read of an activation with the record, or
+// with the part asked for (ActivationGet.Part): "result" its result,
+// "logs" {"logs": [...]}. A front answers so for a record it holds.
+func WriteActivation(w http.ResponseWriter, rec *store.Activation, part string) {
 	switch part {
 	case "result":
 		writeJSON(w, http.StatusOK, rec.Response)

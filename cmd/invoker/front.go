@@ -3,14 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -20,8 +16,6 @@ import (
 	"github.com/stemcell-io/stemcell/cluster"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/front"
-	"github.com/stemcell-io/stemcell/server"
-	"github.com/stemcell-io/stemcell/store"
 )
 
 func init() {
@@ -75,40 +69,12 @@ func frontID(cc config.ClusterConfig, addr string) string {
 // server.shutdown-deadline) or are recorded as lost, and the view and the
 // etcd client close.
 func frontDaemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, log zerolog.Logger, stderr io.Writer) error {
-	ln, err := net.Listen("tcp", scfg.Listen)
-	if err != nil {
-		return startError("server.listen "+scfg.Listen, err)
-	}
-	defer ln.Close()
-	handler := &swapHandler{}
-	handler.set(startingHandler())
-	httpSrv := server.NewHTTPServer(handler, scfg)
-	served := make(chan error, 1)
-	go func() { served <- httpSrv.Serve(ln) }()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = httpSrv.Shutdown(sctx)
-	}()
-
-	st, err := store.Open(scfg.DataDir, store.Options{
-		RetentionAge: scfg.Retention.MaxAge, RetentionCount: scfg.Retention.MaxCount, Log: log,
-	})
-	if err != nil {
-		return startError("server.data-dir", err)
-	}
-	defer st.Close()
 	// The front's records (lost activations) age out as an invoker's do.
-	pruneStop, pruneDone := make(chan struct{}), make(chan struct{})
-	go prunePeriodically(st, log, pruneStop, pruneDone)
-	defer func() { close(pruneStop); <-pruneDone }()
-	keys, created, err := server.LoadOrCreateKeys(scfg.KeysFile)
+	sv, err := startServing(scfg, log, stderr, ": the invokers need the same keys file")
 	if err != nil {
-		return startError("server.keys-file", err)
+		return err
 	}
-	if created {
-		fmt.Fprintf(stderr, "invoker: generated an API key for namespace guest in %s (mode 0600): the invokers need the same keys file\n", scfg.KeysFile)
-	}
+	defer sv.close()
 
 	// Action documents live in etcd, shared with the invokers and the
 	// other fronts; the front's own store keeps only lost activations.
@@ -127,19 +93,19 @@ func frontDaemon(ctx context.Context, cfg *config.Config, scfg config.ServerConf
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	id := frontID(cc, ln.Addr().String())
+	id := frontID(cc, sv.api.addr().String())
 	f, err := front.New(front.Options{
-		Config: cfg, Server: scfg, ID: id, Store: st, Actions: cs.actions, Keys: keys,
+		Config: cfg, Server: scfg, ID: id, Store: sv.store.Store, Actions: cs.actions, Keys: sv.keys,
 		View: front.ClusterView(view), Log: log, Registry: reg, Gatherer: reg,
 		Build: buildDate(), BuildNo: buildID(),
 	})
 	if err != nil {
 		return startError("front", err)
 	}
-	handler.set(f.Handler())
+	sv.api.use(f.Handler())
 	// Scripts and tests wait for this line, so it is written at any level;
 	// /readyz says 503 until the view has listed the invokers.
-	log.Log().Str(zerolog.LevelFieldName, zerolog.InfoLevel.String()).Str("addr", ln.Addr().String()).
+	log.Log().Str(zerolog.LevelFieldName, zerolog.InfoLevel.String()).Str("addr", sv.api.addr().String()).
 		Str("front", id).Str("cluster", cc.Name).Strs("endpoints", cc.Endpoints).Msg("ready")
 	go func() {
 		select {
@@ -149,33 +115,16 @@ func frontDaemon(ctx context.Context, cfg *config.Config, scfg config.ServerConf
 		}
 	}()
 
-	var serveErr error
-	select {
-	case <-ctx.Done():
-		log.Info().Msg("signal received: stopping")
-	case serveErr = <-served:
-		log.Error().Err(serveErr).Msg("HTTP server failed: stopping")
-	}
+	serveErr := sv.api.waitStop(ctx, log)
 	sctx, cancel := context.WithTimeout(context.Background(), scfg.ShutdownDeadline)
 	if err := f.Shutdown(sctx); err != nil {
 		log.Warn().Err(err).Msg("invokes still forwarded at the shutdown deadline were answered as lost")
 	}
 	cancel()
-	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	if err := httpSrv.Shutdown(hctx); err != nil {
-		log.Warn().Err(err).Msg("HTTP connections still open at exit")
-	}
-	cancel()
+	sv.api.shutdown(log)
 	view.Close()
 	if err := cs.close(); err != nil {
 		log.Warn().Err(err).Msg("closing the etcd client")
 	}
-	if err := st.Close(); err != nil {
-		return &exitError{code: 1, err: fmt.Errorf("stop: store: %w", err)}
-	}
-	log.Info().Msg("stopped")
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return &exitError{code: 1, err: fmt.Errorf("serve: %w", serveErr)}
-	}
-	return nil
+	return stopped(sv.store, serveErr, log)
 }

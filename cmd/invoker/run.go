@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,7 +26,6 @@ import (
 	_ "github.com/stemcell-io/stemcell/factory/fake"   // registers "fake": no containers, for development clusters and load tests
 	"github.com/stemcell-io/stemcell/pool"
 	"github.com/stemcell-io/stemcell/server"
-	"github.com/stemcell-io/stemcell/store"
 )
 
 // `invoker run` is also what `invoker` alone does.
@@ -196,36 +194,17 @@ func runDaemon(cmd *cobra.Command, _ []string) error {
 // daemon starts everything, serves until ctx ends (a signal), then shuts
 // down in order. Every accepted activation is answered and recorded.
 func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, log zerolog.Logger, stderr io.Writer) error {
-	// Bind first: a taken port fails in milliseconds, not after the image build.
-	ln, err := net.Listen("tcp", scfg.Listen)
+	// Bind first: a taken port fails in milliseconds, not after the image
+	// build; the API answers 503 while the image builds and the pool starts.
+	sv, err := startServing(scfg, log, stderr, "")
 	if err != nil {
-		return startError("server.listen "+scfg.Listen, err)
+		return err
 	}
-	defer ln.Close()
-	// Serve at once: while the image builds and the pool starts, probes get
-	// /healthz 200 and /readyz 503, API calls 503.
-	handler := &swapHandler{}
-	handler.set(startingHandler())
-	httpSrv := server.NewHTTPServer(handler, scfg)
-	served := make(chan error, 1)
-	go func() { served <- httpSrv.Serve(ln) }()
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = httpSrv.Shutdown(ctx)
-	}()
-
-	st, err := store.Open(scfg.DataDir, store.Options{
-		RetentionAge: scfg.Retention.MaxAge, RetentionCount: scfg.Retention.MaxCount, Log: log,
-	})
-	if err != nil {
-		return startError("server.data-dir", err)
-	}
-	defer st.Close()
+	defer sv.close()
 	// In cluster mode the action documents live in etcd, shared by every
-	// front and invoker; activation records stay in st.
+	// front and invoker; activation records stay in sv.store.
 	var cs *clusterStore
-	var docs server.Actions // nil: st
+	var docs server.Actions // nil: sv.store
 	if cfg.Cluster.Enabled() {
 		if cs, err = openClusterStore(cfg, scfg.MaxBodySize, log); err != nil {
 			return startError("cluster", err)
@@ -237,20 +216,12 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 		}()
 		docs = cs.actions
 	}
-	keys, created, err := server.LoadOrCreateKeys(scfg.KeysFile)
-	if err != nil {
-		return startError("server.keys-file", err)
-	}
-	if created {
-		log.Warn().Str("keys_file", scfg.KeysFile).Msg("generated an API key for namespace guest")
-		fmt.Fprintf(stderr, "invoker: generated an API key for namespace guest in %s (mode 0600)\n", scfg.KeysFile)
-	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	sys := actors.NewSystem(log)
 	defer sys.Shutdown()
-	apiAddr := ln.Addr().(*net.TCPAddr)
+	apiAddr := sv.api.addr().(*net.TCPAddr)
 	fac, err := newContainerFactory(cfg, log, apiAddr)
 	if err != nil {
 		return startError("container-factory", err)
@@ -261,36 +232,32 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 		return startError("pool", err)
 	}
 	srv, err := server.New(server.Options{
-		Config: cfg, Server: scfg, Store: st, Actions: docs, Invoker: p, Keys: keys, Log: log,
+		Config: cfg, Server: scfg, Store: sv.store.Store, Actions: docs, Invoker: p, Keys: sv.keys, Log: log,
 		Registry: reg, Gatherer: reg, Build: buildDate(), BuildNo: buildID(),
 	})
 	if err != nil {
 		shutdownPool(p, fac, 0, log)
 		return startError("server", err)
 	}
-	handler.set(srv.Handler())
+	sv.api.use(srv.Handler())
 	gwLn, err := gatewayListener(cfg, fac, apiAddr)
 	if err != nil {
 		shutdownPool(p, fac, 0, log)
 		return startError("invoker.api-host", err)
 	}
 	if gwLn != nil {
-		gwSrv := server.NewHTTPServer(handler, scfg)
+		gwSrv := server.NewHTTPServer(sv.api.handler, scfg)
 		serveAlso(gwLn, gwSrv, log)
 		defer func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
 			defer cancel()
 			_ = gwSrv.Shutdown(ctx)
 		}()
 	}
 
-	pruneStop := make(chan struct{})
-	pruneDone := make(chan struct{})
-	go prunePeriodically(st, log, pruneStop, pruneDone)
-
 	var mem *member
 	if cfg.Cluster.Enabled() {
-		addr, err := advertisedAddress(cfg.Cluster, ln.Addr())
+		addr, err := advertisedAddress(cfg.Cluster, sv.api.addr())
 		if err == nil {
 			mem, err = joinCluster(ctx, cfg, cs.cli, sys.Root, p, addr, log)
 		}
@@ -303,17 +270,11 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 	srv.SetReady(true)
 	// Scripts and tests wait for this line, so it is written at any log
 	// level.
-	log.Log().Str(zerolog.LevelFieldName, zerolog.InfoLevel.String()).Str("addr", ln.Addr().String()).
+	log.Log().Str(zerolog.LevelFieldName, zerolog.InfoLevel.String()).Str("addr", sv.api.addr().String()).
 		Str("data_dir", scfg.DataDir).Int("invokes_concurrent", cfg.Limits.Actions.Invokes.Concurrent).
 		Int("invokes_per_minute", cfg.Limits.Actions.Invokes.PerMinute).Msg("ready")
 
-	var serveErr error
-	select {
-	case <-ctx.Done():
-		log.Info().Msg("signal received: stopping")
-	case serveErr = <-served:
-		log.Error().Err(serveErr).Msg("HTTP server failed: stopping")
-	}
+	serveErr := sv.api.waitStop(ctx, log)
 
 	// 1. New work gets 503; running activations continue. Fronts stop
 	// sending (the draining mark).
@@ -342,22 +303,9 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 	}
 	cancel()
 	// 4. Blocking requests have their answers; close the listener.
-	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	if err := httpSrv.Shutdown(hctx); err != nil {
-		log.Warn().Err(err).Msg("HTTP connections still open at exit")
-	}
-	cancel()
-	close(pruneStop)
-	<-pruneDone
+	sv.api.shutdown(log)
 	// 5. Flush and close the store.
-	if err := st.Close(); err != nil {
-		return &exitError{code: 1, err: fmt.Errorf("stop: store: %w", err)}
-	}
-	log.Info().Msg("stopped")
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return &exitError{code: 1, err: fmt.Errorf("serve: %w", serveErr)}
-	}
-	return nil
+	return stopped(sv.store, serveErr, log)
 }
 
 // shutdownPool stops the pool. The pool gives running work half the time
@@ -381,22 +329,4 @@ func shutdownPool(p *pool.Pool, fac factory.ContainerFactory, deadline time.Dura
 		_ = c.Close()
 	}
 	log.Info().Dur("took", time.Since(start)).Msg("pool stopped, containers removed")
-}
-
-func prunePeriodically(st *store.Store, log zerolog.Logger, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			if n, err := st.Prune(); err != nil {
-				log.Error().Err(err).Msg("retention")
-			} else if n > 0 {
-				log.Info().Int("deleted", n).Msg("retention: old activation records deleted")
-			}
-		}
-	}
 }
