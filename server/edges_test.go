@@ -2,11 +2,13 @@ package server
 
 import (
 	"encoding/base64"
+	"errors"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,6 +219,9 @@ func TestUploadGate(t *testing.T) {
 	})
 	body := `{"exec":{"kind":"js:goja","code":"` + strings.Repeat("x", 600_000) + `"}}`
 	pr, pw := io.Pipe()
+	// Should the test stop early, the first PUT's body ends, so that the
+	// harness's cleanup does not wait for it for ever.
+	t.Cleanup(func() { _ = pw.CloseWithError(errors.New("test ended")) })
 	first := make(chan reply, 1)
 	go func() {
 		req, _ := http.NewRequest("PUT", h.http.URL+"/api/v1/namespaces/_/actions/first", pr)
@@ -232,17 +237,22 @@ func TestUploadGate(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		first <- reply{status: resp.StatusCode, body: b}
 	}()
-	// The server reads a body only once the PUT has its room: when this
-	// write returns, the first PUT holds 600 kB of the 1 MB.
-	if _, err := pw.Write([]byte(body[:1])); err != nil {
-		t.Fatal(err)
+	// The server reads a body only once the PUT has its room: the first
+	// PUT holds 600 kB of the 1 MB once its headers are in, before any of
+	// its body is written.
+	deadline := time.Now().Add(10 * time.Second)
+	for h.srv.uploads.inFlight.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first PUT was not admitted within 10 s")
+		}
+		runtime.Gosched()
 	}
 	r := h.do("PUT", "/api/v1/namespaces/_/actions/second", guestAuth, body)
 	wantError(t, r, http.StatusServiceUnavailable, "Too many action uploads in progress: this PUT of "+strconv.Itoa(len(body))+" bytes waited")
 	if r.header.Get("Retry-After") == "" {
 		t.Error("503 without Retry-After")
 	}
-	if _, err := io.WriteString(pw, body[1:]); err != nil {
+	if _, err := io.WriteString(pw, body); err != nil {
 		t.Fatal(err)
 	}
 	_ = pw.Close()
