@@ -128,13 +128,16 @@ func TestActivationFanOut(t *testing.T) {
 		if g.status != 200 || g.json(t)["status"] != "success" {
 			t.Fatalf("GET b1/result: %d %s", g.status, g.body)
 		}
-		before := len(fa.requests()) + len(fb.requests())
 		g = tf.do("GET", base+"/"+f1.ActivationID+"/logs", "")
 		if g.status != 200 || !strings.Contains(string(g.body), "log of "+f1.ActivationID) {
 			t.Fatalf("GET f1/logs: %d %s", g.status, g.body)
 		}
-		if after := len(fa.requests()) + len(fb.requests()); after != before {
-			t.Errorf("a record on the front still asked the invokers (%d requests)", after-before)
+		// Counted by path: a lookup of b1 that the front cancelled once
+		// another invoker answered may still reach an invoker now.
+		for _, r := range append(fa.requests(), fb.requests()...) {
+			if strings.Contains(r.path, f1.ActivationID) {
+				t.Errorf("a record on the front still asked an invoker: %s", r.path)
+			}
 		}
 		wantError(t, tf.do("GET", base+"/"+idOf("nowhere"), ""), http.StatusNotFound, server.MsgNotFound)
 		wantError(t, tf.do("GET", base+"/not-an-id", ""), http.StatusBadRequest)
