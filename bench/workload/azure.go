@@ -3,6 +3,7 @@ package workload
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"time"
 )
@@ -67,51 +68,85 @@ func (a Azure) check() error {
 
 // GenerateAzure builds the Azure-shaped workload.
 func GenerateAzure(a Azure) (*Workload, error) {
+	st, err := NewAzureStream(a)
+	if err != nil {
+		return nil, err
+	}
+	w := &Workload{Name: "azure", Seed: a.Seed, Duration: a.Duration, Functions: st.Functions}
+	for x, ok := st.Next(); ok; x, ok = st.Next() {
+		w.Arrivals = append(w.Arrivals, x)
+	}
+	return w, nil
+}
+
+// AzureStream gives the Azure-shaped workload's arrivals one at a time, in
+// time order, without holding them: the same arrivals as GenerateAzure, for
+// runs too long to keep them all (hours of simulated traffic).
+type AzureStream struct {
+	// Functions are the workload's functions, drawn up front.
+	Functions []Function
+	a         Azure
+	r         *rand.Rand
+	cum       []float64
+	acc       float64
+	period    time.Duration
+	peak      float64
+	at        time.Duration
+}
+
+// NewAzureStream draws the functions and readies the arrivals.
+func NewAzureStream(a Azure) (*AzureStream, error) {
 	if err := a.check(); err != nil {
 		return nil, err
 	}
 	r := newRand(a.Seed)
-	w := &Workload{Name: "azure", Seed: a.Seed, Duration: a.Duration, Functions: make([]Function, a.Functions)}
-
+	st := &AzureStream{a: a, r: r, Functions: make([]Function, a.Functions), cum: make([]float64, a.Functions)}
 	weights := make([]float64, a.Functions)
 	var sum float64
 	for i := range weights {
 		weights[i] = math.Exp(a.RateSigma * r.NormFloat64())
 		sum += weights[i]
 	}
-	cum := make([]float64, a.Functions)
-	var acc float64
-	for i := range w.Functions {
+	for i := range st.Functions {
 		share := weights[i] / sum
-		acc += share
-		cum[i] = acc
+		st.acc += share
+		st.cum[i] = st.acc
 		median := time.Duration(float64(a.ExecMedian) * math.Exp(a.ExecSigma*r.NormFloat64()))
-		w.Functions[i] = Function{
+		st.Functions[i] = Function{
 			Name:       fmt.Sprintf("az%05d", i),
 			MemoryMB:   a.MemoryMB[pick(r.Float64(), a.MemoryWeights)],
 			Rate:       a.Rate * share,
 			ExecMedian: clampDuration(median, a.ExecMin, a.ExecMax),
 		}
 	}
-
-	period := a.Period
-	if period <= 0 {
-		period = a.Duration
+	st.period = a.Period
+	if st.period <= 0 {
+		st.period = a.Duration
 	}
-	peak := a.Rate * (1 + a.Swing)
+	st.peak = a.Rate * (1 + a.Swing)
+	return st, nil
+}
+
+// Next returns the next arrival; ok is false after the last.
+func (st *AzureStream) Next() (Arrival, bool) {
+	a, r := st.a, st.r
 	// Thinning: a homogeneous process at the peak rate, each arrival kept
 	// with probability rate(t)/peak, gives the swinging rate exactly.
-	for at := expGap(r, peak); at < a.Duration; at += expGap(r, peak) {
-		level := 1 + a.Swing*math.Sin(2*math.Pi*float64(at)/float64(period))
+	for {
+		st.at += expGap(r, st.peak)
+		if st.at >= a.Duration {
+			st.at = a.Duration
+			return Arrival{}, false
+		}
+		level := 1 + a.Swing*math.Sin(2*math.Pi*float64(st.at)/float64(st.period))
 		if r.Float64()*(1+a.Swing) > level {
 			continue
 		}
-		f := sort.SearchFloat64s(cum, r.Float64()*acc)
+		f := sort.SearchFloat64s(st.cum, r.Float64()*st.acc)
 		f = min(f, a.Functions-1)
-		exec := time.Duration(float64(w.Functions[f].ExecMedian) * math.Exp(a.InvocationSigma*r.NormFloat64()))
-		w.Arrivals = append(w.Arrivals, Arrival{At: at, Function: f, Exec: clampDuration(exec, a.ExecMin, a.ExecMax)})
+		exec := time.Duration(float64(st.Functions[f].ExecMedian) * math.Exp(a.InvocationSigma*r.NormFloat64()))
+		return Arrival{At: st.at, Function: f, Exec: clampDuration(exec, a.ExecMin, a.ExecMax)}, true
 	}
-	return w, nil
 }
 
 func pick(u float64, weights []float64) int {

@@ -1,0 +1,145 @@
+package sim
+
+import (
+	"reflect"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/stemcell-io/stemcell/bench/workload"
+	"github.com/stemcell-io/stemcell/config"
+	"github.com/stemcell-io/stemcell/factory/fake"
+)
+
+// engineLatencies are fixed latencies close to the Docker Engine's.
+var engineLatencies = fake.Latencies{
+	Create: fake.Latency{Fixed: 200 * time.Millisecond}, Init: fake.Latency{Fixed: 5 * time.Millisecond},
+	Run: fake.Latency{Fixed: time.Millisecond}, Suspend: fake.Latency{Fixed: 10 * time.Millisecond},
+	Resume: fake.Latency{Fixed: 10 * time.Millisecond}, Destroy: fake.Latency{Fixed: 100 * time.Millisecond},
+}
+
+func testConfig(t *testing.T, userMemory config.ByteSize) *config.Config {
+	t.Helper()
+	cfg := config.Default()
+	cfg.ContainerPool.UserMemory = userMemory
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// withoutStemCells removes every stem cell from cfg's manifest: no
+// prewarm stock.
+func withoutStemCells(cfg *config.Config) {
+	m := cfg.RuntimesManifest.Manifest
+	runtimes := make(map[string][]config.RuntimeKind, len(m.Runtimes))
+	for fam, kinds := range m.Runtimes {
+		cp := append([]config.RuntimeKind(nil), kinds...)
+		for i := range cp {
+			cp[i].StemCells = nil
+		}
+		runtimes[fam] = cp
+	}
+	m.Runtimes = runtimes
+	cfg.RuntimesManifest.Manifest = m
+}
+
+// simulate runs spec in a bubble of its own.
+func simulate(t *testing.T, spec Spec) Result {
+	t.Helper()
+	var res Result
+	synctest.Test(t, func(t *testing.T) {
+		var err error
+		if res, err = Run(spec); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return res
+}
+
+// fixedArrivals replays a list.
+func fixedArrivals(as []workload.Arrival) func() (workload.Arrival, bool) {
+	i := 0
+	return func() (workload.Arrival, bool) {
+		if i == len(as) {
+			return workload.Arrival{}, false
+		}
+		i++
+		return as[i-1], true
+	}
+}
+
+// TestColdThenWarmThenColdAgain checks the figures against a run worked by
+// hand: one 256 MB action with 1 s of initialisation, called at 0 s, 5 s
+// (warm: before the 10 s pause grace), 20 s (warm: paused, resumed) and
+// 20 min (the container was removed 10 min after its pause: a new one).
+func TestColdThenWarmThenColdAgain(t *testing.T) {
+	exec := 100 * time.Millisecond
+	arrivals := []workload.Arrival{
+		{At: 0, Exec: exec}, {At: 5 * time.Second, Exec: exec},
+		{At: 20 * time.Second, Exec: exec}, {At: 20 * time.Minute, Exec: exec},
+	}
+	cfg := testConfig(t, 4*config.GB)
+	withoutStemCells(cfg)
+	res := simulate(t, Spec{
+		Config: cfg, Functions: []workload.Function{{Name: "f", MemoryMB: 256}},
+		Next: fixedArrivals(arrivals), Horizon: 30 * time.Minute, Kind: "nodejs:default",
+		Engine: engineLatencies, InitCost: func(int) time.Duration { return time.Second }, Log: zerolog.Nop(),
+	})
+	if res.Activations != 4 || res.Errors != 0 {
+		t.Fatalf("activations %d, errors %d; want 4 and 0", res.Activations, res.Errors)
+	}
+	cold := res.Starts["cold"] + res.Starts["recreated"]
+	if cold != 2 || res.Starts["warm"] != 2 {
+		t.Fatalf("starts %v: want 2 cold (or recreated) and 2 warm", res.Starts)
+	}
+	if res.ColdPercent != 50 || res.ColdPercentP75Action != 50 {
+		t.Fatalf("cold %% %.1f, p75 action %.1f; want 50 and 50", res.ColdPercent, res.ColdPercentP75Action)
+	}
+	// A cold start costs creation (200 ms) + engine init (5 ms) + the
+	// action's init (1 s) + run overhead (1 ms): 1306 ms in all; a warm one
+	// 1 ms (101 ms), plus 10 ms of resume for the paused one (111 ms),
+	// which counts as queueing. The median by nearest rank is the second
+	// of the four: 111 ms.
+	p50 := exec + 11*time.Millisecond
+	if got := time.Duration(res.LatencyP50MS * float64(time.Millisecond)); got < p50 || got > p50*103/100 {
+		t.Errorf("latency p50 %v, want %v within the histogram's 2 %%", got, p50)
+	}
+	wantAdded := 100 * float64(2*(1206*time.Millisecond)+2*time.Millisecond) / float64(4*exec)
+	if d := res.AddedExecPercent - wantAdded; d > 1 || d < -1 {
+		t.Errorf("added execution time %.1f %%, want %.1f %%", res.AddedExecPercent, wantAdded)
+	}
+	if res.SimulatedS != 1800 {
+		t.Errorf("simulated %.1f s, want 1800", res.SimulatedS)
+	}
+}
+
+// TestSameSeedSameFigures runs a small Azure-shaped workload twice: the
+// figures must be equal, to the last digit.
+func TestSameSeedSameFigures(t *testing.T) {
+	az := workload.DefaultAzure()
+	az.Seed, az.Functions, az.Rate, az.Duration = 7, 40, 2, 20*time.Minute
+	run := func() Result {
+		st, err := workload.NewAzureStream(az)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return simulate(t, Spec{
+			Config: testConfig(t, 2*config.GB), Functions: st.Functions, Next: st.Next, Horizon: az.Duration,
+			Kind: "nodejs:default", Engine: engineLatencies,
+			InitCost: func(i int) time.Duration { return time.Duration(100+i*37%900) * time.Millisecond }, Log: zerolog.Nop(),
+		})
+	}
+	start := time.Now()
+	a := run()
+	t.Logf("%d activations in %s: %+v", a.Activations, time.Since(start), a)
+	b := run()
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("the same seed gave different figures:\n%+v\n%+v", a, b)
+	}
+	if a.Activations < 1000 || a.Starts["warm"] == 0 || a.ColdPercent == 0 || a.WastedGBs <= 0 {
+		t.Fatalf("the run is too small to say anything: %+v", a)
+	}
+}
