@@ -51,9 +51,10 @@ type Spec struct {
 	Kind string
 	// ActionTimeout is every action's time limit (default 1 min).
 	ActionTimeout time.Duration
-	// Engine is the fake engine's latencies; Jitter must be zero (a jitter
-	// draws from one source in whatever order concurrent calls come, which
-	// would break determinism).
+	// Engine is the engine's latencies: only Fixed counts (Jitter and Dist
+	// must be unset: they draw from one source in whatever order concurrent
+	// calls come); each operation adds its own jitter below 1 ms, drawn from
+	// a hash of the container's name and the operation. Logs take no time.
 	Engine fake.Latencies
 	// InitCost is function i's own initialisation time, added to /init on
 	// top of Engine.Init: what a cold (and a prewarmed) start costs beyond
@@ -78,9 +79,9 @@ func Run(spec Spec) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	ff := fake.New(fake.Options{Latency: spec.Engine, Clock: clock, Run: execRun(clock)})
+	ff := fake.New(fake.Options{Clock: clock, Run: execRun(clock)})
 	ledger := &memoryLedger{}
-	eng := &engine{inner: ff, clock: clock, ledger: ledger, initCost: func(name string) time.Duration {
+	eng := &engine{inner: ff, clock: clock, latency: spec.Engine, ledger: ledger, initCost: func(name string) time.Duration {
 		if i, ok := byName[name]; ok && spec.InitCost != nil {
 			return spec.InitCost(i)
 		}
