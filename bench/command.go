@@ -106,6 +106,7 @@ pause-grace=DUR, or any configuration key (container-pool.buffer-size=100).`,
 	fs.DurationVar(&o.Warmup, "warmup", 0, "leave the activations that arrive in this first part of the run out of the figures (they still run); memory is sampled throughout")
 	fs.StringVar(&o.Out, "out", "", "directory for bench.json and the PNG plots (default: none, stdout only)")
 	fs.StringVar(&o.LogLevel, "log-level", "warn", "log level of the pool's logs on stderr")
+	cmd.AddCommand(newSweepCommand(args, stdout, stderr))
 	return cmd
 }
 

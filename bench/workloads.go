@@ -86,22 +86,8 @@ func (f *workloadFlags) generate() (*workload.Workload, error) {
 		}
 		return workload.Bursts(workload.OnOff{Uniform: u, On: f.On, Off: f.Off})
 	case "azure":
-		a := workload.DefaultAzure()
-		a.Seed, a.Duration = f.Seed, f.Duration
-		if rate != 0 {
-			a.Rate = rate
-		}
-		if functions != 0 {
-			a.Functions = functions
-		}
-		a.RateSigma, a.ExecMedian, a.ExecSigma = f.AzureRateSigma, f.AzureExecMedian, f.AzureExecSigma
-		a.ExecMin, a.ExecMax, a.InvocationSigma = f.AzureExecMin, f.AzureExecMax, f.AzureInvocationSigma
-		a.Swing, a.Period = f.AzureSwing, f.AzurePeriod
-		var err error
-		if a.MemoryMB, err = parseInts("azure-memory", f.AzureMemory); err != nil {
-			return nil, err
-		}
-		if a.MemoryWeights, err = parseFloats("azure-memory-weights", f.AzureMemoryWeights); err != nil {
+		a, err := f.azure()
+		if err != nil {
 			return nil, err
 		}
 		return workload.GenerateAzure(a)
@@ -117,6 +103,29 @@ func (f *workloadFlags) generate() (*workload.Workload, error) {
 		return workload.ReadTrace(in, workload.Replay{Seed: f.Seed, Minute: f.Minute, MaxMinutes: f.Minutes, MemoryMB: f.MemoryMB, Exec: f.Exec})
 	}
 	return nil, fmt.Errorf("--workload %q is invalid: must be constant, poisson, onoff, azure or replay", f.Kind)
+}
+
+// azure is the Azure-shaped mix the flags describe.
+func (f *workloadFlags) azure() (workload.Azure, error) {
+	a := workload.DefaultAzure()
+	a.Seed, a.Duration = f.Seed, f.Duration
+	if f.Rate != 0 {
+		a.Rate = f.Rate
+	}
+	if f.Functions != 0 {
+		a.Functions = f.Functions
+	}
+	a.RateSigma, a.ExecMedian, a.ExecSigma = f.AzureRateSigma, f.AzureExecMedian, f.AzureExecSigma
+	a.ExecMin, a.ExecMax, a.InvocationSigma = f.AzureExecMin, f.AzureExecMax, f.AzureInvocationSigma
+	a.Swing, a.Period = f.AzureSwing, f.AzurePeriod
+	var err error
+	if a.MemoryMB, err = parseInts("azure-memory", f.AzureMemory); err != nil {
+		return a, err
+	}
+	if a.MemoryWeights, err = parseFloats("azure-memory-weights", f.AzureMemoryWeights); err != nil {
+		return a, err
+	}
+	return a, nil
 }
 
 func joinInts(v []int) string {

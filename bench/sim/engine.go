@@ -167,7 +167,6 @@ func (c *container) Resume(ctx context.Context) error {
 	return c.Container.Resume(ctx)
 }
 
-
 // Destroy returns the memory when the engine has removed the container,
 // as the pool's ledger does.
 func (c *container) Destroy(ctx context.Context) error {
