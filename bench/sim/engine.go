@@ -12,22 +12,27 @@ import (
 	"github.com/stemcell-io/stemcell/factory/fake"
 )
 
-// engine wraps the fake factory for the simulation: it adds each action's
-// own initialisation time to /init (the part of a cold start that depends
-// on the action's code, which the fake's one /init latency cannot give),
-// and keeps the memory ledger that the wasted-memory figure integrates over
+// engine wraps the fake factory for the simulation: it spends the
+// engine's latencies on the event clock, adds each action's own
+// initialisation time to /init (the part of a cold start that depends on
+// the action's code, which the fake's one /init latency cannot give), and
+// keeps the memory ledger that the wasted-memory figure integrates over
 // virtual time.
 //
-// The engine's latencies are spent here, not in the fake, each with a
-// jitter below 1 ms drawn from a hash of the container's key and the
-// operation: fixed latencies would make two creations started in one event
-// end at the same instant, and the order of equal instants is the order in
-// which concurrent goroutines scheduled them, which is not reproducible.
-// The key is what the container is for (the action, or a stem cell's kind
-// and memory), the operation and how many such operations came before:
-// not the container's name (the counter in stem cells' names runs on
-// across pools in one process), and not which of two identical containers
-// it is, since the pool may pick either of two equal stem cells.
+// Determinism: two operations that end at the same instant fire in the
+// order they were scheduled, which is the order of concurrent goroutines
+// and not reproducible, and the pool may decide differently by that order
+// (which activation gets which container, which stem cell is taken). So
+// every operation adds a jitter below 1 ms drawn from a hash of a key that
+// does not depend on goroutine order: the activation for /init and /run;
+// for the others the container's own key and how many operations of the
+// kind it had. A container's key is the activation it was created for (or
+// its name, given by the pool's own counter, when it was loaded ahead of
+// its action's next call). Stem
+// cells of one kind and memory are interchangeable (the pool may take or
+// remove either of two), so their creations and removals are keyed by the
+// kind, the memory and how many such creations or removals came before,
+// not by which stem cell it is; their /init is keyed by the activation.
 type engine struct {
 	inner    factory.ContainerFactory
 	clock    *Clock
@@ -35,35 +40,37 @@ type engine struct {
 	initCost func(action string) time.Duration
 	ledger   *memoryLedger
 
-	mu    sync.Mutex
-	calls map[string]int
+	mu        sync.Mutex
+	stemCells map[string]int // operations on stem cells so far, by kind, memory and operation
 }
 
-// whatFor is what a container of spec is for.
-func whatFor(spec factory.ContainerSpec) string {
-	what := "stem cell " + spec.Kind
-	if spec.Action != nil {
-		what = spec.Action.Namespace + "/" + spec.Action.Name
-	}
-	return what + "/" + spec.Memory.String()
-}
-
-// nth counts the calls of op on containers for what.
-func (e *engine) nth(what, op string) string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.calls == nil {
-		e.calls = map[string]int{}
-	}
-	k := what + "/" + op
-	e.calls[k]++
-	return strconv.Itoa(e.calls[k])
-}
-
-// maxJitter bounds the per-operation jitter.
+// maxJitter bounds the jitter.
 const maxJitter = time.Millisecond
 
-// spend waits base plus the jitter keyed by key on the event clock.
+// keyOf is the key of a new container for spec.
+func (e *engine) keyOf(spec factory.ContainerSpec) string {
+	switch {
+	case spec.Action != nil && spec.TransactionID != "":
+		return "for " + spec.TransactionID
+	case spec.Action != nil: // loaded ahead of its action's next call: no activation yet
+		return "named " + spec.Name
+	}
+	return e.nthStemCellOp("stem cell "+spec.Kind+" "+spec.Memory.String(), "create")
+}
+
+// nthStemCellOp counts the operations op on stem cells of what.
+func (e *engine) nthStemCellOp(what, op string) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stemCells == nil {
+		e.stemCells = map[string]int{}
+	}
+	k := what + " " + op
+	e.stemCells[k]++
+	return k + " #" + strconv.Itoa(e.stemCells[k])
+}
+
+// spend waits base plus the jitter of key on the event clock.
 func (e *engine) spend(ctx context.Context, base time.Duration, key ...string) error {
 	h := fnv.New64a()
 	for _, k := range key {
@@ -79,16 +86,11 @@ func (e *engine) spend(ctx context.Context, base time.Duration, key ...string) e
 	}
 }
 
-var (
-	_ factory.ContainerFactory = (*engine)(nil)
-	_ factory.Watcher          = (*engine)(nil)
-)
-
 func (e *engine) CreateContainer(ctx context.Context, spec factory.ContainerSpec) (factory.Container, error) {
 	mb := spec.Memory.MiB()
 	e.ledger.add(e.clock.Now(), mb, mb) // loaded and busy being created
-	what := whatFor(spec)
-	err := e.spend(ctx, e.latency.Create.Fixed, what, "create", e.nth(what, "create"))
+	key := e.keyOf(spec)
+	err := e.spend(ctx, e.latency.Create.Fixed, "create", key)
 	var c factory.Container
 	if err == nil {
 		c, err = e.inner.CreateContainer(ctx, spec)
@@ -98,7 +100,10 @@ func (e *engine) CreateContainer(ctx context.Context, spec factory.ContainerSpec
 		return nil, err
 	}
 	e.ledger.add(e.clock.Now(), 0, -mb)
-	return &container{Container: c, e: e, mb: mb, what: what}, nil
+	if spec.Action == nil {
+		return &container{Container: c, e: e, mb: mb, stemCell: "stem cell " + spec.Kind + " " + spec.Memory.String()}, nil
+	}
+	return &container{Container: c, e: e, mb: mb, key: key}, nil
 }
 
 func (e *engine) Init(ctx context.Context) error    { return e.inner.Init(ctx) }
@@ -116,11 +121,29 @@ func (e *engine) Watch(ctx context.Context, emit func(factory.EngineEvent)) {
 // it is loaded and neither being created, initialised nor running.
 type container struct {
 	factory.Container
-	e       *engine
-	mb      float64
-	what    string
-	mu      sync.Mutex
-	removed bool
+	e        *engine
+	mb       float64
+	key      string
+	stemCell string // what it is, for a stem cell
+	mu       sync.Mutex
+	removed  bool
+	ops      map[string]int // suspends, resumes and destroys so far
+}
+
+// opKey is the key of the container's next operation op: a stem cell's
+// counts among the stem cells of its kind and memory, any other container's
+// among its own.
+func (c *container) opKey(op string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stemCell != "" {
+		return c.e.nthStemCellOp(c.stemCell, op)
+	}
+	if c.ops == nil {
+		c.ops = map[string]int{}
+	}
+	c.ops[op]++
+	return c.key + " " + op + " #" + strconv.Itoa(c.ops[op])
 }
 
 // Initialize is the engine's /init followed by the action's own
@@ -130,11 +153,17 @@ func (c *container) Initialize(ctx context.Context, req factory.InitRequest) (fa
 	c.e.ledger.add(c.e.clock.Now(), 0, c.mb)
 	defer func() { c.e.ledger.add(c.e.clock.Now(), 0, -c.mb) }()
 	start := c.e.clock.Now()
+	activation := req.Env["__OW_ACTIVATION_ID"]
+	c.mu.Lock()
+	if c.stemCell != "" { // taken for an activation: no longer interchangeable
+		c.key, c.stemCell = "for "+activation, ""
+	}
+	c.mu.Unlock()
 	out, err := c.Container.Initialize(ctx, req)
 	if err != nil || out.Status != factory.StatusSuccess {
 		return out, err
 	}
-	if err := c.e.spend(ctx, c.e.latency.Init.Fixed+c.e.initCost(req.Name), c.what, "init", c.e.nth(c.what, "init")); err != nil {
+	if err := c.e.spend(ctx, c.e.latency.Init.Fixed+c.e.initCost(req.Name), "init", activation); err != nil {
 		return factory.Outcome{}, err
 	}
 	out.Start, out.End = start, c.e.clock.Now()
@@ -154,14 +183,14 @@ func (c *container) Run(ctx context.Context, req factory.RunRequest) (factory.Ou
 }
 
 func (c *container) Suspend(ctx context.Context) error {
-	if err := c.e.spend(ctx, c.e.latency.Suspend.Fixed, c.what, "suspend", c.e.nth(c.what, "suspend")); err != nil {
+	if err := c.e.spend(ctx, c.e.latency.Suspend.Fixed, c.opKey("suspend")); err != nil {
 		return err
 	}
 	return c.Container.Suspend(ctx)
 }
 
 func (c *container) Resume(ctx context.Context) error {
-	if err := c.e.spend(ctx, c.e.latency.Resume.Fixed, c.what, "resume", c.e.nth(c.what, "resume")); err != nil {
+	if err := c.e.spend(ctx, c.e.latency.Resume.Fixed, c.opKey("resume")); err != nil {
 		return err
 	}
 	return c.Container.Resume(ctx)
@@ -170,7 +199,7 @@ func (c *container) Resume(ctx context.Context) error {
 // Destroy returns the memory when the engine has removed the container,
 // as the pool's ledger does.
 func (c *container) Destroy(ctx context.Context) error {
-	err := c.e.spend(ctx, c.e.latency.Destroy.Fixed, c.what, "destroy", c.e.nth(c.what, "destroy"))
+	err := c.e.spend(ctx, c.e.latency.Destroy.Fixed, c.opKey("destroy"))
 	err = errors.Join(err, c.Container.Destroy(ctx))
 	c.mu.Lock()
 	first := !c.removed

@@ -53,8 +53,8 @@ type Spec struct {
 	ActionTimeout time.Duration
 	// Engine is the engine's latencies: only Fixed counts (Jitter and Dist
 	// must be unset: they draw from one source in whatever order concurrent
-	// calls come); each operation adds its own jitter below 1 ms, drawn from
-	// a hash of the container's name and the operation. Logs take no time.
+	// calls come); the operations done for an activation add a jitter
+	// below 1 ms drawn from a hash of its id (engine.go). Logs take no time.
 	Engine fake.Latencies
 	// InitCost is function i's own initialisation time, added to /init on
 	// top of Engine.Init: what a cold (and a prewarmed) start costs beyond
@@ -233,7 +233,7 @@ func (d *driver) fire(a workload.Arrival) {
 	d.sent++
 	arrived := d.clock.Now()
 	ch := d.pool.Submit(pool.Activation{
-		ID: id, InvocationNamespace: simNamespace, Action: d.acts[a.Function],
+		ID: id, TransactionID: id, InvocationNamespace: simNamespace, Action: d.acts[a.Function],
 		Params: execParams(a.Exec), Arrived: arrived,
 	})
 	d.inflight.Add(1)
