@@ -208,3 +208,31 @@ func TestGeneratorsRejectBadParameters(t *testing.T) {
 		t.Error("swing 1 accepted")
 	}
 }
+
+// TestAzureStreamIsTheWorkload checks that the stream gives, one at a time,
+// exactly the arrivals GenerateAzure holds, and stops at the end.
+func TestAzureStreamIsTheWorkload(t *testing.T) {
+	a := DefaultAzure()
+	a.Seed, a.Functions, a.Rate, a.Duration = 5, 50, 40, 30*time.Second
+	w, err := GenerateAzure(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewAzureStream(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(st.Functions, w.Functions) {
+		t.Fatal("the stream's functions differ from the workload's")
+	}
+	var got []Arrival
+	for x, ok := st.Next(); ok; x, ok = st.Next() {
+		got = append(got, x)
+	}
+	if len(got) < 500 || !reflect.DeepEqual(got, w.Arrivals) {
+		t.Fatalf("the stream gave %d arrivals, the workload holds %d, or they differ", len(got), len(w.Arrivals))
+	}
+	if _, ok := st.Next(); ok {
+		t.Fatal("the stream gave an arrival after its end")
+	}
+}
