@@ -53,6 +53,10 @@ type MemorySnapshot struct {
 	Starting  Usage // being created (cold or prewarm) or initialising
 	Removing  Usage // being destroyed; memory returns when the engine is done
 	Buffered  Usage // activations waiting for capacity (MB they need)
+	// Warm lists the identities with an idle container, each once, in no
+	// particular order: a cluster front sends an action where it is warm.
+	// Every receiver of one snapshot shares the slice: read only.
+	Warm []Identity
 }
 
 // Usage is a count and the memory it holds.

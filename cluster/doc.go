@@ -1,6 +1,7 @@
 // Package cluster is Stemcell's cluster mode on etcd: the registry through
-// which an invoker joins a cluster and publishes its pool's memory, and the
-// view through which a front follows the invokers.
+// which an invoker joins a cluster and publishes its pool's memory, the
+// view through which a front follows the invokers, and the action
+// documents every front and invoker shares.
 //
 // # Registry
 //
@@ -48,6 +49,21 @@
 // Busy, Idle, Prewarmed and Queued memory, Draining, the incarnation and
 // the key's mod revision as Revision.
 //
-// Nothing here runs on the activation path: every etcd call is made by the
-// registry's or the view's goroutines, which Close stops.
+// # Actions
+//
+// NewActions keeps the cluster's action documents in etcd, with the
+// method sets of the server's Actions and ActionChanges: documents without
+// code under actions/<ns>/<path>, code in 1 MiB parts under its sha256
+// digest, and one reference key per action using a code, so that code no
+// action uses is deleted in a transaction that checks no reference is
+// left. Writes are compare-and-swap on the document's mod revision
+// (overwrite=false has one winner; concurrent updates are retried, never
+// lost). Reads come from a mirror fed by list + watch and a code cache
+// bounded in bytes; a miss reads etcd. README.md gives the keys and the
+// races each guard closes.
+//
+// The registry and the view run nothing on the activation path: every etcd
+// call is made by their goroutines, which Close stops. Actions reads etcd
+// on that path only on a miss (a document its mirror lacks, a code not
+// cached), each call bounded by CallTimeout.
 package cluster

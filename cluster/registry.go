@@ -226,7 +226,7 @@ func (r *Registry) step(now time.Time) {
 		r.setStatus(func(s *Status) { s.Fenced, s.FencedSince = true, fenceAt })
 	}
 	snap, draining := r.wanted()
-	if snap == r.pubSnap && draining == r.pubDraining {
+	if snap.Equal(r.pubSnap) && draining == r.pubDraining {
 		return
 	}
 	if draining != r.pubDraining || !now.Before(r.nextPut) {
@@ -243,7 +243,7 @@ func (r *Registry) nextWake(now time.Time) time.Duration {
 	if !r.stored().Fenced {
 		next = r.lastRenew.Add(r.opts.TTL / 2)
 	}
-	if snap, draining := r.wanted(); snap != r.pubSnap || draining != r.pubDraining {
+	if snap, draining := r.wanted(); !snap.Equal(r.pubSnap) || draining != r.pubDraining {
 		if r.nextPut.Before(next) {
 			next = r.nextPut
 		}

@@ -49,7 +49,7 @@ func TestRegisterAndClose(t *testing.T) {
 		t.Fatalf("status %+v, key created at %d under lease %x", st, kv.CreateRevision, kv.Lease)
 	}
 	e, err := decodeEntry("10.0.0.1:8080", kv.Value, kv.CreateRevision, kv.ModRevision, kv.Lease)
-	if err != nil || e.Snapshot != snap || e.Address != "http://10.0.0.1:8080" || e.Draining {
+	if err != nil || !e.Snapshot.Equal(snap) || e.Address != "http://10.0.0.1:8080" || e.Draining {
 		t.Fatalf("entry %+v, %v; want snapshot %+v", e, err, snap)
 	}
 	ttl, err := cli.TimeToLive(testCtx(t, 5*time.Second), clientv3.LeaseID(st.Lease))
@@ -182,7 +182,7 @@ func TestPublishRateLimitedAndOnChangeOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.Snapshot == final {
+		if e.Snapshot.Equal(final) {
 			break
 		}
 	}
@@ -231,7 +231,7 @@ func TestDrainWrittenAtOnce(t *testing.T) {
 		t.Fatalf("Get: %v, %v", resp, err)
 	}
 	e, err := decodeEntry("inv", resp.Kvs[0].Value, 0, 0, 0)
-	if err != nil || !e.Draining || e.Snapshot != changed {
+	if err != nil || !e.Draining || !e.Snapshot.Equal(changed) {
 		t.Fatalf("entry %+v, %v; want draining with the latest snapshot", e, err)
 	}
 }

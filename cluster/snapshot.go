@@ -3,6 +3,8 @@ package cluster
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/route"
@@ -20,6 +22,17 @@ type Snapshot struct {
 	Starting   Usage
 	Removing   Usage
 	Queued     Usage // MemorySnapshot.Buffered
+	// Warm holds route.WarmKey of every action with an idle container, in
+	// increasing order without repeats (route.Invoker.Warm).
+	Warm []uint64
+}
+
+// Equal reports whether s and o say the same: an invoker writes a
+// snapshot only when it is not Equal to the last one written.
+func (s Snapshot) Equal(o Snapshot) bool {
+	return s.UserMemory == o.UserMemory && s.Free == o.Free && s.Busy == o.Busy && s.Idle == o.Idle &&
+		s.Prewarmed == o.Prewarmed && s.Starting == o.Starting && s.Removing == o.Removing &&
+		s.Queued == o.Queued && slices.Equal(s.Warm, o.Warm)
 }
 
 // Usage is a count of containers (or of queued activations) and the memory
@@ -62,6 +75,7 @@ func (e *Entry) Invoker() route.Invoker {
 		Prewarmed:   e.Snapshot.Prewarmed.Memory,
 		Queued:      e.Snapshot.Queued.Memory,
 		Draining:    e.Draining,
+		Warm:        e.Snapshot.Warm,
 	}
 }
 
@@ -80,6 +94,9 @@ type record struct {
 	Starting   recordUsage `json:"starting"`
 	Removing   recordUsage `json:"removing"`
 	Queued     recordUsage `json:"queued"`
+	// Warm is Snapshot.Warm as 16-digit hexadecimal strings: JSON numbers
+	// above 2^53 lose precision in many readers.
+	Warm []string `json:"warm,omitempty"`
 }
 
 type recordUsage struct {
@@ -102,6 +119,7 @@ func encodeRecord(id, address string, draining bool, s Snapshot) string {
 		Busy: toRecordUsage(s.Busy), Idle: toRecordUsage(s.Idle),
 		Prewarmed: toRecordUsage(s.Prewarmed), Starting: toRecordUsage(s.Starting),
 		Removing: toRecordUsage(s.Removing), Queued: toRecordUsage(s.Queued),
+		Warm: warmHex(s.Warm),
 	})
 	if err != nil { // a struct of strings, ints and bools always marshals
 		panic(fmt.Sprintf("cluster: encoding an invoker record: %v", err))
@@ -119,6 +137,10 @@ func decodeEntry(id string, value []byte, createRev, modRev, lease int64) (Entry
 	if r.ID != id {
 		return Entry{}, fmt.Errorf("invoker %q: value names invoker %q: must name its own key", id, r.ID)
 	}
+	warm, err := parseWarm(r.Warm)
+	if err != nil {
+		return Entry{}, fmt.Errorf("invoker %q: %w", id, err)
+	}
 	return Entry{
 		ID: id, Address: r.Address, Incarnation: createRev, Revision: modRev, Lease: lease,
 		Draining: r.Draining,
@@ -126,6 +148,38 @@ func decodeEntry(id string, value []byte, createRev, modRev, lease int64) (Entry
 			UserMemory: config.ByteSize(r.UserMemory), Free: config.ByteSize(r.Free),
 			Busy: r.Busy.usage(), Idle: r.Idle.usage(), Prewarmed: r.Prewarmed.usage(),
 			Starting: r.Starting.usage(), Removing: r.Removing.usage(), Queued: r.Queued.usage(),
+			Warm: warm,
 		},
 	}, nil
+}
+
+func warmHex(keys []uint64) []string {
+	if len(keys) == 0 {
+		return nil
+	}
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = fmt.Sprintf("%016x", k)
+	}
+	return out
+}
+
+// parseWarm reads a record's warm keys; they must be in increasing order,
+// which route's binary search relies on.
+func parseWarm(hex []string) ([]uint64, error) {
+	if len(hex) == 0 {
+		return nil, nil
+	}
+	out := make([]uint64, len(hex))
+	for i, h := range hex {
+		k, err := strconv.ParseUint(h, 16, 64)
+		if err != nil || len(h) != 16 {
+			return nil, fmt.Errorf("warm[%d] %q is not a 16-digit hexadecimal key", i, h)
+		}
+		if i > 0 && k <= out[i-1] {
+			return nil, fmt.Errorf("warm[%d] %s: keys must be in increasing order", i, h)
+		}
+		out[i] = k
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -160,7 +161,7 @@ func TestViewListsThenWatches(t *testing.T) {
 	}
 	a, _ := s.Get("a")
 	inv := s.Invokers()
-	if len(inv) != 2 || inv[0].ID != "a" || inv[0] != a.Invoker() || inv[0].Free != 512*config.MB || inv[0].UserMemory != 4*config.GB {
+	if len(inv) != 2 || inv[0].ID != "a" || !reflect.DeepEqual(inv[0], a.Invoker()) || inv[0].Free != 512*config.MB || inv[0].UserMemory != 4*config.GB {
 		t.Fatalf("Invokers() = %+v, want a then c, a as %+v", inv, a.Invoker())
 	}
 	if st := v.Status(); st.Lists != 1 || st.Resumes != 0 || st.Compacted != 0 || !st.Listed || !st.UnreachableSince.IsZero() {

@@ -2,6 +2,9 @@ package config
 
 import (
 	"fmt"
+	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -16,6 +19,10 @@ type ClusterConfig struct {
 	// ID is this invoker's name in the cluster, unique there; empty:
 	// invoker.name.
 	ID string `koanf:"id"`
+	// Address is where fronts reach this invoker's API: host:port or an
+	// http(s) URL. Empty: server.listen, which must then name an address
+	// other hosts can reach (not 0.0.0.0 or ::).
+	Address string `koanf:"address"`
 	// LeaseTTL is how long the invoker stays in the fronts' views after
 	// it stops renewing its lease (a crash, a partition).
 	LeaseTTL    time.Duration `koanf:"lease-ttl"`    // default 15s
@@ -57,6 +64,9 @@ func (c *ClusterConfig) validate(k string, errs *Errors) {
 	if strings.ContainsAny(c.ID, "/ ") {
 		errs.invalid(k+".id", c.ID, `must not hold "/" or spaces (it is part of the invoker's key)`)
 	}
+	if c.Address != "" && !validAddress(c.Address) {
+		errs.invalid(k+".address", c.Address, "must be host:port or an http:// or https:// URL with a host")
+	}
 	if c.LeaseTTL < 2*time.Second {
 		errs.invalid(k+".lease-ttl", c.LeaseTTL, "must be >= 2s (etcd counts whole seconds, and a lease renewed every TTL/3 needs room)")
 	}
@@ -69,4 +79,15 @@ func (c *ClusterConfig) validate(k string, errs *Errors) {
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs.invalid(k+".tls.cert-file", c.TLS.CertFile, "cert-file and key-file go together: set both or neither")
 	}
+}
+
+// validAddress accepts host:port and http(s) URLs with a host.
+func validAddress(a string) bool {
+	if strings.HasPrefix(a, "http://") || strings.HasPrefix(a, "https://") {
+		u, err := url.Parse(a)
+		return err == nil && u.Host != ""
+	}
+	host, port, err := net.SplitHostPort(a)
+	n, perr := strconv.Atoi(port)
+	return err == nil && host != "" && perr == nil && n > 0 && n < 1<<16
 }

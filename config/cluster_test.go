@@ -19,10 +19,11 @@ func TestClusterConfig(t *testing.T) {
 	_, err = Load(LoadOptions{Env: []string{
 		"STEMCELL_CLUSTER__NAME=a/b", "STEMCELL_CLUSTER__ID=x y", "STEMCELL_CLUSTER__LEASE_TTL=1s",
 		"STEMCELL_CLUSTER__PASSWORD=p", "STEMCELL_CLUSTER__TLS__CERT_FILE=c.pem",
+		"STEMCELL_CLUSTER__ADDRESS=ftp://x",
 	}})
 	for _, want := range []string{
 		`cluster.name: "a/b" is invalid`, `cluster.id: "x y" is invalid`, "cluster.lease-ttl: 1s is invalid: must be >= 2s",
-		"cluster.username", "cluster.tls.cert-file",
+		"cluster.username", "cluster.tls.cert-file", `cluster.address: "ftp://x" is invalid`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v\nlacks %q", err, want)

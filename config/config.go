@@ -48,6 +48,15 @@ type ContainerPoolConfig struct {
 	// (per-action queues, fair across namespaces) or QueueFIFO (OpenWhisk
 	// v1's single strict FIFO).
 	Queue string `koanf:"queue"`
+	// KeepAlivePolicy decides when an idle container is paused and removed
+	// and, for a predictive policy, when one is loaded ahead of an action's
+	// next call (KeepAlivePolicies; package policy).
+	KeepAlivePolicy string `koanf:"keep-alive-policy"`
+	// EvictionPolicy orders the idle containers removed when memory is
+	// short (EvictionPolicies).
+	EvictionPolicy  string                `koanf:"eviction-policy"`
+	GreedyDual      GreedyDualConfig      `koanf:"greedy-dual"`
+	HybridHistogram HybridHistogramConfig `koanf:"hybrid-histogram"`
 }
 
 // Queue rules of container-pool.queue.

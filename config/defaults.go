@@ -26,6 +26,10 @@ func Default() *Config {
 			PrewarmContainerCreationConfig:         nil,
 			BufferSize:                             10000,
 			Queue:                                  QueueFair,
+			KeepAlivePolicy:                        PolicyOpenWhisk,
+			EvictionPolicy:                         PolicyOpenWhisk,
+			GreedyDual:                             defaultGreedyDual(),
+			HybridHistogram:                        defaultHybridHistogram(),
 		},
 		ContainerProxy: ContainerProxyConfig{
 			Timeouts: ContainerProxyTimeouts{

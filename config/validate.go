@@ -95,6 +95,7 @@ func (p *ContainerPoolConfig) validate(k string, errs *Errors) {
 	if p.Queue != QueueFair && p.Queue != QueueFIFO {
 		errs.invalid(k+".queue", p.Queue, "must be "+QueueFair+" or "+QueueFIFO)
 	}
+	p.validatePolicies(k, errs)
 }
 
 func (p *ContainerProxyConfig) validate(k string, errs *Errors) {

@@ -30,7 +30,7 @@ const (
 
 var fakeInvokerArgs = []string{"--fake", "--user-memory", "1024m", "--lease-ttl", "2s",
 	"--set", "container-factory.fake.create=100ms", "--set", "container-factory.fake.init=50ms",
-	"--set", "container-factory.fake.run=10ms", "--set", "runtimes-manifest.stem-cells=none"}
+	"--set", "container-factory.fake.run=20ms", "--set", "runtimes-manifest.stem-cells=none"}
 
 // Three invokers on the fake factory and two fronts, under a bounded load:
 // warm hits stay high, an invoker killed mid-load costs only the
@@ -49,30 +49,39 @@ func TestClusterUnderLoad(t *testing.T) {
 	mem := watchMemory(t, c)
 	gen := &loadGen{fronts: fronts, actions: loadActions}
 
-	gen.run(3*time.Second, loadWorkers, 1) // warm-up
+	gen.run(4*time.Second, loadWorkers, 1) // warm-up
 	steady := count(gen.run(6*time.Second, loadWorkers, 2))
 	t.Logf("steady, 3 invokers: %v", steady)
 	if steady.other+steady.lost > 0 || steady.warmShare() < 0.9 {
 		t.Errorf("steady load: want every activation a success and over 90 %% warm; got %v", steady)
 	}
 
-	// Kill invoker-2 a second into a phase that outlasts its lease.
+	// Kill invoker-2 while it runs an activation, a second into a phase
+	// that outlasts its lease: the activation in flight is lost, the
+	// others go to the other invokers, and both fronts drop it from their
+	// views within TTL + 1 s.
 	victim := c.info.Invokers[1]
-	go func() {
-		time.Sleep(time.Second) // a point in the load, not a synchronisation
-		_ = syscall.Kill(victim.PID, syscall.SIGKILL)
-	}()
+	killed := make(chan time.Time, 1)
+	go func() { killed <- killWhileBusy(victim, time.Second, 4*time.Second) }()
 	outs := gen.run(5*time.Second, loadWorkers, 3)
+	at := <-killed
+	if at.IsZero() {
+		t.Fatalf("%s never ran an activation in the kill window", victim.Name)
+	}
 	kill := count(outs)
-	t.Logf("invoker-2 killed at +1 s of 5 s: %v", kill)
-	if kill.other > 0 {
-		t.Errorf("with an invoker killed: every answer must be a success or a whisk internal error; got %v", kill)
+	t.Logf("%s killed (SIGKILL) while running an activation: %v", victim.Name, kill)
+	if kill.other > 0 || kill.lost == 0 {
+		t.Errorf("with an invoker killed: want every answer a success or a whisk internal error, and the activations it ran lost; got %v", kill)
 	}
 	for _, o := range outs {
 		if o.status == 500 && !strings.Contains(o.result, victim.Name) {
 			t.Errorf("lost activation %s: result %s does not name the lost invoker %s", o.id, o.result, victim.Name)
 		}
 	}
+	for _, f := range c.info.Fronts {
+		waitFor(t, f.Name+" dropping "+victim.Name, time.Until(at.Add(3*time.Second)), func() bool { return viewSize(f.URL) == 2 })
+	}
+	t.Logf("both fronts dropped %s within TTL + 1 s of the kill", victim.Name)
 
 	// A fourth invoker joins: only the actions it now ranks first move.
 	view := openView(t, c)
@@ -98,6 +107,39 @@ func TestClusterUnderLoad(t *testing.T) {
 	joiner.stop()
 	c.stop()
 	checkRunOnce(t, c, outs)
+}
+
+// killWhileBusy polls inv's pool from after until it runs an activation,
+// then kills it (SIGKILL) and returns when; zero if it never ran one
+// before until.
+func killWhileBusy(inv proc, after, until time.Duration) time.Time {
+	start := time.Now()
+	for time.Since(start) < until {
+		if time.Since(start) >= after {
+			if r, err := call(inv.URL, "GET", "/v1/pool", nil); err == nil && r.status == 200 {
+				var p struct{ Busy struct{ Count int } }
+				if json.Unmarshal(r.body, &p) == nil && p.Busy.Count > 0 {
+					_ = syscall.Kill(inv.PID, syscall.SIGKILL)
+					return time.Now()
+				}
+			}
+		}
+		time.Sleep(2 * time.Millisecond) // a polling interval, not a synchronisation
+	}
+	return time.Time{}
+}
+
+// viewSize is how many invokers a front's /readyz says its view holds.
+func viewSize(front string) int {
+	r, err := call(front, "GET", "/readyz", nil)
+	if err != nil {
+		return -1
+	}
+	var ready struct{ View struct{ Invokers int } }
+	if json.Unmarshal(r.body, &ready) != nil {
+		return -1
+	}
+	return ready.View.Invokers
 }
 
 // liveInvokers is the view's invokers, not draining.
@@ -170,7 +212,7 @@ func startInvoker(t *testing.T, c *localCluster, id string) *child {
 		"--set", "cluster.endpoints=" + c.info.Etcd, "--set", "cluster.name=" + c.info.Name, "--set", "cluster.id=" + id,
 		"--set", "cluster.lease-ttl=2s", "--set", "container-factory.provider=fake",
 		"--set", "container-factory.fake.create=100ms", "--set", "container-factory.fake.init=50ms",
-		"--set", "container-factory.fake.run=10ms", "--set", "runtimes-manifest.stem-cells=none"}
+		"--set", "container-factory.fake.run=20ms", "--set", "runtimes-manifest.stem-cells=none"}
 	p := &child{cmd: exec.Command(binary, args...), done: make(chan struct{})}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {

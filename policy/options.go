@@ -103,26 +103,39 @@ func DefaultOptions() Options {
 	return FromConfig(config.Default())
 }
 
-// FromConfig is DefaultOptions with the pause grace and the idle-container
-// timeout of cfg's container-proxy, so that the openwhisk policy is the
-// pool's behaviour under the same configuration; a nil cfg is the default
-// configuration.
+// FromConfig is the knobs of cfg: the pause grace and idle-container
+// timeout of its container-proxy (so that the openwhisk policy is the
+// pool's behaviour under the same configuration) and the keys under
+// container-pool.greedy-dual and container-pool.hybrid-histogram; a nil
+// cfg is the default configuration. The knob named "x" in an error of
+// Validate is the key container-pool.x (pause-grace and
+// openwhisk.idle-container are container-proxy.timeouts.pause-grace and
+// .idle-container).
 func FromConfig(cfg *config.Config) Options {
 	if cfg == nil {
 		cfg = config.Default()
 	}
-	const rangeDefault = 240 * time.Minute
+	g, h := cfg.ContainerPool.GreedyDual, cfg.ContainerPool.HybridHistogram
 	return Options{
 		PauseGrace: cfg.ContainerProxy.Timeouts.PauseGrace,
 		OpenWhisk:  OpenWhiskOptions{IdleContainer: cfg.ContainerProxy.Timeouts.IdleContainer},
-		GreedyDual: GreedyDualOptions{DefaultCost: 250 * time.Millisecond},
+		GreedyDual: GreedyDualOptions{DefaultCost: g.DefaultCost, KeepAlive: g.KeepAlive},
 		Hybrid: HybridOptions{
-			BinWidth: time.Minute, Bins: 240,
-			HeadPercentile: 5, TailPercentile: 99, Margin: 0.1,
-			CVThreshold: 2, MinObservations: 10, MaxOutOfBounds: 0.5,
-			FallbackKeepAlive: rangeDefault, OutOfBoundsKeepAlive: rangeDefault,
+			BinWidth: h.BinWidth, Bins: h.Bins,
+			HeadPercentile: h.HeadPercentile, TailPercentile: h.TailPercentile, Margin: h.Margin,
+			CVThreshold: h.CVThreshold, MinObservations: h.MinObservations, MaxOutOfBounds: h.MaxOutOfBounds,
+			FallbackKeepAlive: h.FallbackKeepAlive, OutOfBoundsKeepAlive: h.OutOfBoundsKeepAlive,
 		},
 	}
+}
+
+// FromPoolConfig is the policy cfg's container-pool chooses
+// (keep-alive-policy with eviction-policy) with the knobs of FromConfig.
+func FromPoolConfig(cfg *config.Config) (*Policy, error) {
+	if cfg == nil {
+		cfg = config.Default()
+	}
+	return Compose(cfg.ContainerPool.KeepAlivePolicy, cfg.ContainerPool.EvictionPolicy, FromConfig(cfg))
 }
 
 // Validate reports every knob out of range, naming the knob, its value and

@@ -69,6 +69,9 @@ func spawn(root *actor.RootContext, opts Options, h hooks) (*Pool, error) {
 	if cfg.ContainerPool.UserMemory <= 0 {
 		return nil, fmt.Errorf("pool.Spawn: container-pool.user-memory: %d B is invalid: must be > 0", cfg.ContainerPool.UserMemory)
 	}
+	if _, err := newPolicies(cfg); err != nil {
+		return nil, fmt.Errorf("pool.Spawn: %w", err)
+	}
 	if opts.Clock == nil {
 		opts.Clock = actors.RealClock{}
 	}

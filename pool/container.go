@@ -25,6 +25,9 @@ type containerParams struct {
 	Clock    actors.Clock
 	Log      zerolog.Logger
 	Results  *containerCounters // counts every result the actor sends and every state transition; nil counts nothing
+	// ReportPause makes the actor tell the pool each completed pause
+	// (protocol.ContainerPaused), for the pool's keep-alive policy.
+	ReportPause bool
 
 	// testHook, when set, sees every message before the actor handles it;
 	// tests panic in it to crash the actor at a chosen point.
@@ -103,6 +106,10 @@ type containerActor struct {
 	timerGen   uint64 // stale timeouts carry an older generation
 
 	idle idleGrace // the pause grace of a Ready container
+	// plan is the pool's keep-alive plan for the current idle period, when
+	// it sent one (protocol.KeepAlive); without one the container pauses
+	// after pause-grace and goes idle-container after the pause.
+	plan keepAlivePlan
 
 	// Jobs run on a few long-lived worker goroutines per container (at most
 	// its max concurrency), fed through work, instead of a goroutine per
@@ -137,6 +144,7 @@ type containerActor struct {
 // from since, the last time the container went Ready.
 type idleGrace struct {
 	armed bool
+	due   time.Time // when the armed check fires
 	since time.Time
 	msg   *containerPauseTimeout
 }
@@ -228,11 +236,11 @@ func (a *containerActor) Receive(ctx actor.Context) {
 			a.onPauseTimeout(ctx)
 		}
 	case *containerIdleTimeout:
-		if m.gen == a.timerGen && a.state == statePaused {
-			a.log.Debug().Msg("idle timeout while paused: removing")
-			a.leave(ctx, false)
-			a.advance(ctx)
+		if m.gen == a.timerGen && (a.state == statePaused || a.state == stateReady) {
+			a.removeIdle(ctx)
 		}
+	case *protocol.KeepAlive:
+		a.onKeepAlive(ctx, m)
 	case *containerCreateLate:
 		if m.gen == a.timerGen {
 			a.onCreateLate(ctx)

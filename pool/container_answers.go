@@ -50,7 +50,7 @@ func (a *containerActor) answer(ctx actor.Context, j *containerJob, res actors.R
 		res.ContainerID = a.cell.id
 	}
 	a.log.Debug().Str("activation_id", j.job.Activation.ID).Int("status", int(res.Status)).Msg("activation finished")
-	ctx.Send(a.p.Pool, &protocol.JobDone{Container: ctx.Self(), LastUsed: a.p.Clock.Now(), RunTime: runTime(res)})
+	ctx.Send(a.p.Pool, &protocol.JobDone{Container: ctx.Self(), LastUsed: a.p.Clock.Now(), RunTime: runTime(res), StartKind: j.job.StartKind})
 	a.p.Results.inc(res.Status)
 	if j.job.ReplyTo != nil {
 		ctx.Send(j.job.ReplyTo, &actors.RunResult{Result: res})

@@ -177,6 +177,10 @@ func (a *containerActor) stepRunning(ctx actor.Context) {
 	}
 	a.become(stateReady)
 	a.idle.since = a.p.Clock.Now()
+	if a.plan.set {
+		a.followPlan(ctx)
+		return
+	}
 	if !a.idle.armed {
 		a.armPause(ctx, a.p.Config.ContainerProxy.Timeouts.PauseGrace)
 	}

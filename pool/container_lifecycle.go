@@ -294,7 +294,14 @@ func (a *containerActor) onSuspended(ctx actor.Context, m *containerSuspended) {
 		a.leave(ctx, true)
 		a.bounceBuffer(ctx)
 	} else {
-		a.armTimer(ctx, a.p.Config.ContainerProxy.Timeouts.IdleContainer, func(gen uint64) any { return &containerIdleTimeout{gen} })
+		if a.p.ReportPause {
+			ctx.Send(a.p.Pool, &protocol.ContainerPaused{Container: ctx.Self(), At: a.p.Clock.Now()})
+		}
+		if a.plan.set {
+			a.armRemoval(ctx)
+		} else {
+			a.armTimer(ctx, a.p.Config.ContainerProxy.Timeouts.IdleContainer, func(gen uint64) any { return &containerIdleTimeout{gen} })
+		}
 	}
 	a.advance(ctx)
 }
@@ -319,6 +326,7 @@ func (a *containerActor) armPause(ctx actor.Context, d time.Duration) {
 		a.idle.msg = &containerPauseTimeout{epoch: a.epoch}
 	}
 	a.idle.armed = true
+	a.idle.due = a.p.Clock.Now().Add(d)
 	a.timers.SendOnce(ctx, d, a.idle.msg)
 }
 
@@ -329,7 +337,11 @@ func (a *containerActor) onPauseTimeout(ctx actor.Context) {
 	if a.state != stateReady {
 		return // armed again when it next goes Ready
 	}
-	if left := a.idle.since.Add(a.p.Config.ContainerProxy.Timeouts.PauseGrace).Sub(a.p.Clock.Now()); left > 0 {
+	at, ok := a.pauseDue()
+	if !ok {
+		return // the plan says never
+	}
+	if left := at.Sub(a.p.Clock.Now()); left > 0 {
 		a.armPause(ctx, left)
 		return
 	}

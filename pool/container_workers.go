@@ -14,6 +14,9 @@ import (
 // more than the max concurrency. work holds at most that many jobs, so
 // the send never blocks the actor.
 func (a *containerActor) dispatch(ctx actor.Context, j *containerJob, withInit bool) {
+	// The pool plans an idle period only once every job it placed is done:
+	// a job starting now came after the plan, which is over.
+	a.plan = keepAlivePlan{}
 	a.active[j.id] = j
 	if a.jobCtx == nil {
 		// No deadline here: the container bounds each call by the action's
@@ -116,7 +119,7 @@ func (w jobWorker) claimAnswer(r jobRun, o *jobOutcome, j *containerJob) bool {
 // job the pool sends on the capacity may then reach the actor before the
 // notice, and simply waits in its buffer or in this worker's queue.
 func (w jobWorker) answer(r jobRun, j *containerJob, res actors.Result) {
-	w.root.Send(w.pool, &protocol.JobDone{Container: w.self, LastUsed: r.clock.Now(), RunTime: runTime(res)})
+	w.root.Send(w.pool, &protocol.JobDone{Container: w.self, LastUsed: r.clock.Now(), RunTime: runTime(res), StartKind: r.startKind})
 	w.results.inc(res.Status)
 	w.root.Send(j.job.ReplyTo, &actors.RunResult{Result: res})
 }

@@ -103,6 +103,15 @@ func (p *poolActor) reset(ctx actor.Context, cause error) {
 	}
 
 	p.byIdent = map[actors.Identity]*identGroup{}
+	// The actions' policy statistics stay, but what ran is unknown now:
+	// the jobs still running report JobDone, which cannot count below 0.
+	for _, a := range p.pols.actions {
+		a.st.Running = 0
+	}
+	for _, e := range p.pols.preloaded {
+		e.preloaded = false
+	}
+	p.pols.preloaded, p.pols.preloadedMem = nil, 0
 	p.stemCells = map[string][]*entry{}
 	p.byRef = map[uint64]*entry{}
 	p.idle = lruList{}

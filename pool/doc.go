@@ -10,10 +10,11 @@
 // stem cell is initialising over one still being created; a stem cell of
 // its kind and memory (with container-pool.prewarm-promotion, the smallest
 // large enough); a new container if its memory fits; otherwise idle warm
-// containers are evicted, least recently used first, just enough and only
+// containers are evicted in the order of container-pool.eviction-policy
+// (least recently used first by default; policy.go), just enough and only
 // if that makes it fit, and the activation waits for their memory to come
 // back; otherwise it waits. The decisions are pure functions (decide,
-// pickStemCell, planEviction) over plain data.
+// pickStemCell, planAhead, and package policy) over plain data.
 //
 // Waiting activations form one FIFO buffer (container-pool.buffer-size).
 // While it is not empty, new work queues behind it and stem-cell
@@ -55,6 +56,13 @@
 // handling ContainerRemoved, so a Job sent just before the pool learnt of
 // the removal is bounced rather than dropped with a stopped mailbox.
 //
+// Keep-alive: without word from the pool a container pauses after
+// pause-grace and goes away idle-container after the pause, which is the
+// default policy. Under another container-pool.keep-alive-policy the pool
+// sends KeepAlive (pause and removal times) when a container goes idle and
+// when it reports its pause (ContainerPaused); the plan holds until the
+// container's next job.
+//
 // # The container actor
 //
 // A state machine (container_fsm.go): its states, the table of allowed
@@ -62,7 +70,8 @@
 // and refuses what the table does not allow) and each state's step. The
 // rest by concern: container.go (parameters, fields, message dispatch),
 // container_lifecycle.go (start, restart, stop, creation, jobs arriving
-// and finishing, pause timers), container_workers.go (the goroutines that
+// and finishing, pause timers), container_keepalive.go (the pool's
+// keep-alive plans), container_workers.go (the goroutines that
 // run jobs), container_answers.go (what the pool and the callers hear),
 // container_io.go (creation, pause, resume and destroy off the actor) and
 // container_engine.go (changes made to the container outside the pool).

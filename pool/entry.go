@@ -36,6 +36,13 @@ type entry struct {
 	expires  time.Time
 	lastUsed time.Time
 	created  time.Time // when a cold container was asked for
+	pausedAt time.Time // when its pause completed in its current idle period; zero: not paused
+
+	act *actionState // its action's policy state, from the first job on
+	// planned: the keep-alive plan of the current idle period was sent
+	// (policy.go). evicted: removed for memory through the eviction order.
+	// preloaded: created ahead of a call (preload.go) and not used yet.
+	planned, evicted, preloaded bool
 
 	group     *identGroup // of its identity, from the first job on; nil for an untaken stem cell
 	availTier tier        // set of group holding it, tierNone when none

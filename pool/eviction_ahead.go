@@ -98,23 +98,11 @@ func (p *poolActor) evictAhead(ctx actor.Context, head *pending) {
 			jobs = append(jobs, aheadJob[actors.Identity]{Need: p.aheadNeed(j, who[:len(jobs)]), Ident: j.identity()})
 		}
 	}
-	victims, forJob := planAhead(p.ledger.free()+p.ledger.mem[memRemoving], p.ledger.mem[memIdle], jobs, p.idleLRU(),
+	victims, forJob := planAhead(p.ledger.free()+p.ledger.mem[memRemoving], p.ledger.mem[memIdle]+p.pols.preloadedMem, jobs, p.evictionOrder(nil),
 		func(e *entry) config.ByteSize { return e.mem }, func(e *entry) actors.Identity { return e.ident })
 	for i, e := range victims {
-		p.m.evictions.Inc()
-		p.removeContainer(ctx, e, false)
+		p.evict(ctx, e)
 		who[forJob[i]].evicted = true
-	}
-}
-
-// idleLRU yields the idle warm containers, least recently used first.
-func (p *poolActor) idleLRU() iter.Seq[*entry] {
-	return func(yield func(*entry) bool) {
-		for e := p.idle.front; e != nil; e = e.lru.next {
-			if !yield(e) {
-				return
-			}
-		}
 	}
 }
 

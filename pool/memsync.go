@@ -19,7 +19,24 @@ func (p *poolActor) snapshot() actors.MemorySnapshot {
 		Starting:  p.ledger.usage(memStarting),
 		Removing:  p.ledger.usage(memRemoving),
 		Buffered:  actors.Usage{Count: p.queued(), Memory: p.queuedMemory()},
+		Warm:      p.warmIdentities(),
 	}
+}
+
+// warmIdentities lists each identity with an idle container once. The idle
+// list is short (it holds only containers with nothing running), and a
+// snapshot is taken once per memory-sync-interval or on request, never
+// per activation.
+func (p *poolActor) warmIdentities() []actors.Identity {
+	var out []actors.Identity
+	seen := map[actors.Identity]bool{}
+	for e := p.idle.front; e != nil; e = e.lru.next {
+		if !seen[e.ident] {
+			seen[e.ident] = true
+			out = append(out, e.ident)
+		}
+	}
+	return out
 }
 
 func (p *poolActor) publish(ctx actor.Context) {

@@ -28,6 +28,13 @@ type metrics struct {
 	containers  *prometheus.GaugeVec
 	bufferLen   prometheus.Gauge
 	bufferMem   prometheus.Gauge
+
+	// The policies (setPolicy): which ones, the evictions through the
+	// eviction order labelled with its name, and the pre-loads by outcome.
+	policyInfo      *prometheus.GaugeVec
+	evictionsBy     *prometheus.CounterVec
+	evictedByPolicy prometheus.Counter
+	preloads        [numPreloadOutcomes]prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
@@ -62,6 +69,15 @@ func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
 			"Activations waiting in the buffer."))),
 		bufferMem: prometheus.NewGauge(prometheus.GaugeOpts(opts("buffer_memory_bytes",
 			"Memory the buffered activations need."))),
+		policyInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts(opts("policy_info",
+			"1 for the pool's keep-alive and eviction policies (container-pool.keep-alive-policy, eviction-policy).")), []string{"keep_alive", "eviction"}),
+		evictionsBy: prometheus.NewCounterVec(prometheus.CounterOpts(opts("policy_evictions_total",
+			"Idle containers (and stem cells) removed for memory in the order of the eviction policy, by policy.")), []string{"policy"}),
+	}
+	preloads := prometheus.NewCounterVec(prometheus.CounterOpts(opts("preloads_total",
+		"Containers loaded ahead of an action's next call by the keep-alive policy, by outcome: created, used by a job, unloaded unused when the window closed, evicted unused for memory, skipped (no room, work waiting, or a container of the action exists).")), []string{"outcome"})
+	for i, o := range preloadOutcomes {
+		m.preloads[i] = preloads.WithLabelValues(o)
 	}
 	results := prometheus.NewCounterVec(prometheus.CounterOpts(opts("results_total",
 		"Results of activations that ran (or were answered by their container), by status (0 success, 1 application error, 2 developer error, 3 internal error); counted by the container actor, so results sent to raw Run messages count too.")), []string{"status"})
@@ -86,7 +102,8 @@ func newMetrics(reg prometheus.Registerer, pool string) (*metrics, error) {
 	m.container.refused = prometheus.NewCounterVec(prometheus.CounterOpts(opts("container_illegal_transitions_total",
 		"State transitions the container actors refused as illegal (a bug), by state and refused target.")), []string{"from", "to"})
 	for _, c := range []prometheus.Collector{started, warm, wait, m.buffered, m.rescheduled, m.evictions, m.crashes, m.rejectedBy,
-		results, transitions, m.container.refused, m.memory, m.containers, m.bufferLen, m.bufferMem} {
+		results, transitions, m.container.refused, m.memory, m.containers, m.bufferLen, m.bufferMem,
+		m.policyInfo, m.evictionsBy, preloads} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -107,6 +124,14 @@ func (m *metrics) started(kind actors.StartKind, wait time.Duration) {
 }
 
 func (m *metrics) rejected(reason string) { m.rejectedBy.WithLabelValues(reason).Inc() }
+
+// setPolicy names the pool's policies in the info gauge and the eviction
+// counter.
+func (m *metrics) setPolicy(keepAlive, eviction string) {
+	m.policyInfo.Reset()
+	m.policyInfo.WithLabelValues(keepAlive, eviction).Set(1)
+	m.evictedByPolicy = m.evictionsBy.WithLabelValues(eviction)
+}
 
 // containerCounters are what every container actor counts: results by
 // status and its state transitions. The pool hands them to every container

@@ -34,7 +34,7 @@ type situation struct {
 	Total     config.ByteSize // container-pool.user-memory
 	Free      config.ByteSize // total minus every byte held or promised
 	Removing  config.ByteSize // held by containers being destroyed; it will come back
-	Evictable config.ByteSize // held by idle warm containers
+	Evictable config.ByteSize // held by idle warm containers and unused containers loaded ahead
 	WarmTier  tier            // best tier of this identity with spare concurrency
 	StemCell  bool            // a stem cell that suits the action is ready
 	Hold      bool            // better to wait for a container of the action (holdForWarm)

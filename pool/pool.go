@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -88,6 +89,7 @@ type poolActor struct {
 	runs         meanDuration // of every action's /run: the guess for an action with none yet
 	holdCheckDue bool
 	subscribers  []*actor.PID
+	pols         policies // keep-alive and eviction policies (policy.go)
 
 	// Scratch of the fair queue's placement rounds, kept to spare
 	// allocations.
@@ -128,6 +130,14 @@ func newPoolActor(cfg *config.Config, log zerolog.Logger, clock actors.Clock, m 
 	if bmax <= 0 {
 		bmax = defaultBufferSize
 	}
+	pols, err := newPolicies(cfg)
+	if err != nil {
+		// Spawn refuses such a configuration; only a test gets here.
+		panic(fmt.Sprintf("pool: %v", err))
+	}
+	if m != nil {
+		m.setPolicy(pols.pol.KeepAlive.Name(), pols.pol.Eviction.Name())
+	}
 	return &poolActor{
 		cfg:          cfg,
 		log:          log,
@@ -146,6 +156,7 @@ func newPoolActor(cfg *config.Config, log zerolog.Logger, clock actors.Clock, m 
 		reservations: map[uint64]reservation{},
 		fair:         newFairQueue(),
 		fifo:         cfg.ContainerPool.Queue == config.QueueFIFO,
+		pols:         pols,
 	}
 }
 
@@ -204,6 +215,7 @@ func (p *poolActor) handle(ctx actor.Context) bool {
 		p.unsubscribe(ctx, m.PID)
 	case *memSyncTick:
 		p.publish(ctx)
+		p.sweepActions(p.clock.Now())
 	case *actors.Shutdown:
 		p.onShutdown(ctx, m)
 	case *shutdownDeadline:
@@ -216,6 +228,10 @@ func (p *poolActor) handle(ctx actor.Context) bool {
 		p.onCreationsStopDeadline(ctx)
 	case *holdCheck:
 		p.onHoldCheck(ctx)
+	case *protocol.ContainerPaused:
+		p.onPaused(ctx, m)
+	case *actors.TimerFired:
+		p.onTimerFired(ctx, m)
 	case *actor.Started:
 		p.onStarted(ctx)
 	case *actor.Stopped:

@@ -90,6 +90,8 @@ func (p *poolActor) onStemCellReady(ctx actor.Context, m *actors.StemCellReady) 
 		Clock:    p.clock,
 		Log:      p.log.With().Str("container", m.Container.ID()).Logger(),
 		Results:  p.m.results(),
+		// The pool's keep-alive policy plans from the pause.
+		ReportPause: true,
 	})
 	p.registered(e)
 	p.byRef[e.ref] = e

@@ -61,7 +61,21 @@ func (p *poolActor) onJobDone(ctx actor.Context, m *protocol.JobDone) {
 		p.runs.observe(m.RunTime)
 	}
 	p.settle(e, before)
+	at := m.LastUsed
+	if at.IsZero() {
+		at = p.clock.Now()
+	}
+	p.finished(e, m, at)
 	p.drain(ctx)
+	// After drain: a container that took a waiting job needs no plan (and
+	// must not go away for one); one still idle gets its plan before any
+	// job placed on it later.
+	if e.wantIdle() {
+		p.planIdle(ctx, e, at)
+	}
+	if a := e.act; a != nil && a.st.Running == 0 {
+		p.planPreload(ctx, a, at)
+	}
 }
 
 func (p *poolActor) onReady(ctx actor.Context, m *protocol.ContainerReady) {
@@ -113,6 +127,7 @@ func (p *poolActor) forget(e *entry, why string) {
 		p.dropStemCell(e)
 	}
 	p.change(e, func() { e.removing = true }) // leaves the warm index and the LRU
+	p.removed(e)
 	if g := e.group; g != nil {
 		g.states[e.memState()]--
 		if g.members--; g.members == 0 {
@@ -152,6 +167,7 @@ func (p *poolActor) onReschedule(ctx actor.Context, m *protocol.Reschedule) {
 		p.change(e, func() {
 			if e.active > 0 {
 				e.active--
+				p.notRun(e, 1)
 			}
 			e.removing = true
 		})

@@ -3,6 +3,7 @@ package pool
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -132,7 +133,7 @@ func (p *poolActor) tryPlace(ctx actor.Context, job *pending, budget config.Byte
 		Total:     p.ledger.total,
 		Free:      budget,
 		Removing:  p.ledger.mem[memRemoving],
-		Evictable: p.ledger.mem[memIdle],
+		Evictable: p.ledger.mem[memIdle] + p.pols.preloadedMem,
 		WarmTier:  tierNone,
 	}
 	var warm *entry
@@ -185,10 +186,20 @@ func (p *poolActor) pickStemCell(cells []*entry, need config.ByteSize) int {
 // assign hands job to e.
 func (p *poolActor) assign(ctx actor.Context, e *entry, job *pending, kind actors.StartKind) {
 	now := p.clock.Now()
+	if e.preloaded {
+		// Loaded ahead for this call: a start that found its container
+		// ready, as a stem cell's.
+		p.unpreload(e, preloadUsed)
+		if kind == actors.StartWarm {
+			kind = actors.StartPrewarmed
+		}
+	}
 	before := e.memState() // not change(): no closure on the hot path
 	e.active++
 	e.lastUsed = now
+	e.planned, e.pausedAt = false, time.Time{}
 	p.settle(e, before)
+	p.started(e, job, kind)
 	p.m.started(kind, now.Sub(job.act.Arrived))
 	if p.hooks.placed != nil {
 		p.hooks.placed(&job.act, e, kind)
@@ -202,6 +213,7 @@ func (p *poolActor) take(ctx actor.Context, e *entry, job *pending) {
 	a := &job.act
 	e.ident = a.Identity()
 	p.join(e)
+	e.act.remember(a)
 	p.change(e, func() {
 		e.phase = phaseWarming
 		e.maxConc = a.Action.Limits.MaxConcurrency
@@ -220,6 +232,30 @@ func (p *poolActor) createCold(ctx actor.Context, job *pending) bool {
 		p.log.Error().Err(err).Str("activation_id", a.ID).Msg("cold start refused by the ledger")
 		return false
 	}
+	spec := p.coldSpec(a)
+	e := &entry{
+		ident:     a.Identity(),
+		kind:      a.Action.Kind,
+		mem:       need,
+		maxConc:   a.Action.Limits.MaxConcurrency,
+		phase:     phaseWarmingCold,
+		availTier: tierNone,
+		created:   p.clock.Now(),
+	}
+	p.startCold(ctx, spec, e)
+	e.act.remember(a)
+	kind := actors.StartCold
+	if job.evicted {
+		kind = actors.StartRecreated
+	}
+	p.tell(ctx, &actors.ColdStart{Kind: e.kind, Memory: need})
+	p.assign(ctx, e, job, kind)
+	return true
+}
+
+// coldSpec is what to create for a container of a's action.
+func (p *poolActor) coldSpec(a *actors.Activation) factory.ContainerSpec {
+	need := a.Action.Limits.Memory
 	p.seq++
 	spec := factory.ContainerSpec{
 		TransactionID: a.TransactionID,
@@ -234,15 +270,12 @@ func (p *poolActor) createCold(ctx actor.Context, job *pending) bool {
 	if lim, ok := p.cfg.ContainerPool.CPULimit(need); ok {
 		spec.CPULimit = lim
 	}
-	e := &entry{
-		ident:     a.Identity(),
-		kind:      a.Action.Kind,
-		mem:       need,
-		maxConc:   a.Action.Limits.MaxConcurrency,
-		phase:     phaseWarmingCold,
-		availTier: tierNone,
-		created:   p.clock.Now(),
-	}
+	return spec
+}
+
+// startCold spawns the container actor that creates e's container from
+// spec, whose memory the ledger has booked as starting, and indexes e.
+func (p *poolActor) startCold(ctx actor.Context, spec factory.ContainerSpec, e *entry) {
 	e.pid = p.spawnContainer(ctx, containerParams{
 		Pool:    ctx.Self(),
 		Factory: p.factoryPID,
@@ -251,17 +284,12 @@ func (p *poolActor) createCold(ctx actor.Context, job *pending) bool {
 		Clock:   p.clock,
 		Log:     p.log.With().Str("container", spec.Name).Logger(),
 		Results: p.m.results(),
+		// The pool's keep-alive policy plans from the pause.
+		ReportPause: true,
 	})
 	p.registered(e)
 	p.join(e)
 	p.change(e, func() {})
-	kind := actors.StartCold
-	if job.evicted {
-		kind = actors.StartRecreated
-	}
-	p.tell(ctx, &actors.ColdStart{Kind: e.kind, Memory: need})
-	p.assign(ctx, e, job, kind)
-	return true
 }
 
 // qualifiedName is the action's name without its namespace, e.g.
@@ -308,6 +336,7 @@ func (p *poolActor) join(e *entry) {
 	g.members++
 	g.states[e.memState()]++
 	e.group = g
+	e.act = p.actionFor(e.ident)
 }
 
 func (p *poolActor) registered(e *entry) {

@@ -2,7 +2,6 @@ package pool
 
 import (
 	"cmp"
-	"iter"
 	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -176,11 +175,10 @@ func (p *poolActor) evictForPromised(ctx actor.Context) {
 		jobs = append(jobs, aheadJob[actors.Identity]{Need: need, Ident: h.identity()})
 	}
 	cells, cellMem := p.reclaimableStemCells(order)
-	victims, forJob := planAhead(p.ledger.free()+p.ledger.mem[memRemoving], p.ledger.mem[memIdle]+cellMem, jobs,
-		p.idleThen(cells), func(e *entry) config.ByteSize { return e.mem }, func(e *entry) actors.Identity { return e.ident })
+	victims, forJob := planAhead(p.ledger.free()+p.ledger.mem[memRemoving], p.ledger.mem[memIdle]+p.pols.preloadedMem+cellMem, jobs,
+		p.evictionOrder(cells), func(e *entry) config.ByteSize { return e.mem }, func(e *entry) actors.Identity { return e.ident })
 	for i, e := range victims {
-		p.m.evictions.Inc()
-		p.removeContainer(ctx, e, false)
+		p.evict(ctx, e)
 		order[forJob[i]].evicted = true
 	}
 	clear(order)
@@ -220,21 +218,4 @@ func (p *poolActor) suitsAny(e *entry, jobs []*pending) bool {
 		}
 	}
 	return false
-}
-
-// idleThen yields the idle warm containers, least recently used first, then
-// cells.
-func (p *poolActor) idleThen(cells []*entry) iter.Seq[*entry] {
-	return func(yield func(*entry) bool) {
-		for e := range p.idleLRU() {
-			if !yield(e) {
-				return
-			}
-		}
-		for _, e := range cells {
-			if !yield(e) {
-				return
-			}
-		}
-	}
 }

@@ -127,6 +127,12 @@ func randomFakeRun(t *testing.T, seed uint64, steps int) []string {
 }
 
 func randomFakeBubble(t *testing.T, seed uint64, steps int) []string {
+	return randomFakeBubbleWith(t, seed, steps, nil)
+}
+
+// randomFakeBubbleWith is randomFakeBubble with the configuration edited by
+// edit (when not nil) before the pool starts.
+func randomFakeBubbleWith(t *testing.T, seed uint64, steps int, edit func(*config.Config)) []string {
 	rng := rand.New(rand.NewPCG(seed, 3))
 	cfg := testConfig(1024)
 	cfg.ContainerPool.BufferSize = 100000
@@ -136,6 +142,9 @@ func randomFakeBubble(t *testing.T, seed uint64, steps int) []string {
 	cfg.ContainerProxy.Timeouts.IdleContainer = time.Minute
 	cfg.Limits.Payload.Max = config.MB
 	cfg.Limits.Payload.Truncation = config.MB
+	if edit != nil {
+		edit(cfg)
+	}
 	ff := fake.New(fake.Options{Seed: seed, Faults: fake.Seeded(seed, fakeFaults)})
 	var gates fakeGates
 	for _, op := range heldFakeOps {

@@ -43,6 +43,12 @@ func (a Action) AppendKey(dst []byte) []byte {
 	return dst
 }
 
+// WarmKey identifies a in an invoker's list of warm actions
+// (Invoker.Warm): XXH64 (seed 0) of a's canonical form, the first half of
+// Hash. An invoker computes it for each identity it has an idle container
+// of; a front, for the action it places.
+func WarmKey(a Action) uint64 { return a.seed() }
+
 // seed is the first half of Hash: XXH64 (seed 0) of a's canonical form.
 // Rank and Place compute it once per action, not once per invoker.
 func (a Action) seed() uint64 {

@@ -24,6 +24,18 @@
 //
 // An action goes back to the same few invokers, which keep it warm.
 //
+// # Warm first
+//
+// Each invoker publishes the actions it has an idle container of
+// (Invoker.Warm, by WarmKey). Among invokers with room on the same side of
+// the bound, Place takes one where the action is warm first, then one
+// with the memory free, and only then one that must evict an idle
+// container of another action: evicting makes that other action start
+// cold next time, so with the first choice full of other actions' idle
+// containers, the action starts (once) on the next invoker with free
+// memory and stays warm there. The cluster's warm containers then add up
+// instead of churning on the first-ranked invokers.
+//
 // In full, for another implementation to match: h = Hash(action, ID);
 // u = (h >> 12 + 0.5) / 2^52; score = UserMemory in bytes / -ln(u);
 // invokers in decreasing score, equal scores by ID in byte order.

@@ -1,6 +1,10 @@
 package route
 
-import "github.com/stemcell-io/stemcell/config"
+import (
+	"slices"
+
+	"github.com/stemcell-io/stemcell/config"
+)
 
 // Invoker is one invoker as a front sees it: the memory snapshot it last
 // published (an actors.MemorySnapshot with its identity), as plain data.
@@ -38,6 +42,16 @@ type Invoker struct {
 	Queued config.ByteSize
 	// Draining invokers finish what they have and take nothing new.
 	Draining bool
+	// Warm holds WarmKey of every action with an idle container on the
+	// invoker, in increasing order: Place prefers an invoker where the
+	// action is warm over one where it would start cold.
+	Warm []uint64
+}
+
+// hasWarm reports whether key is in inv.Warm.
+func (inv *Invoker) hasWarm(key uint64) bool {
+	_, found := slices.BinarySearch(inv.Warm, key)
+	return found
 }
 
 // weight is the invoker's weight in the ranking; a nonsensical negative

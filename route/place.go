@@ -23,6 +23,12 @@ type Candidate struct {
 	// that the activation fits in it.
 	Capacity config.ByteSize
 	Room     bool
+	// Warm reports that the invoker had an idle container of the action
+	// in its snapshot (Invoker.Warm); Free that the activation fits in its
+	// free memory, less what is queued there and what this front sent,
+	// without evicting anything.
+	Warm bool
+	Free bool
 }
 
 // Placement is Place's answer.
@@ -38,21 +44,40 @@ type Placement struct {
 
 // tiers, best first. Room outranks the load bound: an activation that can
 // start now on a busier invoker beats one that would wait for memory on a
-// less busy one.
+// less busy one. Among invokers with room, one that has the action warm
+// comes first, then one that can start it without evicting, then one that
+// must evict an idle container (of another action, which then starts cold
+// itself): so the cluster's warm containers add up instead of churning on
+// the first-ranked invokers.
 const (
-	tierRoom     uint8 = iota // room, within the bound: the normal case
-	tierRoomOver              // room, over the bound: every invoker with room is over it
-	tierFull                  // no room, within the bound: it will queue there
-	tierFullOver              // no room, over the bound
+	tierWarm     uint8 = iota // room and the action warm, within the bound
+	tierFree                  // room without evicting, within the bound
+	tierRoom                  // room by evicting idle containers, within the bound
+	tierWarmOver              // the same three, over the bound: every invoker
+	tierFreeOver              // with room is over it
+	tierRoomOver
+	tierFull     // no room, within the bound: it will queue there
+	tierFullOver // no room, over the bound
 )
 
 func (c *Candidate) tier() uint8 {
-	t := tierRoom
-	if !c.Room {
+	var t uint8
+	switch {
+	case !c.Room:
 		t = tierFull
+		if c.Over {
+			t = tierFullOver
+		}
+		return t
+	case c.Warm:
+		t = tierWarm
+	case c.Free:
+		t = tierFree
+	default:
+		t = tierRoom
 	}
 	if c.Over {
-		t++
+		t += tierWarmOver
 	}
 	return t
 }
@@ -95,10 +120,13 @@ func (p *pick) before(o *pick, invokers []Invoker) bool {
 //     Zadimoghaddam), with memory for balls and user memory for weights.
 //  4. An invoker without room (Invoker.Capacity of the sent memory below
 //     mem) is passed over while another has room.
+//  5. Among invokers with room on the same side of the bound, one with an
+//     idle container of a (Invoker.Warm) comes first, then one with the
+//     memory free (no eviction), then the others.
 //
-// So the order is: with room and within the bound, with room and over it,
-// without room and within it, without room and over it; each group in
-// ranking order. Placement.Home is the first in ranking order, whatever
+// So the order is: with room and within the bound (warm, free, evicting),
+// with room and over it (the same), without room and within it, without
+// room and over it; each group in ranking order. Placement.Home is the first in ranking order, whatever
 // its group.
 //
 // When no invoker has room, the candidates are still returned, within the
@@ -163,6 +191,7 @@ func Place(a Action, mem config.ByteSize, invokers []Invoker, sent Ledger, opts 
 	// The bound per byte of user memory: (1 + ε) × the mean busy share
 	// once the activation is placed, or the floor.
 	perByte := max((1+opts.Epsilon)*float64(load+mem)/float64(total), opts.Floor)
+	key := WarmKey(a)
 	candidate := func(i int) Candidate {
 		inv := &invokers[i]
 		var f config.ByteSize
@@ -173,13 +202,15 @@ func Place(a Action, mem config.ByteSize, invokers []Invoker, sent Ledger, opts 
 		c.Bound = roundUp(perByte*float64(inv.UserMemory), mem)
 		c.Over = c.Load >= c.Bound
 		c.Room = c.Capacity >= mem
+		c.Free = inv.Free-inv.Queued-f >= mem
+		c.Warm = c.Room && inv.hasWarm(key)
 		return c
 	}
 
 	// Pass 2: each invoker's tier and score, keeping the best k and the
 	// home. A score costs a logarithm; most invokers are ruled out by a
 	// cheap upper bound of it instead (unit).
-	seed := a.seed()
+	seed := key
 	k := min(opts.Candidates, fit)
 	sorting := k > maxCandidatesInsert
 	var topBuf [maxCandidatesInsert]pick

@@ -64,15 +64,29 @@ func reference(a Action, mem config.ByteSize, invs []Invoker, l Ledger, eps, flo
 		c.Bound = config.ByteSize(max(activations, 1)) * mem
 		c.Over = c.Load >= c.Bound
 		c.Room = c.Capacity >= mem
+		c.Free = inv.Free-inv.Queued-sent >= mem
+		c.Warm = c.Room && slices.Contains(inv.Warm, WarmKey(a))
 		out = append(out, c)
 	}
+	// Rules 3 to 5 by precedence: room, then the bound, then warm / free /
+	// evicting.
 	key := func(c Candidate) int {
 		k := 0
-		if !c.Room {
-			k += 2
+		switch {
+		case !c.Room:
+			k = 6
+		case c.Warm:
+			k = 0
+		case c.Free:
+			k = 1
+		default:
+			k = 2
 		}
 		if c.Over {
-			k++
+			k += 3
+			if !c.Room {
+				k = 7
+			}
 		}
 		return k
 	}
@@ -88,6 +102,13 @@ func TestPlaceMatchesReference(t *testing.T) {
 	for trial := range 3000 {
 		invs, l := randomState(r)
 		a := action(trial)
+		for i := range invs {
+			// Some invokers have the action warm, among other actions.
+			if r.IntN(3) == 0 {
+				invs[i].Warm = []uint64{r.Uint64(), WarmKey(a), r.Uint64()}
+				slices.Sort(invs[i].Warm)
+			}
+		}
 		mem := sizes[r.IntN(len(sizes))]
 		opts := Options{Epsilon: 0.05 + r.Float64(), Floor: []float64{-1, 0, 0.3}[r.IntN(3)], Candidates: 1 + r.IntN(len(invs)+2)}
 		floor := max(opts.Floor, 0)

@@ -84,11 +84,50 @@ func TestPlaceTable(t *testing.T) {
 			},
 		},
 		{
-			name: "idle containers are room",
+			name: "idle containers are room, after free memory",
 			set:  func(p []*Invoker, _ Ledger) { p[0].Free, p[0].Idle, p[0].Prewarmed = 50*mb, 200*mb, 750*mb },
-			want: []int{0, 1, 2, 3},
+			want: []int{1, 2, 3, 0},
 			check: func(t *testing.T, cs []Candidate) {
-				wantCandidate(t, cs[0], 0, 500*mb, false, 250*mb, true)
+				wantCandidate(t, cs[3], 0, 500*mb, false, 250*mb, true)
+				if cs[3].Free || cs[3].Warm || !cs[0].Free {
+					t.Errorf("home %+v: want not free, not warm; next %+v: want free", cs[3], cs[0])
+				}
+			},
+		},
+		{
+			name: "the action warm: first, even evicting nothing elsewhere",
+			set: func(p []*Invoker, _ Ledger) {
+				p[2].Free, p[2].Idle, p[2].Prewarmed = 0, 300*mb, 700*mb
+				p[2].Warm = sortedKeys(WarmKey(a), 1, math.MaxUint64)
+				p[3].Warm = []uint64{1, 2} // other actions only
+			},
+			want: []int{2, 0, 1, 3},
+			check: func(t *testing.T, cs []Candidate) {
+				if !cs[0].Warm || cs[1].Warm || cs[3].Warm {
+					t.Errorf("warm flags %v %v %v, want only the first", cs[0].Warm, cs[1].Warm, cs[3].Warm)
+				}
+			},
+		},
+		{
+			name: "the action warm on an invoker over the bound: after those within it",
+			set: func(p []*Invoker, _ Ledger) {
+				busy(p[1], 600*mb)
+				p[1].Warm = []uint64{WarmKey(a)}
+			},
+			opts: noFloor,
+			want: []int{0, 2, 3, 1},
+		},
+		{
+			name: "the action warm on an invoker without room: not warm, last",
+			set: func(p []*Invoker, _ Ledger) {
+				p[0].Free, p[0].Prewarmed = 0, 1000*mb
+				p[0].Warm = []uint64{WarmKey(a)}
+			},
+			want: []int{1, 2, 3, 0},
+			check: func(t *testing.T, cs []Candidate) {
+				if cs[3].Warm || cs[3].Room {
+					t.Errorf("home %+v: no room, so neither room nor warm", cs[3])
+				}
 			},
 		},
 		{
@@ -226,6 +265,11 @@ func TestPlaceTable(t *testing.T) {
 
 func busy(inv *Invoker, m config.ByteSize) {
 	inv.Busy, inv.Free = m, inv.UserMemory-m
+}
+
+func sortedKeys(keys ...uint64) []uint64 {
+	slices.Sort(keys)
+	return keys
 }
 
 func wantCandidate(t *testing.T, c Candidate, load, bound config.ByteSize, over bool, capacity config.ByteSize, room bool) {

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"time"
 
 	"github.com/stemcell-io/stemcell/actors"
+	"github.com/stemcell-io/stemcell/config"
 )
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
@@ -41,6 +43,9 @@ type poolJSON struct {
 	ConcurrentInvocations int `json:"concurrentInvocations"`
 	InvocationsPerMinute  int `json:"invocationsPerMinute"`
 	MaxContainers         int `json:"maxContainers"`
+	// The pool's policies (container-pool.keep-alive-policy, eviction-policy).
+	KeepAlivePolicy string `json:"keepAlivePolicy"`
+	EvictionPolicy  string `json:"evictionPolicy"`
 }
 
 func usage(u actors.Usage) usageJSON { return usageJSON{Count: u.Count, MemoryMB: u.Memory.MBs()} }
@@ -62,6 +67,8 @@ func (s *Server) servePool(w http.ResponseWriter, r *http.Request) {
 		Busy: usage(snap.Busy), Idle: usage(snap.Idle), Prewarmed: usage(snap.Prewarmed),
 		Starting: usage(snap.Starting), Removing: usage(snap.Removing), Buffered: usage(snap.Buffered),
 		InFlight: s.admit.count(), ConcurrentInvocations: s.admit.concurrent, InvocationsPerMinute: s.admit.perMinute,
-		MaxContainers: s.cfg.MaxContainers(),
+		MaxContainers:   s.cfg.MaxContainers(),
+		KeepAlivePolicy: cmp.Or(s.cfg.ContainerPool.KeepAlivePolicy, config.PolicyOpenWhisk),
+		EvictionPolicy:  cmp.Or(s.cfg.ContainerPool.EvictionPolicy, config.PolicyOpenWhisk),
 	})
 }

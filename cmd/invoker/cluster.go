@@ -6,6 +6,9 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"slices"
+	"sync"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
@@ -16,24 +19,38 @@ import (
 	"github.com/stemcell-io/stemcell/cluster"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/pool"
+	"github.com/stemcell-io/stemcell/route"
+	"github.com/stemcell-io/stemcell/server"
 )
 
 // member is this invoker's membership of a cluster: its registration and
 // the actor that feeds it the pool's memory snapshots.
 type member struct {
-	cli  *clientv3.Client
 	reg  *cluster.Registry
 	feed *actor.PID
 	root *actor.RootContext
 }
 
-// joinCluster registers the invoker in the cluster of cfg.Cluster and
-// publishes the pool's memory from then on. A live invoker of the same id
-// is an error naming it. The activation path never waits on etcd: the
-// registry writes from its own goroutine, and an unreachable etcd only
-// takes the invoker out of the fronts' views.
-func joinCluster(ctx context.Context, cfg *config.Config, root *actor.RootContext, p *pool.Pool, addr string, log zerolog.Logger) (*member, error) {
-	cc := cfg.Cluster
+// Both method sets of the server's action documents: the server forgets
+// its prepared copy of an action on every change another process makes.
+var (
+	_ server.Actions       = (*cluster.Actions)(nil)
+	_ server.ActionChanges = (*cluster.Actions)(nil)
+)
+
+// clusterStore is the invoker's connection to the cluster's etcd and the
+// action documents kept there, which every front and invoker shares; the
+// invoker's activation records stay in its own store.
+type clusterStore struct {
+	cli     *clientv3.Client
+	actions *cluster.Actions
+	once    sync.Once
+	err     error
+}
+
+// dialEtcd opens a client of the etcd of cc (endpoints, credentials, TLS).
+// It does not wait for a connection: the first call does.
+func dialEtcd(cc config.ClusterConfig) (*clientv3.Client, error) {
 	tlsCfg, err := clusterTLS(cc.TLS)
 	if err != nil {
 		return nil, err
@@ -41,14 +58,61 @@ func joinCluster(ctx context.Context, cfg *config.Config, root *actor.RootContex
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints: cc.Endpoints, DialTimeout: cc.DialTimeout, TLS: tlsCfg,
 		Username: cc.Username, Password: cc.Password,
-		Logger: zap.NewNop(), // the registry logs what matters through zerolog
+		Logger: zap.NewNop(), // the cluster package logs what matters through zerolog
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cluster.endpoints %v: %w", cc.Endpoints, err)
 	}
-	first, err := p.Snapshot(ctx)
+	return cli, nil
+}
+
+// openClusterStore connects to etcd and starts mirroring the cluster's
+// action documents. It waits up to dial-timeout for the first list, so
+// that the first invokes find their actions in memory; without it reads
+// go to etcd until the list is in.
+func openClusterStore(cfg *config.Config, maxBody config.ByteSize, log zerolog.Logger) (*clusterStore, error) {
+	cc := cfg.Cluster
+	if max := config.ByteSize(cluster.MaxCodeSize); maxBody > max {
+		return nil, fmt.Errorf("server.max-body-size %s: in cluster mode action code lives in etcd, at most %s per action (%d parts of %s); set it to %s or less",
+			maxBody, max, cluster.MaxCodeParts, config.ByteSize(cluster.CodePartSize), max)
+	}
+	cli, err := dialEtcd(cc)
+	if err != nil {
+		return nil, err
+	}
+	acts, err := cluster.NewActions(cli, cluster.ActionsOptions{Cluster: cc.Name, Logger: log})
 	if err != nil {
 		_ = cli.Close()
+		return nil, err
+	}
+	select {
+	case <-acts.Ready():
+	case <-time.After(cc.DialTimeout):
+		log.Warn().Strs("endpoints", cc.Endpoints).Dur("waited", cc.DialTimeout).
+			Msg("cluster: action documents not listed yet; reading them from etcd until they are")
+	}
+	return &clusterStore{cli: cli, actions: acts}, nil
+}
+
+// close stops the mirror and closes the client; later calls return the
+// first one's error.
+func (c *clusterStore) close() error {
+	c.once.Do(func() {
+		c.actions.Close()
+		c.err = c.cli.Close()
+	})
+	return c.err
+}
+
+// joinCluster registers the invoker in the cluster of cfg.Cluster through
+// cli and publishes the pool's memory from then on. A live invoker of the
+// same id is an error naming it. The activation path never waits on etcd:
+// the registry writes from its own goroutine, and an unreachable etcd only
+// takes the invoker out of the fronts' views.
+func joinCluster(ctx context.Context, cfg *config.Config, cli *clientv3.Client, root *actor.RootContext, p *pool.Pool, addr string, log zerolog.Logger) (*member, error) {
+	cc := cfg.Cluster
+	first, err := p.Snapshot(ctx)
+	if err != nil {
 		return nil, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, cc.DialTimeout+cc.LeaseTTL)
@@ -59,7 +123,6 @@ func joinCluster(ctx context.Context, cfg *config.Config, root *actor.RootContex
 		Logger: log,
 	})
 	if err != nil {
-		_ = cli.Close()
 		return nil, fmt.Errorf("joining cluster %q at %v: %w", cc.Name, cc.Endpoints, err)
 	}
 	feed := root.Spawn(actor.PropsFromFunc(func(c actor.Context) {
@@ -69,22 +132,18 @@ func joinCluster(ctx context.Context, cfg *config.Config, root *actor.RootContex
 	}))
 	p.Subscribe(feed)
 	log.Info().Str("cluster", cc.Name).Str("id", cc.InvokerID(cfg.Invoker)).Int64("incarnation", reg.Status().Incarnation).Msg("joined the cluster")
-	return &member{cli: cli, reg: reg, feed: feed, root: root}, nil
+	return &member{reg: reg, feed: feed, root: root}, nil
 }
 
 // drain tells the fronts to send nothing more; the invoker finishes what
 // it has.
 func (m *member) drain(ctx context.Context) error { return m.reg.Drain(ctx) }
 
-// leave stops publishing, gives the lease back (the invoker leaves every
-// view at once) and closes the client.
+// leave stops publishing and gives the lease back: the invoker leaves
+// every view at once. The client stays open (clusterStore.close).
 func (m *member) leave() error {
 	m.root.Stop(m.feed)
-	err := m.reg.Close()
-	if cerr := m.cli.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return m.reg.Close()
 }
 
 // clusterSnapshot is the pool's memory as the registry publishes it.
@@ -93,7 +152,24 @@ func clusterSnapshot(s actors.MemorySnapshot) cluster.Snapshot {
 	return cluster.Snapshot{
 		UserMemory: s.Total, Free: s.Free, Busy: u(s.Busy), Idle: u(s.Idle), Prewarmed: u(s.Prewarmed),
 		Starting: u(s.Starting), Removing: u(s.Removing), Queued: u(s.Buffered),
+		Warm: warmKeys(s.Warm),
 	}
+}
+
+// warmKeys are the route keys of the identities with an idle container,
+// sorted and each once, as route.Invoker.Warm wants them. A container
+// serves one identity (action version and invocation namespace), which is
+// what route.Action names.
+func warmKeys(ids []actors.Identity) []uint64 {
+	if len(ids) == 0 {
+		return nil
+	}
+	keys := make([]uint64, 0, len(ids))
+	for _, id := range ids {
+		keys = append(keys, route.WarmKey(route.Action{Namespace: id.InvocationNamespace, Name: id.Name, Version: id.Version}))
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
 
 // clusterTLS reads cluster.tls; nil when no file is set.

@@ -16,8 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/stemcell-io/stemcell/cluster"
 	"github.com/stemcell-io/stemcell/config"
@@ -72,12 +70,6 @@ func frontID(cc config.ClusterConfig, addr string) string {
 	return "front@" + addr
 }
 
-// frontActions is where the front keeps action documents. In cluster mode
-// they belong in etcd, shared with the invokers (cluster.Actions): that is
-// wired here. Until then nil makes the front use its own store, which
-// suits a front whose invokers share nothing with it only for tests.
-func frontActions(_ *clientv3.Client, _ config.ClusterConfig) server.Actions { return nil }
-
 // frontDaemon serves the front until ctx ends, then stops gracefully:
 // invokes get 503, those being forwarded finish (within
 // server.shutdown-deadline) or are recorded as lost, and the view and the
@@ -106,6 +98,10 @@ func frontDaemon(ctx context.Context, cfg *config.Config, scfg config.ServerConf
 		return startError("server.data-dir", err)
 	}
 	defer st.Close()
+	// The front's records (lost activations) age out as an invoker's do.
+	pruneStop, pruneDone := make(chan struct{}), make(chan struct{})
+	go prunePeriodically(st, log, pruneStop, pruneDone)
+	defer func() { close(pruneStop); <-pruneDone }()
 	keys, created, err := server.LoadOrCreateKeys(scfg.KeysFile)
 	if err != nil {
 		return startError("server.keys-file", err)
@@ -114,19 +110,15 @@ func frontDaemon(ctx context.Context, cfg *config.Config, scfg config.ServerConf
 		fmt.Fprintf(stderr, "invoker: generated an API key for namespace guest in %s (mode 0600): the invokers need the same keys file\n", scfg.KeysFile)
 	}
 
+	// Action documents live in etcd, shared with the invokers and the
+	// other fronts; the front's own store keeps only lost activations.
 	cc := cfg.Cluster
-	tlsCfg, err := clusterTLS(cc.TLS)
+	cs, err := openClusterStore(cfg, scfg.MaxBodySize, log)
 	if err != nil {
-		return startError("cluster.tls", err)
+		return startError("cluster", err)
 	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints: cc.Endpoints, DialTimeout: cc.DialTimeout, TLS: tlsCfg,
-		Username: cc.Username, Password: cc.Password, Logger: zap.NewNop(),
-	})
-	if err != nil {
-		return startError(fmt.Sprintf("cluster.endpoints %v", cc.Endpoints), err)
-	}
-	defer cli.Close()
+	defer func() { _ = cs.close() }()
+	cli := cs.cli
 	view, err := cluster.NewView(cli, cluster.ViewOptions{Cluster: cc.Name, Logger: log})
 	if err != nil {
 		return startError("cluster.name", err)
@@ -137,7 +129,7 @@ func frontDaemon(ctx context.Context, cfg *config.Config, scfg config.ServerConf
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	id := frontID(cc, ln.Addr().String())
 	f, err := front.New(front.Options{
-		Config: cfg, Server: scfg, ID: id, Store: st, Actions: frontActions(cli, cc), Keys: keys,
+		Config: cfg, Server: scfg, ID: id, Store: st, Actions: cs.actions, Keys: keys,
 		View: front.ClusterView(view), Log: log, Registry: reg, Gatherer: reg,
 		Build: buildDate(), BuildNo: buildID(),
 	})
@@ -175,7 +167,7 @@ func frontDaemon(ctx context.Context, cfg *config.Config, scfg config.ServerConf
 	}
 	cancel()
 	view.Close()
-	if err := cli.Close(); err != nil {
+	if err := cs.close(); err != nil {
 		log.Warn().Err(err).Msg("closing the etcd client")
 	}
 	if err := st.Close(); err != nil {

@@ -222,6 +222,21 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 		return startError("server.data-dir", err)
 	}
 	defer st.Close()
+	// In cluster mode the action documents live in etcd, shared by every
+	// front and invoker; activation records stay in st.
+	var cs *clusterStore
+	var docs server.Actions // nil: st
+	if cfg.Cluster.Enabled() {
+		if cs, err = openClusterStore(cfg, scfg.MaxBodySize, log); err != nil {
+			return startError("cluster", err)
+		}
+		defer func() {
+			if err := cs.close(); err != nil {
+				log.Warn().Err(err).Msg("cluster: closing the etcd client")
+			}
+		}()
+		docs = cs.actions
+	}
 	keys, created, err := server.LoadOrCreateKeys(scfg.KeysFile)
 	if err != nil {
 		return startError("server.keys-file", err)
@@ -246,7 +261,7 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 		return startError("pool", err)
 	}
 	srv, err := server.New(server.Options{
-		Config: cfg, Server: scfg, Store: st, Invoker: p, Keys: keys, Log: log,
+		Config: cfg, Server: scfg, Store: st, Actions: docs, Invoker: p, Keys: keys, Log: log,
 		Registry: reg, Gatherer: reg, Build: buildDate(), BuildNo: buildID(),
 	})
 	if err != nil {
@@ -275,7 +290,11 @@ func daemon(ctx context.Context, cfg *config.Config, scfg config.ServerConfig, l
 
 	var mem *member
 	if cfg.Cluster.Enabled() {
-		if mem, err = joinCluster(ctx, cfg, sys.Root, p, ln.Addr().String(), log); err != nil {
+		addr, err := advertisedAddress(cfg.Cluster, ln.Addr())
+		if err == nil {
+			mem, err = joinCluster(ctx, cfg, cs.cli, sys.Root, p, addr, log)
+		}
+		if err != nil {
 			shutdownPool(p, fac, 0, log)
 			return startError("cluster", err)
 		}

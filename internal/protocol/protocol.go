@@ -32,6 +32,29 @@ type JobDone struct {
 	// RunTime is how long the job's /run took (0 when it did not run): the
 	// pool learns from it how soon a busy container frees up.
 	RunTime time.Duration
+	// StartKind is the job's, as the pool placed it: the pool's keep-alive
+	// and eviction policies measure cold and warm runs apart.
+	StartKind actors.StartKind
+}
+
+// KeepAlive is the pool's keep-alive plan for a container that went idle
+// (or whose pause completed), replacing the container's own timers
+// (pause after pause-grace, removal idle-container after the pause) for
+// this idle period: pause at PauseAt, remove at RemoveAt; a zero time
+// means never, a past one at once. The pool sends one only when its
+// policy's plan differs from what the container does by itself. A job the
+// container starts after the plan arrived ends the plan.
+type KeepAlive struct {
+	PauseAt  time.Time
+	RemoveAt time.Time
+}
+
+// ContainerPaused tells the pool a container's pause completed at At (sent
+// only by a container whose containerParams ask for it): the pool's
+// keep-alive policy may plan the removal from the pause.
+type ContainerPaused struct {
+	Container *actor.PID
+	At        time.Time
 }
 
 // ContainerReady tells the pool a cold container finished init and is warm.
