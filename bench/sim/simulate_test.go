@@ -131,30 +131,39 @@ func differences(a, b Result) []string {
 	return out
 }
 
-// TestSameSeedSameFigures runs a small Azure-shaped workload twice: the
-// figures must be equal, to the last digit.
+// TestSameSeedSameFigures runs a small Azure-shaped workload twice under
+// each policy, with memory short enough to evict: the figures must be
+// equal, to the last digit.
 func TestSameSeedSameFigures(t *testing.T) {
 	az := workload.DefaultAzure()
 	az.Seed, az.Functions, az.Rate, az.Duration = 7, 40, 2, 20*time.Minute
-	run := func() Result {
-		st, err := workload.NewAzureStream(az)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return simulate(t, Spec{
-			Config: testConfig(t, 2*config.GB), Functions: st.Functions, Next: st.Next, Horizon: az.Duration,
-			Kind: "nodejs:default", Engine: engineLatencies,
-			InitCost: func(i int) time.Duration { return time.Duration(100+i*37%900) * time.Millisecond }, Log: zerolog.Nop(),
+	for _, pol := range []struct{ keepAlive, eviction string }{
+		{"openwhisk", "openwhisk"}, {"greedy-dual", "greedy-dual"}, {"hybrid-histogram", "openwhisk"},
+	} {
+		t.Run(pol.keepAlive, func(t *testing.T) {
+			cfg := testConfig(t, 2*config.GB)
+			cfg.ContainerPool.KeepAlivePolicy, cfg.ContainerPool.EvictionPolicy = pol.keepAlive, pol.eviction
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			run := func() Result {
+				st, err := workload.NewAzureStream(az)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return simulate(t, Spec{
+					Config: cfg, Functions: st.Functions, Next: st.Next, Horizon: az.Duration,
+					Kind: "nodejs:default", Engine: engineLatencies,
+					InitCost: func(i int) time.Duration { return time.Duration(100+i*37%900) * time.Millisecond }, Log: zerolog.Nop(),
+				})
+			}
+			a, b := run(), run()
+			if d := differences(a, b); len(d) > 0 {
+				t.Fatalf("the same seed gave different figures: %s", strings.Join(d, "; "))
+			}
+			if a.Activations < 1000 || a.Starts["warm"] == 0 || a.ColdPercent == 0 || a.WastedGBs <= 0 || a.Evictions == 0 {
+				t.Fatalf("the run is too small to say anything: %+v", a)
+			}
 		})
-	}
-	start := time.Now()
-	a := run()
-	t.Logf("%d activations in %s: %+v", a.Activations, time.Since(start), a)
-	b := run()
-	if d := differences(a, b); len(d) > 0 {
-		t.Fatalf("the same seed gave different figures: %s", strings.Join(d, "; "))
-	}
-	if a.Activations < 1000 || a.Starts["warm"] == 0 || a.ColdPercent == 0 || a.WastedGBs <= 0 {
-		t.Fatalf("the run is too small to say anything: %+v", a)
 	}
 }
