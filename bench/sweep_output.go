@@ -48,6 +48,7 @@ type sweepRow struct {
 	AddedExec             float64
 	QueueMS, LatencyP99MS float64
 	Evictions             float64
+	ScaleOut              float64
 	Errors                int
 	// Against openwhisk at the same budget (0 when it did not run).
 	P75Ratio, WasteRatio float64
@@ -78,6 +79,7 @@ func (sw *sweepFile) rows() []sweepRow {
 				r.QueueMS += x.QueueMeanMS
 				r.LatencyP99MS += x.LatencyP99MS
 				r.Evictions += float64(x.Evictions)
+				r.ScaleOut += x.ScaleOutPercent
 				r.Errors += x.Errors
 			}
 			if r.Seeds == 0 {
@@ -85,7 +87,7 @@ func (sw *sweepFile) rows() []sweepRow {
 			}
 			n := float64(r.Seeds)
 			r.Cold, r.ColdP75, r.Prewarmed, r.WastedGBs = r.Cold/n, r.ColdP75/n, r.Prewarmed/n, r.WastedGBs/n
-			r.AddedExec, r.QueueMS, r.LatencyP99MS, r.Evictions = r.AddedExec/n, r.QueueMS/n, r.LatencyP99MS/n, r.Evictions/n
+			r.AddedExec, r.QueueMS, r.LatencyP99MS, r.Evictions, r.ScaleOut = r.AddedExec/n, r.QueueMS/n, r.LatencyP99MS/n, r.Evictions/n, r.ScaleOut/n
 			out = append(out, r)
 			if p.Name == "openwhisk" {
 				ow = &out[len(out)-1]
@@ -117,12 +119,12 @@ func (b sweepBudget) String() string {
 
 // writeMarkdown prints the table: one row per policy and budget.
 func writeMarkdown(w io.Writer, rows []sweepRow, seeds int) {
-	fmt.Fprintf(w, "| budget | policy | cold %% | cold %% p75 action (min–max over %d seeds) | prewarmed %% | wasted GB·s | added exec %% | queue ms | latency p99 ms | evictions | errors | p75 ÷ openwhisk | wasted ÷ openwhisk |\n", seeds)
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(w, "| budget | policy | cold %% | cold %% p75 action (min–max over %d seeds) | prewarmed %% | wasted GB·s | added exec %% | queue ms | latency p99 ms | evictions | scale-out creations %% | errors | p75 ÷ openwhisk | wasted ÷ openwhisk |\n", seeds)
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %s | %.2f | %.1f (%.1f–%.1f) | %.2f | %.0f | %.1f | %.1f | %.0f | %.0f | %d | %s | %s |\n",
+		fmt.Fprintf(w, "| %s | %s | %.2f | %.1f (%.1f–%.1f) | %.2f | %.0f | %.1f | %.1f | %.0f | %.0f | %.1f | %d | %s | %s |\n",
 			r.Budget, r.Policy, r.Cold, r.ColdP75, r.ColdP75Min, r.ColdP75Mx, r.Prewarmed, r.WastedGBs, r.AddedExec,
-			r.QueueMS, r.LatencyP99MS, r.Evictions, r.Errors, fmtRatio(r.P75Ratio), fmtRatio(r.WasteRatio))
+			r.QueueMS, r.LatencyP99MS, r.Evictions, r.ScaleOut, r.Errors, fmtRatio(r.P75Ratio), fmtRatio(r.WasteRatio))
 	}
 }
 
@@ -221,14 +223,14 @@ func (sw *sweepFile) writeCSV(path string) error {
 	w := csv.NewWriter(f)
 	_ = w.Write([]string{"policy", "budget_mb", "seed", "activations", "cold_pct", "prewarmed_pct", "cold_pct_p50_action",
 		"cold_pct_p75_action", "cold_pct_p90_action", "wasted_gb_s", "loaded_gb_s", "added_exec_pct", "queue_mean_ms",
-		"queue_p99_ms", "latency_p50_ms", "latency_p99_ms", "evictions", "errors"})
+		"queue_p99_ms", "latency_p50_ms", "latency_p99_ms", "evictions", "creations", "scale_out_pct", "errors"})
 	g := func(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
 	for _, c := range sw.Cells {
 		x := c.Result
 		_ = w.Write([]string{c.Policy, strconv.FormatInt(c.Budget.MBs(), 10), strconv.FormatInt(c.Seed, 10), strconv.Itoa(x.Activations),
 			g(x.ColdPercent), g(x.PrewarmedPercent), g(x.ColdPercentP50Action), g(x.ColdPercentP75Action), g(x.ColdPercentP90Action),
 			g(x.WastedGBs), g(x.LoadedGBs), g(x.AddedExecPercent), g(x.QueueMeanMS), g(x.QueueP99MS), g(x.LatencyP50MS),
-			g(x.LatencyP99MS), strconv.Itoa(x.Evictions), strconv.Itoa(x.Errors)})
+			g(x.LatencyP99MS), strconv.Itoa(x.Evictions), strconv.Itoa(x.Creations), g(x.ScaleOutPercent), strconv.Itoa(x.Errors)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

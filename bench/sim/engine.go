@@ -42,6 +42,43 @@ type engine struct {
 
 	mu        sync.Mutex
 	stemCells map[string]int // operations on stem cells so far, by kind, memory and operation
+	// Containers of each action alive now, and the creations of action
+	// containers: in all, and while another container of the action was
+	// alive and not being removed (scale-out: a cold start that no
+	// keep-alive policy can save).
+	alive               map[string]int
+	creations, scaleOut int
+}
+
+// adopt counts a container of action as alive; created says it was
+// created for the action (not a stem cell taken).
+func (e *engine) adopt(action string, created bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.alive == nil {
+		e.alive = map[string]int{}
+	}
+	if created {
+		e.creations++
+		if e.alive[action] > 0 {
+			e.scaleOut++
+		}
+	}
+	e.alive[action]++
+}
+
+func (e *engine) release(action string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.alive[action]--
+}
+
+// creationCounts are the creations of action containers, in all and while
+// another container of the same action was alive.
+func (e *engine) creationCounts() (all, scaleOut int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.creations, e.scaleOut
 }
 
 // maxJitter bounds the jitter.
@@ -90,6 +127,11 @@ func (e *engine) CreateContainer(ctx context.Context, spec factory.ContainerSpec
 	mb := spec.Memory.MiB()
 	e.ledger.add(e.clock.Now(), mb, mb) // loaded and busy being created
 	key := e.keyOf(spec)
+	action := ""
+	if spec.Action != nil {
+		action = spec.Action.Name
+		e.adopt(action, true)
+	}
 	err := e.spend(ctx, e.latency.Create.Fixed, "create", key)
 	var c factory.Container
 	if err == nil {
@@ -97,13 +139,16 @@ func (e *engine) CreateContainer(ctx context.Context, spec factory.ContainerSpec
 	}
 	if err != nil {
 		e.ledger.add(e.clock.Now(), -mb, -mb)
+		if action != "" {
+			e.release(action)
+		}
 		return nil, err
 	}
 	e.ledger.add(e.clock.Now(), 0, -mb)
 	if spec.Action == nil {
 		return &container{Container: c, e: e, mb: mb, stemCell: "stem cell " + spec.Kind + " " + spec.Memory.String()}, nil
 	}
-	return &container{Container: c, e: e, mb: mb, key: key}, nil
+	return &container{Container: c, e: e, mb: mb, key: key, action: action}, nil
 }
 
 func (e *engine) Init(ctx context.Context) error    { return e.inner.Init(ctx) }
@@ -125,6 +170,7 @@ type container struct {
 	mb       float64
 	key      string
 	stemCell string // what it is, for a stem cell
+	action   string // whose it is; "" for a stem cell not taken
 	mu       sync.Mutex
 	removed  bool
 	ops      map[string]int // suspends, resumes and destroys so far
@@ -155,10 +201,14 @@ func (c *container) Initialize(ctx context.Context, req factory.InitRequest) (fa
 	start := c.e.clock.Now()
 	activation := req.Env["__OW_ACTIVATION_ID"]
 	c.mu.Lock()
-	if c.stemCell != "" { // taken for an activation: no longer interchangeable
-		c.key, c.stemCell = "for "+activation, ""
+	taken := c.stemCell != ""
+	if taken { // taken for an activation: no longer interchangeable
+		c.key, c.stemCell, c.action = "for "+activation, "", req.Name
 	}
 	c.mu.Unlock()
+	if taken {
+		c.e.adopt(req.Name, false)
+	}
 	out, err := c.Container.Initialize(ctx, req)
 	if err != nil || out.Status != factory.StatusSuccess {
 		return out, err
@@ -198,13 +248,18 @@ func (c *container) Resume(ctx context.Context) error {
 
 // Destroy returns the memory when the engine has removed the container,
 // as the pool's ledger does.
+// The container stops counting as its action's from the start.
 func (c *container) Destroy(ctx context.Context) error {
-	err := c.e.spend(ctx, c.e.latency.Destroy.Fixed, c.opKey("destroy"))
-	err = errors.Join(err, c.Container.Destroy(ctx))
 	c.mu.Lock()
 	first := !c.removed
 	c.removed = true
+	action := c.action
 	c.mu.Unlock()
+	if first && action != "" {
+		c.e.release(action)
+	}
+	err := c.e.spend(ctx, c.e.latency.Destroy.Fixed, c.opKey("destroy"))
+	err = errors.Join(err, c.Container.Destroy(ctx))
 	if first {
 		c.e.ledger.add(c.e.clock.Now(), -c.mb, 0)
 	}

@@ -59,6 +59,12 @@ type Result struct {
 	LatencyP99MS float64 `json:"latency_p99_ms"`
 
 	Evictions int `json:"evictions"`
+	// ScaleOutPercent is the share of the containers created for an
+	// action while another container of it was alive and not being
+	// removed (busy, most likely): cold starts of concurrency, which no keep-alive policy saves
+	// (reference/policies.md §5.6). Creations counts them all.
+	Creations       int     `json:"creations"`
+	ScaleOutPercent float64 `json:"scale_out_percent"`
 }
 
 // recorder accumulates the figures as activations finish; it keeps no

@@ -119,6 +119,11 @@ func Run(spec Spec) (Result, error) {
 		res.MeanWasteMB = wasted / res.SimulatedS
 	}
 	res.Evictions = evicted
+	var scaleOut int
+	res.Creations, scaleOut = eng.creationCounts()
+	if res.Creations > 0 {
+		res.ScaleOutPercent = 100 * float64(scaleOut) / float64(res.Creations)
+	}
 	return res, nil
 }
 

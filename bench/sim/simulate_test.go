@@ -113,6 +113,9 @@ func TestColdThenWarmThenColdAgain(t *testing.T) {
 	if d := res.AddedExecPercent - wantAdded; d > 1 || d < -1 {
 		t.Errorf("added execution time %.1f %%, want %.1f %%", res.AddedExecPercent, wantAdded)
 	}
+	if res.Creations != 2 || res.ScaleOutPercent != 0 {
+		t.Errorf("%d creations, %.0f%% scale-out; want 2 and none: the second was made after the first was removed", res.Creations, res.ScaleOutPercent)
+	}
 	if res.SimulatedS != 1800 {
 		t.Errorf("simulated %.1f s, want 1800", res.SimulatedS)
 	}
@@ -129,6 +132,21 @@ func differences(a, b Result) []string {
 		}
 	}
 	return out
+}
+
+// TestScaleOutCreation: two calls 10 ms apart of an action that runs 1 s
+// need two containers; the second is a scale-out creation.
+func TestScaleOutCreation(t *testing.T) {
+	cfg := testConfig(t, 4*config.GB)
+	withoutStemCells(cfg)
+	res := simulate(t, Spec{
+		Config: cfg, Functions: []workload.Function{{Name: "f", MemoryMB: 256}},
+		Next:    fixedArrivals([]workload.Arrival{{At: 0, Exec: time.Second}, {At: 10 * time.Millisecond, Exec: time.Second}}),
+		Horizon: time.Minute, Kind: "nodejs:default", Engine: engineLatencies, Log: zerolog.Nop(),
+	})
+	if res.Creations != 2 || res.ScaleOutPercent != 50 || res.ColdPercent != 100 {
+		t.Fatalf("%d creations, %.0f%% scale-out, %.0f%% cold; want 2, 50 and 100", res.Creations, res.ScaleOutPercent, res.ColdPercent)
+	}
 }
 
 // TestSameSeedSameFigures runs a small Azure-shaped workload twice under
