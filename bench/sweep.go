@@ -96,7 +96,7 @@ distribution) to --out.`,
 	fs.StringVar(&o.Seeds, "seeds", "1,2,3", "seeds of the workload, comma-separated: each gives its own arrivals, the same for every policy and budget")
 	fs.StringVar(&o.Policies, "policies", "openwhisk,greedy-dual,hybrid-histogram", "policies by name: openwhisk, greedy-dual, hybrid-histogram, hybrid-greedy-dual")
 	fs.StringArrayVar(&o.Custom, "policy", nil, "a policy of your own: LABEL=key=value,key=value (configuration settings; repeatable)")
-	fs.StringVar(&o.Budgets, "budgets", "5%,10%,20%,40%,80%", "user-memory budgets: sizes (4g) or shares of the footprint (the memory of one container of every action the first seed invokes)")
+	fs.StringVar(&o.Budgets, "budgets", "10%,20%,30%,50%,80%", "user-memory budgets: sizes (4g) or shares of the footprint (the memory of one container of every action the first seed invokes)")
 	fs.StringArrayVar(&o.Set, "set", nil, "any setting key=value for every cell (stem-cells=auto:2, prewarm=off, container-pool.…; repeatable)")
 	fs.StringVar(&o.ConfigFile, "config", "", "YAML configuration file of the pool")
 	fs.StringVar(&o.Kind, "kind", "js:goja", "runtime kind of the actions")
