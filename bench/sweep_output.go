@@ -146,14 +146,17 @@ func verdict(rows []sweepRow) []string {
 			j++
 		}
 		var ow *sweepRow
-		best, others := -1, 0
+		best, bestAny, others := -1, -1, 0
 		for k := i; k < j; k++ {
-			if rows[k].Policy != "openwhisk" {
-				others++
-			}
 			if rows[k].Policy == "openwhisk" {
 				ow = &rows[k]
-			} else if rows[k].WasteRatio <= 1 && (best < 0 || rows[k].ColdP75 < rows[best].ColdP75) {
+				continue
+			}
+			others++
+			if bestAny < 0 || rows[k].ColdP75 < rows[bestAny].ColdP75 {
+				bestAny = k
+			}
+			if rows[k].WasteRatio <= 1 && (best < 0 || rows[k].ColdP75 < rows[best].ColdP75) {
 				best = k
 			}
 		}
@@ -164,7 +167,8 @@ func verdict(rows []sweepRow) []string {
 		case others == 0:
 			out = append(out, fmt.Sprintf("%s: openwhisk has %.2f%% cold starts, but no other policy ran", rows[i].Budget, ow.Cold))
 		case best < 0:
-			out = append(out, fmt.Sprintf("%s: NOT MET: no other policy wastes no more memory than openwhisk", rows[i].Budget))
+			out = append(out, fmt.Sprintf("%s: NOT MET: every other policy wastes more memory than openwhisk (the best p75, %s, %.2f× with %.4f× the waste)",
+				rows[i].Budget, rows[bestAny].Policy, rows[bestAny].P75Ratio, rows[bestAny].WasteRatio))
 		case rows[best].P75Ratio <= 0.7:
 			out = append(out, fmt.Sprintf("%s: met: %s %.2f× openwhisk's p75-action cold %%, %.2f× its wasted memory", rows[i].Budget, rows[best].Policy, rows[best].P75Ratio, rows[best].WasteRatio))
 		default:

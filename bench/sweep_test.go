@@ -103,6 +103,7 @@ func TestVerdict(t *testing.T) {
 	b1 := sweepBudget{Size: config.GB}
 	b2 := sweepBudget{Size: 2 * config.GB}
 	b3 := sweepBudget{Size: 4 * config.GB}
+	b4 := sweepBudget{Size: 8 * config.GB}
 	rows := []sweepRow{
 		{Policy: "openwhisk", Budget: b1, Cold: 30, ColdP75: 80, P75Ratio: 1, WasteRatio: 1},
 		{Policy: "greedy-dual", Budget: b1, Cold: 20, ColdP75: 40, P75Ratio: 0.5, WasteRatio: 0.9},
@@ -112,8 +113,12 @@ func TestVerdict(t *testing.T) {
 		{Policy: "openwhisk", Budget: b3, Cold: 4, ColdP75: 20, P75Ratio: 1, WasteRatio: 1},
 		{Policy: "greedy-dual", Budget: b3, Cold: 1, ColdP75: 5, P75Ratio: 0.25, WasteRatio: 1},
 	}
+	rows = append(rows,
+		sweepRow{Policy: "openwhisk", Budget: b4, Cold: 20, ColdP75: 50, P75Ratio: 1, WasteRatio: 1},
+		sweepRow{Policy: "greedy-dual", Budget: b4, Cold: 9, ColdP75: 30, P75Ratio: 0.6, WasteRatio: 1.0001})
 	got := verdict(rows)
-	wants := []string{"1 GB: met: greedy-dual 0.50×", "2 GB: NOT MET: best with no more waste is greedy-dual at 0.80×", "4 GB: openwhisk has 4.00% cold starts (≤ 5%): outside"}
+	wants := []string{"1 GB: met: greedy-dual 0.50×", "2 GB: NOT MET: best with no more waste is greedy-dual at 0.80×", "4 GB: openwhisk has 4.00% cold starts (≤ 5%): outside",
+		"8 GB: NOT MET: every other policy wastes more memory than openwhisk (the best p75, greedy-dual, 0.60× with 1.0001× the waste)"}
 	if len(got) != len(wants) {
 		t.Fatalf("verdict %q", got)
 	}
