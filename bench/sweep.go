@@ -31,6 +31,7 @@ type sweepOptions struct {
 	ConfigFile string
 	Kind       string
 	Engine     simEngine
+	Warmup     time.Duration
 	Parallel   int
 	Out        string
 	Binary     string
@@ -110,6 +111,7 @@ distribution) to --out.`,
 	fs.Float64Var(&o.Engine.InitSigma, "init-sigma", 1, "spread of the actions' own initialisation times (log-normal sigma)")
 	fs.DurationVar(&o.Engine.InitMin, "init-min", 10*time.Millisecond, "shortest initialisation time of an action")
 	fs.DurationVar(&o.Engine.InitMax, "init-max", 10*time.Second, "longest initialisation time of an action")
+	fs.DurationVar(&o.Warmup, "warmup", 0, "leave the first part of the workload out of every figure (it still runs), so learning policies are measured after the same prefix")
 	fs.IntVar(&o.Parallel, "parallel", min(runtime.NumCPU(), 2), "cells simulated at once (one process each)")
 	fs.StringVar(&o.Out, "out", "sweep-out", "directory for the table, the figures and the plots")
 	fs.StringVar(&o.Binary, "sim-binary", "", "prebuilt simulation binary (go test -c ./bench); default: build it into --out")
@@ -131,6 +133,9 @@ type sweepBudget struct {
 func runSweep(ctx context.Context, o *sweepOptions, stdout, stderr io.Writer) error {
 	if o.Workload.Kind != "azure" {
 		return fmt.Errorf("--workload %q: the sweep streams the Azure-shaped mix only", o.Workload.Kind)
+	}
+	if o.Warmup < 0 || o.Warmup >= o.Workload.Duration {
+		return fmt.Errorf("--warmup %s is invalid: must be >= 0 and shorter than --duration %s", o.Warmup, o.Workload.Duration)
 	}
 	if o.Parallel < 1 {
 		return fmt.Errorf("--parallel %d is invalid: must be >= 1", o.Parallel)
@@ -177,12 +182,15 @@ func runSweep(ctx context.Context, o *sweepOptions, stdout, stderr io.Writer) er
 		for _, b := range budgets {
 			for _, p := range policies {
 				cells = append(cells, sweepCell{Policy: p.Name, Settings: append(slices.Clone(base), p.Settings...),
-					Budget: b.Size, BudgetPct: b.Pct, Seed: seed, Azure: az, Kind: o.Kind, ConfigFile: o.ConfigFile, Engine: o.Engine})
+					Budget: b.Size, BudgetPct: b.Pct, Seed: seed, Azure: az, Kind: o.Kind, ConfigFile: o.ConfigFile, Engine: o.Engine, Warmup: o.Warmup})
 			}
 		}
 	}
 	fmt.Fprintf(stdout, "sweep: %d policies × %d budgets × %d seeds = %d simulations of %d functions over %s (seed %d: %d arrivals, footprint %s)\n",
 		len(policies), len(budgets), len(seeds), len(cells), az.Functions, az.Duration, seeds[0], arrivals, footprint)
+	if o.Warmup > 0 {
+		fmt.Fprintf(stdout, "warm-up: the figures leave out the first %s\n", o.Warmup)
+	}
 	for _, s := range skipped {
 		fmt.Fprintf(stdout, "NOT RUN: %s\n", s)
 	}
@@ -198,7 +206,7 @@ func runSweep(ctx context.Context, o *sweepOptions, stdout, stderr io.Writer) er
 	elapsed := time.Since(started)
 	fmt.Fprintf(stdout, "simulated in %s of wall time (%d at once)\n\n", elapsed.Round(time.Second), o.Parallel)
 	sw := sweepFile{Command: append([]string{"bench", "sweep"}, o.args...), Elapsed: elapsed.Seconds(), Azure: az, Seeds: seeds,
-		Footprint: footprint, Policies: policies, Budgets: budgets, Skipped: skipped, Engine: o.Engine}
+		Footprint: footprint, Policies: policies, Budgets: budgets, Skipped: skipped, Engine: o.Engine, Warmup: o.Warmup}
 	for i, c := range cells {
 		sw.Cells = append(sw.Cells, cellResult{Policy: c.Policy, Budget: c.Budget, Seed: c.Seed, Result: results[i]})
 	}

@@ -31,6 +31,7 @@ type sweepCell struct {
 	Kind       string          `json:"kind"`
 	ConfigFile string          `json:"config_file,omitempty"`
 	Engine     simEngine       `json:"engine"`
+	Warmup     time.Duration   `json:"warmup_ns"`
 }
 
 // label names the cell in files and messages.
@@ -84,7 +85,7 @@ func cellSpec(c sweepCell) (sim.Spec, error) {
 	}
 	costs := c.Engine.initCosts(c.Seed, len(st.Functions))
 	return sim.Spec{
-		Config: cfg, Functions: st.Functions, Next: st.Next, Horizon: az.Duration, Kind: c.Kind,
+		Config: cfg, Functions: st.Functions, Next: st.Next, Horizon: az.Duration, Warmup: c.Warmup, Kind: c.Kind,
 		Engine: c.Engine.latencies(), InitCost: func(i int) time.Duration { return costs[i] },
 	}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stemcell-io/stemcell/bench/sim"
 	"github.com/stemcell-io/stemcell/bench/workload"
@@ -26,6 +27,7 @@ type sweepFile struct {
 	Budgets   []sweepBudget   `json:"budgets"`
 	Skipped   []string        `json:"not_run,omitempty"`
 	Engine    simEngine       `json:"engine"`
+	Warmup    time.Duration   `json:"warmup_ns"`
 	Cells     []cellResult    `json:"cells"`
 }
 

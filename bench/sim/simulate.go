@@ -47,6 +47,11 @@ type Spec struct {
 	// Horizon is the workload's length: wasted memory is integrated up to
 	// it (or to the last result, if later).
 	Horizon time.Duration
+	// Warmup leaves out of every figure the activations that arrive before
+	// it, and the memory time, evictions and creations before it (they
+	// still run): policies that learn (a histogram) start measured from the
+	// same prefix as the others (reference/policies.md §5.2). 0: none.
+	Warmup time.Duration
 	// Kind is the runtime kind of every action (from the manifest).
 	Kind string
 	// ActionTimeout is every action's time limit (default 1 min).
@@ -94,8 +99,20 @@ func Run(spec Spec) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	d := &driver{clock: clock, start: start, pool: p, acts: acts,
+	d := &driver{clock: clock, start: start, pool: p, acts: acts, warmup: spec.Warmup,
 		rec: newRecorder(len(spec.Functions), spec.Engine.Create.Fixed)}
+	// What the warm-up leaves out, taken as the clock reaches its end.
+	var before struct {
+		loaded, wasted     float64
+		evicted, creations int
+		scaleOut           int
+		err                error
+	}
+	d.endWarmup = func(t time.Time) {
+		before.loaded, before.wasted, _ = ledger.totals(t)
+		before.evicted, before.err = counter(reg, "stemcell_pool_evictions_total")
+		before.creations, before.scaleOut = eng.creationCounts()
+	}
 	synctest.Wait()
 	runErr := d.replay(spec.Next)
 	end := start.Add(spec.Horizon)
@@ -106,23 +123,24 @@ func Run(spec Spec) (Result, error) {
 	loaded, wasted, peak := ledger.totals(end)
 	evicted, cerr := counter(reg, "stemcell_pool_evictions_total")
 	serr := d.shutdown()
-	if err := errors.Join(runErr, cerr, serr); err != nil {
+	if err := errors.Join(runErr, cerr, before.err, serr); err != nil {
 		return Result{}, err
 	}
 	if v := ff.Violations(); len(v) > 0 {
 		return Result{}, fmt.Errorf("the fake engine saw the pool misuse it: %w", errors.Join(v...))
 	}
 	res := d.rec.result()
+	loaded, wasted = loaded-before.loaded, wasted-before.wasted
 	res.LoadedGBs, res.WastedGBs, res.PeakMemMB = loaded/1024, wasted/1024, peak
-	res.SimulatedS = end.Sub(start).Seconds()
+	res.SimulatedS = end.Sub(start.Add(spec.Warmup)).Seconds()
 	if res.SimulatedS > 0 {
 		res.MeanWasteMB = wasted / res.SimulatedS
 	}
-	res.Evictions = evicted
-	var scaleOut int
-	res.Creations, scaleOut = eng.creationCounts()
+	res.Evictions = evicted - before.evicted
+	creations, scaleOut := eng.creationCounts()
+	res.Creations = creations - before.creations
 	if res.Creations > 0 {
-		res.ScaleOutPercent = 100 * float64(scaleOut) / float64(res.Creations)
+		res.ScaleOutPercent = 100 * float64(scaleOut-before.scaleOut) / float64(res.Creations)
 	}
 	return res, nil
 }
@@ -133,6 +151,9 @@ func (s Spec) check() error {
 	}
 	if s.Horizon <= 0 {
 		return fmt.Errorf("sim: horizon %s is invalid: must be > 0", s.Horizon)
+	}
+	if s.Warmup < 0 || s.Warmup >= s.Horizon {
+		return fmt.Errorf("sim: warm-up %s is invalid: must be >= 0 and shorter than the horizon %s", s.Warmup, s.Horizon)
 	}
 	for _, l := range []fake.Latency{s.Engine.Create, s.Engine.Init, s.Engine.Run, s.Engine.Suspend, s.Engine.Resume, s.Engine.Logs, s.Engine.Destroy} {
 		if l.Jitter != 0 || l.Dist != nil {
@@ -179,6 +200,25 @@ type driver struct {
 	rec      *recorder
 	inflight atomic.Int64
 	sent     int
+	// warmup ends at start+warmup: endWarmup runs then, once, with every
+	// goroutine settled.
+	warmup    time.Duration
+	endWarmup func(time.Time)
+	warmedUp  bool
+}
+
+// passWarmup ends the warm-up when the next event, due at t, lies at or
+// after its end: time moves to the end first, so the figures left out
+// stop exactly there.
+func (d *driver) passWarmup(t time.Time) {
+	end := d.start.Add(d.warmup)
+	if d.warmedUp || t.Before(end) {
+		return
+	}
+	d.warmedUp = true
+	d.sleepTo(end)
+	d.clock.advanceTo(end)
+	d.endWarmup(end)
 }
 
 // replay runs every arrival and every event until the last answer.
@@ -187,6 +227,7 @@ func (d *driver) replay(next func() (workload.Arrival, bool)) error {
 	for {
 		at, pending := d.clock.next()
 		if more && (!pending || !d.start.Add(a.At).After(at)) {
+			d.passWarmup(d.start.Add(a.At))
 			d.sleepTo(d.start.Add(a.At))
 			d.clock.advanceTo(d.start.Add(a.At))
 			d.fire(a)
@@ -206,6 +247,7 @@ func (d *driver) replay(next func() (workload.Arrival, bool)) error {
 
 // step fires the clock's next event, due at at, and lets it settle.
 func (d *driver) step(at time.Time) {
+	d.passWarmup(at)
 	d.sleepTo(at)
 	d.clock.fireNext()
 	synctest.Wait()
@@ -217,6 +259,7 @@ func (d *driver) runUntil(end time.Time) {
 	for {
 		at, ok := d.clock.next()
 		if !ok || at.After(end) {
+			d.passWarmup(end)
 			d.sleepTo(end)
 			d.clock.advanceTo(end)
 			return
@@ -237,6 +280,7 @@ func (d *driver) fire(a workload.Arrival) {
 	id := "s" + strconv.Itoa(d.sent)
 	d.sent++
 	arrived := d.clock.Now()
+	measured := a.At >= d.warmup
 	ch := d.pool.Submit(pool.Activation{
 		ID: id, TransactionID: id, InvocationNamespace: simNamespace, Action: d.acts[a.Function],
 		Params: execParams(a.Exec), Arrived: arrived,
@@ -244,7 +288,9 @@ func (d *driver) fire(a workload.Arrival) {
 	d.inflight.Add(1)
 	go func() {
 		rr := <-ch
-		d.rec.record(a.Function, a.Exec, d.clock.Now().Sub(arrived), rr.Result, rr.Err)
+		if measured {
+			d.rec.record(a.Function, a.Exec, d.clock.Now().Sub(arrived), rr.Result, rr.Err)
+		}
 		d.inflight.Add(-1)
 	}()
 }

@@ -134,6 +134,42 @@ func differences(a, b Result) []string {
 	return out
 }
 
+// TestWarmupLeavesThePrefixOut replays the hand-worked run with a warm-up
+// of 10 s: the two activations after it count (warm at 20 s, cold again at
+// 20 min), one creation, and 1790 s of memory time.
+func TestWarmupLeavesThePrefixOut(t *testing.T) {
+	exec := 100 * time.Millisecond
+	arrivals := []workload.Arrival{
+		{At: 0, Exec: exec}, {At: 5 * time.Second, Exec: exec},
+		{At: 20 * time.Second, Exec: exec}, {At: 20 * time.Minute, Exec: exec},
+	}
+	cfg := testConfig(t, 4*config.GB)
+	withoutStemCells(cfg)
+	spec := Spec{
+		Config: cfg, Functions: []workload.Function{{Name: "f", MemoryMB: 256}},
+		Horizon: 30 * time.Minute, Kind: "nodejs:default",
+		Engine: engineLatencies, InitCost: func(int) time.Duration { return time.Second }, Log: zerolog.Nop(),
+	}
+	spec.Next = fixedArrivals(arrivals)
+	whole := simulate(t, spec)
+	spec.Next, spec.Warmup = fixedArrivals(arrivals), 10*time.Second
+	res := simulate(t, spec)
+	if res.Activations != 2 || res.Starts["warm"] != 1 || res.ColdPercent != 50 || res.Creations != 1 {
+		t.Fatalf("after the warm-up: %d activations, starts %v, %.0f%% cold, %d creations; want 2, one warm, 50 and 1",
+			res.Activations, res.Starts, res.ColdPercent, res.Creations)
+	}
+	if res.SimulatedS != 1790 {
+		t.Errorf("simulated %.1f s after the warm-up, want 1790", res.SimulatedS)
+	}
+	// In the warm-up's 10 s the container is idle (loaded, not working) for
+	// all but its creation, initialisation and two runs: about 8.6 s of
+	// 256 MB less waste than in the whole run.
+	left := (whole.WastedGBs - res.WastedGBs) * 1024 / 256
+	if left < 8 || left > 9 {
+		t.Errorf("the warm-up took %.2f s of one 256 MB container's waste out, want about 8.6", left)
+	}
+}
+
 // TestScaleOutCreation: two calls 10 ms apart of an action that runs 1 s
 // need two containers; the second is a scale-out creation.
 func TestScaleOutCreation(t *testing.T) {
