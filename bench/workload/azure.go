@@ -20,7 +20,11 @@ import (
 //     invocation varies around its function's median by InvocationSigma;
 //   - memory sizes are drawn from MemoryMB with MemoryWeights (the trace:
 //     half the apps use under ~170 MB, 90% under 400 MB);
-//   - the total rate swings like a day: rate(t) = Rate * (1 + Swing*sin(2πt/Period)).
+//   - the total rate swings like a day: rate(t) = Rate * (1 + Swing*sin(2πt/Period));
+//   - a share TimerShare of the functions are timer-triggered (the trace:
+//     15.6 % of functions, 95 % of them at most once a minute): they fire
+//     every period of TimerPeriods (drawn per function) from a random phase,
+//     within half a second, whatever the swing; the others share Rate.
 type Azure struct {
 	Seed            int64
 	Functions       int
@@ -36,7 +40,12 @@ type Azure struct {
 	MemoryWeights   []float64
 	Swing           float64       // 0 <= Swing < 1
 	Period          time.Duration // zero: the whole run is one "day"
+	TimerShare      float64       // 0 <= TimerShare <= 1
+	TimerPeriods    []time.Duration
 }
+
+// DefaultTimerPeriods are the periods of timer-triggered functions.
+var DefaultTimerPeriods = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour}
 
 // DefaultAzure returns the documented default parameters.
 func DefaultAzure() Azure {
@@ -62,6 +71,13 @@ func (a Azure) check() error {
 		return fmt.Errorf("workload: azure memory sizes %v and weights %v are invalid: need the same non-zero length", a.MemoryMB, a.MemoryWeights)
 	case a.ExecMin <= 0 || a.ExecMax < a.ExecMin:
 		return fmt.Errorf("workload: azure exec range [%s, %s] is invalid: need 0 < min <= max", a.ExecMin, a.ExecMax)
+	case a.TimerShare < 0 || a.TimerShare > 1:
+		return fmt.Errorf("workload: azure timer share %g is invalid: must be >= 0 and <= 1", a.TimerShare)
+	}
+	for _, p := range a.TimerPeriods {
+		if p < time.Second {
+			return fmt.Errorf("workload: azure timer period %s is invalid: must be >= 1s", p)
+		}
 	}
 	return nil
 }
@@ -92,6 +108,11 @@ type AzureStream struct {
 	period    time.Duration
 	peak      float64
 	at        time.Duration
+	timers    timerHeap  // timer-triggered functions' next firings
+	tr        *rand.Rand // their draws, apart from the main source
+	pending   Arrival    // the next Poisson arrival, drawn ahead
+	hasNext   bool       // pending holds one
+	drained   bool       // no Poisson arrival is left
 }
 
 // NewAzureStream draws the functions and readies the arrivals.
@@ -124,12 +145,32 @@ func NewAzureStream(a Azure) (*AzureStream, error) {
 		st.period = a.Duration
 	}
 	st.peak = a.Rate * (1 + a.Swing)
+	st.addTimers(weights)
 	return st, nil
 }
 
 // Next returns the next arrival; ok is false after the last.
 func (st *AzureStream) Next() (Arrival, bool) {
+	if !st.hasNext && !st.drained {
+		st.pending, st.hasNext = st.nextPoisson()
+		st.drained = !st.hasNext
+	}
+	if len(st.timers) > 0 && (!st.hasNext || st.timers[0].at < st.pending.At) {
+		return st.nextTimer(), true
+	}
+	if st.hasNext {
+		st.hasNext = false
+		return st.pending, true
+	}
+	return Arrival{}, false
+}
+
+// nextPoisson draws the next arrival of the functions that are not timers.
+func (st *AzureStream) nextPoisson() (Arrival, bool) {
 	a, r := st.a, st.r
+	if st.acc <= 0 {
+		return Arrival{}, false
+	}
 	// Thinning: a homogeneous process at the peak rate, each arrival kept
 	// with probability rate(t)/peak, gives the swinging rate exactly.
 	for {

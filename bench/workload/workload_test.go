@@ -236,3 +236,48 @@ func TestAzureStreamIsTheWorkload(t *testing.T) {
 		t.Fatal("the stream gave an arrival after its end")
 	}
 }
+
+// TestAzureTimers checks the timer-triggered share: about that share of
+// the functions fire every period of theirs within the jitter, the others
+// keep the Poisson rate, and the stream stays in time order.
+func TestAzureTimers(t *testing.T) {
+	a := DefaultAzure()
+	a.Seed, a.Functions, a.Rate, a.Duration, a.Swing = 9, 200, 5, 3*time.Hour, 0
+	a.TimerShare = 0.3
+	st, err := NewAzureStream(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	periodOf := map[int]time.Duration{}
+	for i, f := range st.Functions {
+		if f.Period > 0 {
+			periodOf[i] = f.Period
+		}
+	}
+	within(t, "timer functions", float64(len(periodOf)), 60, 0.25)
+	last := map[int]time.Duration{}
+	var prev time.Duration
+	poisson := 0
+	for x, ok := st.Next(); ok; x, ok = st.Next() {
+		if x.At < prev {
+			t.Fatalf("arrival at %s after one at %s", x.At, prev)
+		}
+		prev = x.At
+		p, timer := periodOf[x.Function]
+		if !timer {
+			poisson++
+			continue
+		}
+		if l, seen := last[x.Function]; seen {
+			if gap := x.At - l; gap < p-time.Second || gap > p+time.Second {
+				t.Fatalf("function %d (period %s) fired %s after its previous firing", x.Function, p, gap)
+			}
+		}
+		last[x.Function] = x.At
+	}
+	within(t, "Poisson arrivals", float64(poisson), a.Rate*a.Duration.Seconds(), 0.05)
+	a.TimerShare = 1.5
+	if _, err := NewAzureStream(a); err == nil {
+		t.Fatal("a timer share of 1.5 was accepted")
+	}
+}
