@@ -67,7 +67,8 @@ MEM:COUNT+MEM:COUNT, user-memory=SIZE, promotion=on|off, idle-container=DUR,
 pause-grace=DUR, or any configuration key (container-pool.buffer-size=100).`,
 		Example: `  go run ./bench --workload azure --functions 200 --rate 50 --duration 20s --compare prewarm=off --out out/
   go run ./bench --target docker --workload poisson --functions 3 --rate 4 --duration 30s --exec 50ms
-  go run ./bench --target daemon --daemon-url http://127.0.0.1:3233 --keys-file data/keys --workload constant`,
+  go run ./bench --target daemon --daemon-url http://127.0.0.1:3233 --keys-file data/keys --workload constant
+  go run ./bench sweep --out sweep-out   # policies × budgets × seeds on a simulated clock`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -106,6 +107,7 @@ pause-grace=DUR, or any configuration key (container-pool.buffer-size=100).`,
 	fs.DurationVar(&o.Warmup, "warmup", 0, "leave the activations that arrive in this first part of the run out of the figures (they still run); memory is sampled throughout")
 	fs.StringVar(&o.Out, "out", "", "directory for bench.json and the PNG plots (default: none, stdout only)")
 	fs.StringVar(&o.LogLevel, "log-level", "warn", "log level of the pool's logs on stderr")
+	cmd.AddCommand(newSweepCommand(args, stdout, stderr))
 	return cmd
 }
 

@@ -38,6 +38,7 @@ type workloadFlags struct {
 	AzureMemoryWeights   string        `json:"azure_memory_weights"`
 	AzureSwing           float64       `json:"azure_swing"`
 	AzurePeriod          time.Duration `json:"azure_period_ns"`
+	AzureTimerShare      float64       `json:"azure_timer_share"`
 }
 
 func (f *workloadFlags) register(fs *pflag.FlagSet) {
@@ -64,6 +65,7 @@ func (f *workloadFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.AzureMemoryWeights, "azure-memory-weights", joinFloats(az.MemoryWeights), "azure: weights of the memory sizes")
 	fs.Float64Var(&f.AzureSwing, "azure-swing", az.Swing, "azure: daily-like swing of the total rate, 0 <= swing < 1")
 	fs.DurationVar(&f.AzurePeriod, "azure-period", 0, "azure: period of the swing (0: the whole run is one day)")
+	fs.Float64Var(&f.AzureTimerShare, "azure-timer-share", 0, "azure: share of the functions that are timer-triggered (every 1, 5, 15, 30 or 60 min; the trace: 0.156)")
 }
 
 // generate builds the workload the flags describe.
@@ -86,22 +88,8 @@ func (f *workloadFlags) generate() (*workload.Workload, error) {
 		}
 		return workload.Bursts(workload.OnOff{Uniform: u, On: f.On, Off: f.Off})
 	case "azure":
-		a := workload.DefaultAzure()
-		a.Seed, a.Duration = f.Seed, f.Duration
-		if rate != 0 {
-			a.Rate = rate
-		}
-		if functions != 0 {
-			a.Functions = functions
-		}
-		a.RateSigma, a.ExecMedian, a.ExecSigma = f.AzureRateSigma, f.AzureExecMedian, f.AzureExecSigma
-		a.ExecMin, a.ExecMax, a.InvocationSigma = f.AzureExecMin, f.AzureExecMax, f.AzureInvocationSigma
-		a.Swing, a.Period = f.AzureSwing, f.AzurePeriod
-		var err error
-		if a.MemoryMB, err = parseInts("azure-memory", f.AzureMemory); err != nil {
-			return nil, err
-		}
-		if a.MemoryWeights, err = parseFloats("azure-memory-weights", f.AzureMemoryWeights); err != nil {
+		a, err := f.azure()
+		if err != nil {
 			return nil, err
 		}
 		return workload.GenerateAzure(a)
@@ -117,6 +105,29 @@ func (f *workloadFlags) generate() (*workload.Workload, error) {
 		return workload.ReadTrace(in, workload.Replay{Seed: f.Seed, Minute: f.Minute, MaxMinutes: f.Minutes, MemoryMB: f.MemoryMB, Exec: f.Exec})
 	}
 	return nil, fmt.Errorf("--workload %q is invalid: must be constant, poisson, onoff, azure or replay", f.Kind)
+}
+
+// azure is the Azure-shaped mix the flags describe.
+func (f *workloadFlags) azure() (workload.Azure, error) {
+	a := workload.DefaultAzure()
+	a.Seed, a.Duration = f.Seed, f.Duration
+	if f.Rate != 0 {
+		a.Rate = f.Rate
+	}
+	if f.Functions != 0 {
+		a.Functions = f.Functions
+	}
+	a.RateSigma, a.ExecMedian, a.ExecSigma = f.AzureRateSigma, f.AzureExecMedian, f.AzureExecSigma
+	a.ExecMin, a.ExecMax, a.InvocationSigma = f.AzureExecMin, f.AzureExecMax, f.AzureInvocationSigma
+	a.Swing, a.Period, a.TimerShare = f.AzureSwing, f.AzurePeriod, f.AzureTimerShare
+	var err error
+	if a.MemoryMB, err = parseInts("azure-memory", f.AzureMemory); err != nil {
+		return a, err
+	}
+	if a.MemoryWeights, err = parseFloats("azure-memory-weights", f.AzureMemoryWeights); err != nil {
+		return a, err
+	}
+	return a, nil
 }
 
 func joinInts(v []int) string {

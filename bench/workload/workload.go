@@ -19,6 +19,9 @@ type Function struct {
 	Rate float64
 	// ExecMedian is the median execution time of one invocation.
 	ExecMedian time.Duration
+	// Period is a timer-triggered function's period; 0 for a function
+	// invoked at random (Poisson).
+	Period time.Duration
 }
 
 // Arrival is one invocation: when it arrives, which function, how long it runs.

@@ -208,3 +208,76 @@ func TestGeneratorsRejectBadParameters(t *testing.T) {
 		t.Error("swing 1 accepted")
 	}
 }
+
+// TestAzureStreamIsTheWorkload checks that the stream gives, one at a time,
+// exactly the arrivals GenerateAzure holds, and stops at the end.
+func TestAzureStreamIsTheWorkload(t *testing.T) {
+	a := DefaultAzure()
+	a.Seed, a.Functions, a.Rate, a.Duration = 5, 50, 40, 30*time.Second
+	w, err := GenerateAzure(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewAzureStream(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(st.Functions, w.Functions) {
+		t.Fatal("the stream's functions differ from the workload's")
+	}
+	var got []Arrival
+	for x, ok := st.Next(); ok; x, ok = st.Next() {
+		got = append(got, x)
+	}
+	if len(got) < 500 || !reflect.DeepEqual(got, w.Arrivals) {
+		t.Fatalf("the stream gave %d arrivals, the workload holds %d, or they differ", len(got), len(w.Arrivals))
+	}
+	if _, ok := st.Next(); ok {
+		t.Fatal("the stream gave an arrival after its end")
+	}
+}
+
+// TestAzureTimers checks the timer-triggered share: about that share of
+// the functions fire every period of theirs within the jitter, the others
+// keep the Poisson rate, and the stream stays in time order.
+func TestAzureTimers(t *testing.T) {
+	a := DefaultAzure()
+	a.Seed, a.Functions, a.Rate, a.Duration, a.Swing = 9, 200, 5, 3*time.Hour, 0
+	a.TimerShare = 0.3
+	st, err := NewAzureStream(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	periodOf := map[int]time.Duration{}
+	for i, f := range st.Functions {
+		if f.Period > 0 {
+			periodOf[i] = f.Period
+		}
+	}
+	within(t, "timer functions", float64(len(periodOf)), 60, 0.25)
+	last := map[int]time.Duration{}
+	var prev time.Duration
+	poisson := 0
+	for x, ok := st.Next(); ok; x, ok = st.Next() {
+		if x.At < prev {
+			t.Fatalf("arrival at %s after one at %s", x.At, prev)
+		}
+		prev = x.At
+		p, timer := periodOf[x.Function]
+		if !timer {
+			poisson++
+			continue
+		}
+		if l, seen := last[x.Function]; seen {
+			if gap := x.At - l; gap < p-time.Second || gap > p+time.Second {
+				t.Fatalf("function %d (period %s) fired %s after its previous firing", x.Function, p, gap)
+			}
+		}
+		last[x.Function] = x.At
+	}
+	within(t, "Poisson arrivals", float64(poisson), a.Rate*a.Duration.Seconds(), 0.05)
+	a.TimerShare = 1.5
+	if _, err := NewAzureStream(a); err == nil {
+		t.Fatal("a timer share of 1.5 was accepted")
+	}
+}
