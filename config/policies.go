@@ -32,7 +32,17 @@ type GreedyDualConfig struct {
 	// KeepAlive removes an idle container this long after its last job
 	// under the greedy-dual keep-alive policy; 0 keeps it until evicted.
 	KeepAlive time.Duration `koanf:"keep-alive"`
+	// ClonePriority ranks an action's idle containers other than its most
+	// recently used one: GreedyDualFull (FaaSCache: each with the action's
+	// priority) or GreedyDualRecency (by recency alone).
+	ClonePriority string `koanf:"clone-priority"`
 }
+
+// The values of container-pool.greedy-dual.clone-priority.
+const (
+	GreedyDualFull    = "full"
+	GreedyDualRecency = "recency"
+)
 
 // HybridHistogramConfig holds the knobs of the hybrid-histogram keep-alive
 // policy (container-pool.hybrid-histogram).
@@ -59,7 +69,7 @@ func (h HybridHistogramConfig) Range() time.Duration { return time.Duration(h.Bi
 // our machines (reference/docker-engine.md); min-observations and
 // max-out-of-bounds are ours (the paper gives no number).
 func defaultGreedyDual() GreedyDualConfig {
-	return GreedyDualConfig{DefaultCost: 250 * time.Millisecond}
+	return GreedyDualConfig{DefaultCost: 250 * time.Millisecond, ClonePriority: GreedyDualFull}
 }
 
 func defaultHybridHistogram() HybridHistogramConfig {
@@ -95,6 +105,7 @@ func (p *ContainerPoolConfig) validatePolicies(k string, errs *Errors) {
 	if g.KeepAlive < 0 {
 		errs.invalid(k+".greedy-dual.keep-alive", g.KeepAlive, "must be >= 0 (0: until evicted)")
 	}
+	oneOf(k+".greedy-dual.clone-priority", g.ClonePriority, []string{GreedyDualFull, GreedyDualRecency})
 
 	h := p.HybridHistogram
 	hk := k + ".hybrid-histogram."

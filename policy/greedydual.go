@@ -64,6 +64,7 @@ func fixedPlan(last time.Time, grace, keep time.Duration) Plan {
 type GreedyDualEviction struct {
 	clock       float64
 	defaultCost time.Duration
+	byRecency   bool // GreedyDualOptions.ClonesByRecency
 	r           ranker
 }
 
@@ -72,7 +73,7 @@ func NewGreedyDualEviction(o Options) (*GreedyDualEviction, error) {
 	if err := o.GreedyDual.validate(); err != nil {
 		return nil, err
 	}
-	return &GreedyDualEviction{defaultCost: o.GreedyDual.DefaultCost}, nil
+	return &GreedyDualEviction{defaultCost: o.GreedyDual.DefaultCost, byRecency: o.GreedyDual.ClonesByRecency}, nil
 }
 
 func (*GreedyDualEviction) Name() string { return GreedyDual }
@@ -92,10 +93,17 @@ func (g *GreedyDualEviction) Evicted(c Container) {
 }
 
 // Priority is c's priority as defined on the type; a stem cell's is 0.
+// With ClonesByRecency, a container of an action that ended a job after
+// c's last one (not its most recently used) has its action's UseClock.
 func (g *GreedyDualEviction) Priority(c *Container) float64 {
 	st := c.Stats
 	if c.StemCell || st == nil {
 		return 0
+	}
+	if g.byRecency && clone(c) {
+		// Its action's last use, as LRU ranks; an eviction of it does
+		// not raise the clock (UseClock is at most the clock).
+		return st.UseClock
 	}
 	cost, ok := st.ColdCost()
 	if !ok {
@@ -110,5 +118,13 @@ func (g *GreedyDualEviction) Priority(c *Container) float64 {
 // Order sorts by priority, the lowest first; equal priorities (containers
 // of one action) least recently used first.
 func (g *GreedyDualEviction) Order(dst []int, cs []Container) []int {
-	return g.r.order(dst, cs, g.Priority)
+	return g.r.order(dst, cs, g.priority)
+}
+
+func (g *GreedyDualEviction) priority(_ int, c *Container) float64 { return g.Priority(c) }
+
+// clone reports whether c is a container of an action that ended a job
+// after c's last one: not the action's most recently used container.
+func clone(c *Container) bool {
+	return c.Stats != nil && c.LastUsed.Before(c.Stats.LastEnd)
 }

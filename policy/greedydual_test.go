@@ -150,3 +150,59 @@ func TestGreedyDualKeepAlive(t *testing.T) {
 		}
 	}
 }
+
+// With clone-priority recency, a frequent action's idle containers other
+// than its most recently used one rank by the action's clock stamp, so a
+// burst's leftovers go before a rarer action's only container; FaaSCache's
+// order keeps them all above it.
+func TestGreedyDualClonesByRecency(t *testing.T) {
+	t0 := at(0)
+	// hot: 40 activations, cost (1200 − 200) ms, 256 MiB, stamped 1.0;
+	// priority 1 + 40 × 1000 / 256 = 157.25. Its latest job ended at 10 s.
+	hot := &Stats{Frequency: 40, UseClock: 1, LastEnd: t0.Add(10 * time.Second),
+		Cold: Durations{1, 1200 * time.Millisecond}, Warm: Durations{1, 200 * time.Millisecond}}
+	// rare: 2 activations, same cost and memory, stamped 0.5;
+	// priority 0.5 + 2 × 1000 / 256 = 8.3125.
+	rare := &Stats{Frequency: 2, UseClock: 0.5, LastEnd: t0.Add(5 * time.Second),
+		Cold: Durations{1, 1200 * time.Millisecond}, Warm: Durations{1, 200 * time.Millisecond}}
+	cs := []Container{
+		{ID: "hot-latest", Memory: 256 * mb, LastUsed: t0.Add(10 * time.Second), Stats: hot},
+		{ID: "hot-clone", Memory: 256 * mb, LastUsed: t0.Add(3 * time.Second), Stats: hot},
+		{ID: "rare", Memory: 256 * mb, LastUsed: t0.Add(5 * time.Second), Stats: rare},
+	}
+	ids := func(order []int) []string {
+		var out []string
+		for _, i := range order {
+			out = append(out, cs[i].ID)
+		}
+		return out
+	}
+	full := DefaultOptions()
+	recency := DefaultOptions()
+	recency.GreedyDual.ClonesByRecency = true
+	for _, c := range []struct {
+		name  string
+		opts  Options
+		want  []string
+		clock float64 // after evicting the first
+	}{
+		// 8.3125 < 157.25 = 157.25 (the tie least recently used first).
+		{"full", full, []string{"rare", "hot-clone", "hot-latest"}, 8.3125},
+		// The clone ranks at hot's stamp, 1.0 < 8.3125 < 157.25; evicting
+		// it leaves the clock at 1.
+		{"recency", recency, []string{"hot-clone", "rare", "hot-latest"}, 1},
+	} {
+		g, err := NewGreedyDualEviction(c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		order := g.Order(nil, cs)
+		if got := ids(order); !slices.Equal(got, c.want) {
+			t.Errorf("%s: order %v, want %v", c.name, got, c.want)
+		}
+		g.Evicted(cs[order[0]])
+		if g.Clock() != c.clock {
+			t.Errorf("%s: clock %v after the first eviction, want %v", c.name, g.Clock(), c.clock)
+		}
+	}
+}

@@ -46,6 +46,14 @@ type GreedyDualOptions struct {
 	// against containers nobody needs holding memory for ever; 0 keeps it
 	// until it is evicted, as FaaSCache does. >= 0. Default 0.
 	KeepAlive time.Duration
+	// ClonesByRecency (greedy-dual.clone-priority: recency) ranks an
+	// action's idle containers other than its most recently used one by
+	// their action's last use alone, without the frequency term. FaaSCache
+	// (false, clone-priority: full) gives every container of an action the
+	// action's priority, so a frequent action's burst containers, once
+	// idle, outrank the one container of every rarer action and stay for
+	// ever: the cache analogy breaks with concurrency, as its authors note.
+	ClonesByRecency bool
 }
 
 // HybridOptions are the knobs of the hybrid-histogram keep-alive policy,
@@ -119,7 +127,7 @@ func FromConfig(cfg *config.Config) Options {
 	return Options{
 		PauseGrace: cfg.ContainerProxy.Timeouts.PauseGrace,
 		OpenWhisk:  OpenWhiskOptions{IdleContainer: cfg.ContainerProxy.Timeouts.IdleContainer},
-		GreedyDual: GreedyDualOptions{DefaultCost: g.DefaultCost, KeepAlive: g.KeepAlive},
+		GreedyDual: GreedyDualOptions{DefaultCost: g.DefaultCost, KeepAlive: g.KeepAlive, ClonesByRecency: g.ClonePriority == config.GreedyDualRecency},
 		Hybrid: HybridOptions{
 			BinWidth: h.BinWidth, Bins: h.Bins,
 			HeadPercentile: h.HeadPercentile, TailPercentile: h.TailPercentile, Margin: h.Margin,

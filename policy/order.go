@@ -42,9 +42,9 @@ type ranker struct {
 	buf []rank
 }
 
-// order appends to dst the indexes of cs sorted by rank, priority(c) giving
-// the priority of an idle container of an action.
-func (r *ranker) order(dst []int, cs []Container, priority func(*Container) float64) []int {
+// order appends to dst the indexes of cs sorted by rank, priority(i, c)
+// giving the priority of cs[i], an idle container of an action.
+func (r *ranker) order(dst []int, cs []Container, priority func(i int, c *Container) float64) []int {
 	ranks := r.buf[:0]
 	for i := range cs {
 		c := &cs[i]
@@ -52,7 +52,7 @@ func (r *ranker) order(dst []int, cs []Container, priority func(*Container) floa
 		if c.StemCell {
 			k.at = c.Created
 		} else if priority != nil {
-			k.priority = priority(c)
+			k.priority = priority(i, c)
 		}
 		ranks = append(ranks, k)
 	}
