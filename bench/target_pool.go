@@ -15,6 +15,7 @@ import (
 
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/bench/report"
+	"github.com/stemcell-io/stemcell/bench/sim"
 	"github.com/stemcell-io/stemcell/bench/workload"
 	"github.com/stemcell-io/stemcell/config"
 	"github.com/stemcell-io/stemcell/factory"
@@ -118,32 +119,13 @@ func memoryPoint(s actors.MemorySnapshot) report.MemoryPoint {
 }
 
 func (t *poolTarget) evictions(context.Context) (int, error) {
-	return gatherCounter(t.reg, "stemcell_pool_evictions_total")
+	return sim.Counter(t.reg, "stemcell_pool_evictions_total")
 }
 
 func (t *poolTarget) close(ctx context.Context) error {
 	err := t.pool.Shutdown(ctx)
 	t.sys.Shutdown()
 	return errors.Join(err, t.closeFn())
-}
-
-// gatherCounter sums every series of the counter name in reg.
-func gatherCounter(reg prometheus.Gatherer, name string) (int, error) {
-	mfs, err := reg.Gather()
-	if err != nil {
-		return 0, fmt.Errorf("gathering %s: %w", name, err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		var sum float64
-		for _, m := range mf.GetMetric() {
-			sum += m.GetCounter().GetValue()
-		}
-		return int(sum), nil
-	}
-	return 0, fmt.Errorf("counter %s is not registered: the pool did not register its metrics", name)
 }
 
 // execParams is the activation's parameters: how long to run.

@@ -110,7 +110,7 @@ func Run(spec Spec) (Result, error) {
 	}
 	d.endWarmup = func(t time.Time) {
 		before.loaded, before.wasted, _ = ledger.totals(t)
-		before.evicted, before.err = counter(reg, "stemcell_pool_evictions_total")
+		before.evicted, before.err = Counter(reg, "stemcell_pool_evictions_total")
 		before.creations, before.scaleOut = eng.creationCounts()
 	}
 	synctest.Wait()
@@ -121,7 +121,7 @@ func Run(spec Spec) (Result, error) {
 		end = later(end, clock.Now())
 	}
 	loaded, wasted, peak := ledger.totals(end)
-	evicted, cerr := counter(reg, "stemcell_pool_evictions_total")
+	evicted, cerr := Counter(reg, "stemcell_pool_evictions_total")
 	serr := d.shutdown()
 	if err := errors.Join(runErr, cerr, before.err, serr); err != nil {
 		return Result{}, err
@@ -347,8 +347,9 @@ func execRun(clock *Clock) fake.RunFunc {
 	}
 }
 
-// counter sums every series of the counter name in reg.
-func counter(reg prometheus.Gatherer, name string) (int, error) {
+// Counter sums every series of the counter name in reg: the pool's
+// evictions, for the simulation and for the bench's in-process targets.
+func Counter(reg prometheus.Gatherer, name string) (int, error) {
 	mfs, err := reg.Gather()
 	if err != nil {
 		return 0, fmt.Errorf("gathering %s: %w", name, err)
