@@ -332,6 +332,13 @@ func (d *daemon) do(method, path, auth string, body any) reply {
 }
 
 func (d *daemon) try(method, path, auth string, body any) (reply, error) {
+	return send(httpClient, "http://"+d.addr, method, path, auth, body)
+}
+
+// send makes a request to base as an OpenWhisk client does: basic auth
+// (none when auth is ""), a body given as a string, bytes, or a value
+// sent as JSON with a trailing newline.
+func send(client *http.Client, base, method, path, auth string, body any) (reply, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -344,7 +351,7 @@ func (d *daemon) try(method, path, auth string, body any) (reply, error) {
 		_ = json.NewEncoder(&buf).Encode(b)
 		rd = &buf
 	}
-	req, err := http.NewRequest(method, "http://"+d.addr+path, rd)
+	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		return reply{}, err
 	}
@@ -355,13 +362,16 @@ func (d *daemon) try(method, path, auth string, body any) (reply, error) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("User-Agent", "OpenWhisk-CLI/1.0 (e2e) linux amd64")
-	resp, err := httpClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return reply{}, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return reply{status: resp.StatusCode, header: resp.Header, body: b}, err
+	if err != nil {
+		return reply{}, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
+	}
+	return reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }
 
 // waitFor polls cond every 50 ms until it holds or the deadline passes: the

@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -97,30 +94,5 @@ var clusterClient = &http.Client{
 
 // call sends a request with guest's key to base (a front or an invoker).
 func call(base, method, path string, body any) (reply, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return reply{}, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, base+path, rd)
-	if err != nil {
-		return reply{}, err
-	}
-	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(guestAuth)))
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := clusterClient.Do(req)
-	if err != nil {
-		return reply{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return reply{}, fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: b}, nil
+	return send(clusterClient, base, method, path, guestAuth, body)
 }
