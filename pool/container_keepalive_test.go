@@ -48,19 +48,7 @@ func TestContainerFollowsKeepAlivePlan(t *testing.T) {
 func TestContainerPlanNeverPausesNorRemoves(t *testing.T) {
 	e := newCtEnv(t)
 	c := newCtFake("c1", e.clock)
-	// A warm job's result comes from its worker before the actor hears
-	// the job is done; finished says when it has.
-	finished := make(chan struct{}, 8)
-	p := e.params()
-	hook := p.testHook
-	p.testHook = func(m any) {
-		hook(m)
-		if _, ok := m.(*containerJob); ok {
-			finished <- struct{}{}
-		}
-	}
-	p.StemCell = c
-	pid := e.spawn(p)
+	pid, finished := e.spawnHearingJobs(c)
 	e.job(pid, "a1", ctAction(1), actors.StartPrewarmed)
 	ctNext[*protocol.ContainerReady](e)
 	e.result(pid)

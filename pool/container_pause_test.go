@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/stemcell-io/stemcell/actors"
 	"github.com/stemcell-io/stemcell/internal/protocol"
 )
@@ -14,19 +16,7 @@ import (
 func TestContainerPauseGraceCountsFromLastJob(t *testing.T) {
 	e := newCtEnv(t)
 	c := newCtFake("c1", e.clock)
-	// A warm job's result comes from its worker before the actor hears
-	// the job is done; finished says when it has.
-	finished := make(chan struct{}, 8)
-	p := e.params()
-	hook := p.testHook
-	p.testHook = func(m any) {
-		hook(m)
-		if _, ok := m.(*containerJob); ok {
-			finished <- struct{}{}
-		}
-	}
-	p.StemCell = c
-	pid := e.spawn(p)
+	pid, finished := e.spawnHearingJobs(c)
 	done := func() {
 		t.Helper()
 		select {
@@ -66,4 +56,21 @@ func TestContainerPauseGraceCountsFromLastJob(t *testing.T) {
 	if c.count("suspend") != 1 {
 		t.Fatalf("%d suspends, want 1", c.count("suspend"))
 	}
+}
+
+// spawnHearingJobs spawns a container actor on stem cell c and returns a
+// channel that gets a value each time the actor hears a job is done: a
+// warm job's result comes from its worker before the actor hears that.
+func (e *ctEnv) spawnHearingJobs(c *ctFake) (*actor.PID, <-chan struct{}) {
+	finished := make(chan struct{}, 8)
+	p := e.params()
+	hook := p.testHook
+	p.testHook = func(m any) {
+		hook(m)
+		if _, ok := m.(*containerJob); ok {
+			finished <- struct{}{}
+		}
+	}
+	p.StemCell = c
+	return e.spawn(p), finished
 }
